@@ -1,0 +1,405 @@
+//! The rules that involve more than one attribute or field: which keys go together, how a name
+//! becomes an ARN, env names and their uniqueness, templates. Single values are checked by the
+//! grammar shared with the runtime (`value_from.rs`), so a reference that compiles is one the
+//! runtime parser accepts.
+//!
+//! Duplicate env names through `flatten` cannot be seen here (the other struct's fields are not
+//! visible to this derive); `expand.rs` emits them as `const` assertions.
+
+use heck::ToShoutySnakeCase;
+use syn::LitStr;
+
+use crate::ast::{Field, Input};
+use crate::value_from::{self as vf, ValueFrom};
+
+pub enum Kind {
+    Env,
+    /// The complete `valueFrom` template.
+    SecretsManager(String),
+    Ssm(String),
+    Flatten,
+}
+
+pub struct Checked {
+    pub env: String,
+    pub kind: Kind,
+}
+
+pub struct Model<'a> {
+    pub input: &'a Input<'a>,
+    pub fields: Vec<Checked>,
+    /// Any field's `valueFrom` has a `{placeholder}`.
+    pub has_placeholders: bool,
+}
+
+fn err(lit: &LitStr, msg: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(lit.span(), msg)
+}
+
+/// Checks a template's syntax and returns its text with placeholders as wildcards.
+fn wildcards(lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
+    match vf::to_wildcards(&lit.value()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            errors.push(err(lit, e));
+            None
+        }
+    }
+}
+
+struct Context {
+    partition: String,
+    region: Option<String>,
+    account: Option<String>,
+}
+
+fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
+    let a = &input.attrs;
+    let mut check = |lit: &Option<LitStr>, f: fn(&str) -> Result<(), String>| {
+        let lit = lit.as_ref()?;
+        let w = wildcards(lit, errors)?;
+        if let Err(e) = f(&w) {
+            errors.push(err(lit, e));
+            return None;
+        }
+        Some(lit.value())
+    };
+    let partition = check(&a.partition, vf::check_partition);
+    let region = check(&a.region, vf::check_region);
+    let account = check(&a.account, vf::check_account);
+    if let Some(prefix) = &a.env_prefix {
+        let p = prefix.value();
+        if !p.is_empty() && !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            errors.push(err(
+                prefix,
+                "an env_prefix may contain only ASCII letters, digits and `_`",
+            ));
+        }
+    }
+    for key in &a.kms_keys {
+        if let Some(w) = wildcards(key, errors) {
+            if let Err(e) = check_kms_key(&w) {
+                errors.push(err(key, e));
+            }
+        }
+    }
+    Context {
+        partition: partition.unwrap_or_else(|| "aws".to_owned()),
+        region,
+        account,
+    }
+}
+
+pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a> {
+    let ctx = context(input, errors);
+    let mut fields = Vec::with_capacity(input.fields.len());
+    for field in &input.fields {
+        fields.push(check_field(input, &ctx, field, errors));
+    }
+    // Duplicate env names among this struct's own fields.
+    for (i, (f, c)) in input.fields.iter().zip(&fields).enumerate() {
+        if matches!(c.kind, Kind::Flatten) {
+            continue;
+        }
+        let first = input.fields[..i]
+            .iter()
+            .zip(&fields[..i])
+            .find(|(_, p)| !matches!(p.kind, Kind::Flatten) && p.env == c.env);
+        if let Some((prev, _)) = first {
+            let span = f.attrs.env.as_ref().map_or(f.ident.span(), LitStr::span);
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "env name `{}` is used by field `{}` too; ECS rejects duplicate names \
+                     (\"Duplicate secret names found\"): give one of them another `env`",
+                    c.env,
+                    prev.name()
+                ),
+            ));
+        }
+    }
+    let has_placeholders = fields.iter().any(|c| match &c.kind {
+        Kind::SecretsManager(t) | Kind::Ssm(t) => !vf::placeholders(t).is_empty(),
+        _ => false,
+    });
+    Model {
+        input,
+        fields,
+        has_placeholders,
+    }
+}
+
+fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Error>) -> Checked {
+    let a = &f.attrs;
+    if let Some(span) = a.flatten {
+        for lit in [
+            &a.env,
+            &a.secret,
+            &a.ssm,
+            &a.key,
+            &a.version_stage,
+            &a.version_id,
+            &a.default,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            errors.push(err(
+                lit,
+                "a `flatten` field takes its sources and env names from its own struct; remove this key",
+            ));
+        }
+        if a.json.is_some() {
+            errors.push(syn::Error::new(
+                span,
+                "`json` and `flatten` cannot be combined: `flatten` reads one variable per field of the inner struct, `json` reads one variable for the whole field",
+            ));
+        }
+        return Checked {
+            env: String::new(),
+            kind: Kind::Flatten,
+        };
+    }
+
+    if let (Some(default), Some(_)) = (&a.default, f.option_inner) {
+        errors.push(err(
+            default,
+            "`default` on an `Option` field: absent already means `None`; drop the `Option` or the `default`",
+        ));
+    }
+
+    let env = env_name(input, f, errors);
+
+    // Keys that only make sense for Secrets Manager.
+    for (lit, what) in [
+        (
+            &a.key,
+            "`key` selects a JSON key of a Secrets Manager secret",
+        ),
+        (
+            &a.version_stage,
+            "`version_stage` pins a Secrets Manager secret version",
+        ),
+        (
+            &a.version_id,
+            "`version_id` pins a Secrets Manager secret version",
+        ),
+    ] {
+        if let (Some(lit), None) = (lit, &a.secret) {
+            let fix = if a.ssm.is_some() {
+                "; ECS accepts no JSON key or version for SSM parameters"
+            } else {
+                "; add `secret = \"…\"`"
+            };
+            errors.push(err(
+                lit,
+                format!("{what}, but this field has no `secret`{fix}"),
+            ));
+        }
+    }
+    if let (Some(_), Some(id)) = (&a.version_stage, &a.version_id) {
+        errors.push(err(
+            id,
+            "`version_stage` and `version_id` both pin a version; ECS takes one or the other — keep one",
+        ));
+    }
+    let mut selector_ok = true;
+    for (lit, check) in [
+        (&a.key, vf::check_json_key as fn(&str) -> Result<(), String>),
+        (&a.version_stage, vf::check_version_stage),
+        (&a.version_id, vf::check_version_id),
+    ] {
+        if let Some(lit) = lit {
+            if let Err(e) = check(&lit.value()) {
+                errors.push(err(lit, e));
+                selector_ok = false;
+            }
+        }
+    }
+
+    let kind = match (&a.secret, &a.ssm) {
+        (Some(_), Some(ssm)) => {
+            errors.push(err(
+                ssm,
+                "a field has one source: `secret` (Secrets Manager) or `ssm` (Parameter Store), not both",
+            ));
+            Kind::Env
+        }
+        (Some(secret), None) => secret_template(ctx, f, secret, selector_ok, errors)
+            .map_or(Kind::Env, Kind::SecretsManager),
+        (None, Some(ssm)) => ssm_template(ctx, ssm, errors).map_or(Kind::Env, Kind::Ssm),
+        (None, None) => Kind::Env,
+    };
+    Checked { env, kind }
+}
+
+fn env_name(input: &Input, f: &Field, errors: &mut Vec<syn::Error>) -> String {
+    if let Some(lit) = &f.attrs.env {
+        let name = lit.value();
+        if let Err(e) = vf::check_env_name(&name) {
+            errors.push(err(lit, e));
+        }
+        return name;
+    }
+    let prefix = input
+        .attrs
+        .env_prefix
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_default();
+    let name = format!("{prefix}{}", f.name().to_shouty_snake_case());
+    if let Err(e) = vf::check_env_name(&name) {
+        errors.push(syn::Error::new(
+            f.ident.span(),
+            format!("the derived env name `{name}` is not usable: {e}; set `env = \"…\"`"),
+        ));
+    }
+    name
+}
+
+fn needs_context<'c>(
+    ctx: &'c Context,
+    lit: &LitStr,
+    what: &str,
+    errors: &mut Vec<syn::Error>,
+) -> Option<(&'c str, &'c str)> {
+    match (&ctx.region, &ctx.account) {
+        (Some(r), Some(a)) => Some((r, a)),
+        _ => {
+            errors.push(err(
+                lit,
+                format!(
+                    "{what} needs the struct-level `region` and `account` to become the ARN ECS \
+                     requires; add #[ecs(region = \"…\", account = \"…\")] to the struct, or give the complete ARN"
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn secret_template(
+    ctx: &Context,
+    f: &Field,
+    lit: &LitStr,
+    selector_ok: bool,
+    errors: &mut Vec<syn::Error>,
+) -> Option<String> {
+    let w = wildcards(lit, errors)?;
+    let a = &f.attrs;
+    let has_selector = a.key.is_some() || a.version_stage.is_some() || a.version_id.is_some();
+    let base = if w.starts_with("arn:") {
+        match ValueFrom::parse_with_wildcards(&w) {
+            Ok(ValueFrom::SecretsManager(_)) => {
+                if has_selector && w.matches(':').count() > 6 {
+                    errors.push(err(
+                        lit,
+                        "this ARN already ends in `:key:stage:id`; give either those fields or `key`/`version_stage`/`version_id`, not both",
+                    ));
+                    return None;
+                }
+                lit.value()
+            }
+            Ok(ValueFrom::Ssm(_)) => {
+                errors.push(err(lit, "this is an SSM parameter ARN; use `ssm = \"…\"`"));
+                return None;
+            }
+            Err(e) => {
+                errors.push(err(lit, e));
+                return None;
+            }
+        }
+    } else {
+        if let Err(e) = vf::check_secret_name(&w) {
+            errors.push(err(lit, e));
+            return None;
+        }
+        let (region, account) = needs_context(ctx, lit, "a secret name", errors)?;
+        vf::secret_arn(&ctx.partition, region, account, &lit.value())
+    };
+    if !selector_ok {
+        return None;
+    }
+    let esc = |l: &Option<LitStr>| l.as_ref().map(|l| vf::escape(&l.value()));
+    let (key, stage, id) = (esc(&a.key), esc(&a.version_stage), esc(&a.version_id));
+    let template = vf::with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
+    final_check(lit, &template, errors)
+}
+
+fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
+    let w = wildcards(lit, errors)?;
+    let template = if w.starts_with("arn:") {
+        match ValueFrom::parse_with_wildcards(&w) {
+            Ok(ValueFrom::Ssm(_)) => lit.value(),
+            Ok(ValueFrom::SecretsManager(_)) => {
+                errors.push(err(
+                    lit,
+                    "this is a Secrets Manager ARN; use `secret = \"…\"`",
+                ));
+                return None;
+            }
+            Err(e) => {
+                errors.push(err(lit, e));
+                return None;
+            }
+        }
+    } else {
+        if let Err(e) = vf::check_ssm_name(&w) {
+            errors.push(err(lit, e));
+            return None;
+        }
+        let (region, account) = needs_context(ctx, lit, "an SSM parameter name", errors)?;
+        vf::ssm_arn(&ctx.partition, region, account, &lit.value())
+    };
+    final_check(lit, &template, errors)
+}
+
+/// The whole `valueFrom` must parse: with wildcards for a template, strictly otherwise.
+fn final_check(lit: &LitStr, template: &str, errors: &mut Vec<syn::Error>) -> Option<String> {
+    let result = match vf::to_wildcards(template) {
+        Ok(w) if vf::placeholders(template).is_empty() => w.parse::<ValueFrom>().map(drop),
+        Ok(w) => ValueFrom::parse_with_wildcards(&w).map(drop),
+        Err(e) => {
+            errors.push(err(lit, e));
+            return None;
+        }
+    };
+    match result {
+        Ok(()) => Some(template.to_owned()),
+        Err(e) => {
+            errors.push(err(
+                lit,
+                format!("the resulting valueFrom `{template}` is invalid: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+/// `kms_key` must be a key ARN: IAM matches `kms:Decrypt` against the key's ARN, never its alias.
+fn check_kms_key(w: &str) -> Result<(), String> {
+    let parts: Vec<&str> = w.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err("expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`".to_owned());
+    };
+    if *arn != "arn" || *service != "kms" {
+        return Err("expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`".to_owned());
+    }
+    vf::check_partition(partition)?;
+    vf::check_region(region)?;
+    vf::check_account(account)?;
+    if resource.starts_with("alias/") {
+        return Err("an alias cannot be an IAM resource for `kms:Decrypt`; give the key ARN (`…:key/KEY-ID`)".to_owned());
+    }
+    match resource.strip_prefix("key/") {
+        Some(id)
+            if !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == vf::WILDCARD) =>
+        {
+            Ok(())
+        }
+        _ => Err("expected `key/KEY-ID` after the account in a KMS key ARN".to_owned()),
+    }
+}

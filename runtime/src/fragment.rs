@@ -1,0 +1,158 @@
+//! The task definition's `secrets` fragment, and the placeholder values that resolve templates.
+
+use std::collections::BTreeMap;
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::error::{Error, ErrorKind, FieldError};
+use crate::model::Field;
+use crate::value_from::ValueFrom;
+
+/// One entry of a container definition's `secrets`: `{"name": …, "valueFrom": …}`, exactly as
+/// the ECS API spells it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SecretRef {
+    /// The environment variable ECS sets.
+    pub name: String,
+    /// The Secrets Manager ARN (with `:key:stage:id` where set) or SSM parameter ARN.
+    pub value_from: String,
+}
+
+impl Serialize for SecretRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("SecretRef", 2)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("valueFrom", &self.value_from)?;
+        s.end()
+    }
+}
+
+/// Values for the `{placeholders}` of a declaration, one environment's worth
+/// (`stage = prod`, `account = 123456789012`…).
+///
+/// Placeholder values name environments, accounts and regions; they are not secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Vars {
+    values: BTreeMap<String, String>,
+}
+
+impl Vars {
+    /// No values.
+    pub fn new() -> Self {
+        Vars::default()
+    }
+
+    /// Adds a value (builder style).
+    pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// Adds or replaces a value.
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(name.into(), value.into());
+    }
+
+    /// The value of a placeholder.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Reads each named placeholder from the environment variable of the same name in upper
+    /// case (`{stage}` ← `STAGE`); unset ones stay unset.
+    pub fn from_env<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Vars::from_lookup(names, |k| std::env::var(k).ok())
+    }
+
+    /// [`Vars::from_env`] over any lookup.
+    pub fn from_lookup<'a>(
+        names: impl IntoIterator<Item = &'a str>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let mut vars = Vars::new();
+        for name in names {
+            if let Some(v) = lookup(&name.to_ascii_uppercase()) {
+                vars.set(name, v);
+            }
+        }
+        vars
+    }
+
+    /// Iterates over the values.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// The distinct placeholders of a field list, in order of appearance.
+pub fn placeholders(fields: &[Field]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in fields.iter().filter_map(|f| f.source.value_from()) {
+        for p in t.placeholders() {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Resolves every sourced field's `valueFrom` with `vars`; one entry per field (`None` for plain
+/// env fields), or every problem at once.
+pub fn resolve(fields: &[Field], vars: &Vars) -> Result<Vec<Option<ValueFrom>>, Error> {
+    let lookup = |name: &str| vars.get(name).map(str::to_owned);
+    let mut out = Vec::with_capacity(fields.len());
+    let mut errors = Vec::new();
+    for field in fields {
+        match field.source.value_from() {
+            None => out.push(None),
+            Some(t) => match t.resolve(&lookup) {
+                Ok(v) => out.push(Some(v)),
+                Err(problems) => {
+                    out.push(None);
+                    errors.extend(problems.into_iter().map(|p| {
+                        FieldError::new(
+                            field,
+                            ErrorKind::Placeholder {
+                                reason: p.to_string(),
+                            },
+                        )
+                    }));
+                }
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::new(errors))
+    }
+}
+
+/// The `secrets` fragment for `fields` with `vars`.
+pub fn secrets_with(fields: &[Field], vars: &Vars) -> Result<Vec<SecretRef>, Error> {
+    let resolved = resolve(fields, vars)?;
+    Ok(fields
+        .iter()
+        .zip(resolved)
+        .filter_map(|(f, v)| {
+            v.map(|v| SecretRef {
+                name: f.env.to_owned(),
+                value_from: v.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// The `secrets` fragment of a declaration without placeholders.
+pub fn secrets(fields: &[Field]) -> Vec<SecretRef> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            f.source.value_from().map(|t| SecretRef {
+                name: f.env.to_owned(),
+                value_from: t.literal_text(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,303 @@
+//! Support for the code `#[derive(EcsSecrets)]` generates. Not a public API: names and
+//! signatures change without notice.
+
+use core::fmt::Display;
+use core::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use crate::error::{ErrorKind, FieldError};
+use crate::model::Field;
+
+pub use crate::model::Source;
+pub use core::option::Option::{self, None, Some};
+
+/// Where a load reads raw values from: the process environment, a caller's lookup, or values
+/// fetched from AWS.
+pub trait Lookup {
+    /// The raw value of one field.
+    fn get(&self, field: &Field) -> Raw;
+}
+
+/// One raw value, before parsing.
+pub enum Raw {
+    /// The text; wiped when dropped.
+    Value(Zeroizing<String>),
+    /// Not set.
+    Absent,
+    /// Set, but not UTF-8.
+    NotUnicode,
+    /// Getting it failed (a fetch error from AWS).
+    Failed(ErrorKind),
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Lookup for Env {
+    fn get(&self, field: &Field) -> Raw {
+        match std::env::var_os(field.env) {
+            None => Raw::Absent,
+            Some(os) => match os.into_string() {
+                Ok(s) => Raw::Value(Zeroizing::new(s)),
+                Err(_) => Raw::NotUnicode,
+            },
+        }
+    }
+}
+
+/// A caller's `Fn(&str) -> Option<String>`.
+pub struct FnLookup<F>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Lookup for FnLookup<F> {
+    fn get(&self, field: &Field) -> Raw {
+        match (self.0)(field.env) {
+            Some(s) => Raw::Value(Zeroizing::new(s)),
+            None => Raw::Absent,
+        }
+    }
+}
+
+/// Collected field errors of one load.
+pub type Errors = Vec<FieldError>;
+
+/// How a field's text becomes its value; the message of a failure is already safe to show.
+pub type ParseFn<T> = fn(&str) -> Result<T, ParseFailure>;
+
+/// A parse failure, already scrubbed of the value.
+pub enum ParseFailure {
+    /// `FromStr` failed with this (scrubbed) message.
+    Invalid(String),
+    /// serde_json failed here.
+    Json {
+        category: &'static str,
+        line: usize,
+        column: usize,
+    },
+}
+
+/// `FromStr`, with the value scrubbed from the parser's message (some parsers echo their input).
+pub fn parse_str<T>(s: &str) -> Result<T, ParseFailure>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    T::from_str(s).map_err(|e| ParseFailure::Invalid(scrub(&e.to_string(), s)))
+}
+
+/// serde_json, keeping only the category and position of an error (its message quotes input).
+pub fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ParseFailure> {
+    serde_json::from_str(s).map_err(|e| ParseFailure::Json {
+        category: json_category(&e),
+        line: e.line(),
+        column: e.column(),
+    })
+}
+
+pub(crate) fn json_category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "io",
+        serde_json::error::Category::Syntax => "syntax",
+        serde_json::error::Category::Data => "data",
+        serde_json::error::Category::Eof => "eof",
+    }
+}
+
+/// Removes every occurrence of `value` (raw and `Debug`-escaped) from a parser's message.
+pub fn scrub(message: &str, value: &str) -> String {
+    if value.is_empty() {
+        return message.to_owned();
+    }
+    let mut out = message.replace(value, "<value>");
+    let escaped = format!("{value:?}");
+    let escaped = &escaped[1..escaped.len() - 1];
+    if escaped != value && !escaped.is_empty() {
+        out = out.replace(escaped, "<value>");
+    }
+    out
+}
+
+fn parse_failure(field: &Field, from_default: bool, failure: ParseFailure) -> FieldError {
+    let kind = match failure {
+        ParseFailure::Invalid(reason) if from_default => ErrorKind::InvalidDefault { reason },
+        ParseFailure::Invalid(reason) => ErrorKind::Invalid { reason },
+        ParseFailure::Json {
+            category,
+            line,
+            column,
+        } => ErrorKind::InvalidJson {
+            category,
+            line,
+            column,
+        },
+    };
+    FieldError::new(field, kind)
+}
+
+/// Loads one field. `None` means an error was recorded (or, for an optional field, see
+/// [`optional`]).
+fn load<T>(
+    lookup: &dyn Lookup,
+    field: &Field,
+    errors: &mut Errors,
+    parse: ParseFn<T>,
+) -> Option<Option<T>> {
+    let (text, from_default) = match lookup.get(field) {
+        Raw::Value(v) => (v, false),
+        Raw::Absent => match field.default {
+            Some(d) => (Zeroizing::new(d.to_owned()), true),
+            None => return Some(None),
+        },
+        Raw::NotUnicode => {
+            errors.push(FieldError::new(field, ErrorKind::NotUnicode));
+            return None;
+        }
+        Raw::Failed(kind) => {
+            errors.push(FieldError::new(field, kind));
+            return None;
+        }
+    };
+    match parse(&text) {
+        Ok(v) => Some(Some(v)),
+        Err(failure) => {
+            errors.push(parse_failure(field, from_default, failure));
+            None
+        }
+    }
+}
+
+/// A field that must have a value.
+pub fn required<T>(
+    lookup: &dyn Lookup,
+    field: &Field,
+    errors: &mut Errors,
+    parse: ParseFn<T>,
+) -> Option<T> {
+    match load(lookup, field, errors, parse)? {
+        Some(v) => Some(v),
+        None => {
+            errors.push(FieldError::new(field, ErrorKind::Missing));
+            None
+        }
+    }
+}
+
+/// An `Option<T>` field: absent is `Some(None)`; `None` means an error was recorded.
+pub fn optional<T>(
+    lookup: &dyn Lookup,
+    field: &Field,
+    errors: &mut Errors,
+    parse: ParseFn<T>,
+) -> Option<Option<T>> {
+    load(lookup, field, errors, parse)
+}
+
+/// Concatenates field slices at compile time (flattened structs in place).
+pub const fn concat_fields<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [Field::__placeholder(); N];
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            out[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "ecs-secrets: field count mismatch");
+    out
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether any field of `fields` uses the env name `env`.
+pub const fn has_env(fields: &[Field], env: &str) -> bool {
+    let mut i = 0;
+    while i < fields.len() {
+        if str_eq(fields[i].env, env) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether two field lists share an env name.
+pub const fn share_env(a: &[Field], b: &[Field]) -> bool {
+    let mut i = 0;
+    while i < a.len() {
+        if has_env(b, a[i].env) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Type-level flag: the struct (or a struct it flattens) declares placeholders.
+pub enum Yes {}
+/// Type-level flag: no placeholders anywhere in the struct.
+pub enum No {}
+
+/// Type-level `or` of two flags, for flattened structs.
+pub trait Or {
+    /// `Yes` when either side is `Yes`.
+    type Out;
+}
+impl Or for (No, No) {
+    type Out = No;
+}
+impl<B> Or for (Yes, B) {
+    type Out = Yes;
+}
+impl Or for (No, Yes) {
+    type Out = Yes;
+}
+
+/// Runs a derived struct's loader over a lookup and turns collected errors into one [`Error`].
+pub fn run<T: crate::EcsSecrets>(lookup: &dyn Lookup) -> Result<T, crate::Error> {
+    let mut errors = Errors::new();
+    match T::__load(lookup, &mut errors) {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(crate::Error::new(errors)),
+    }
+}
+
+/// Builds a [`Field`] (its struct is `#[non_exhaustive]`, so generated code cannot).
+#[allow(clippy::too_many_arguments)]
+pub const fn field(
+    name: &'static str,
+    struct_name: &'static str,
+    env: &'static str,
+    source: Source,
+    optional: bool,
+    default: Option<&'static str>,
+    json: bool,
+    redacted: bool,
+) -> Field {
+    Field {
+        name,
+        struct_name,
+        env,
+        source,
+        optional,
+        default,
+        json,
+        redacted,
+    }
+}
