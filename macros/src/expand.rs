@@ -135,7 +135,10 @@ fn generate(model: &Model) -> TokenStream {
         quote!(&[#(#own),*])
     } else {
         quote! {
-            &::ecs_secrets::__private::concat_fields::<{ 0 #(+ #count)* }>(&[#(#parts),*])
+            &::ecs_secrets::__private::concat::<::ecs_secrets::Field, { 0 #(+ #count)* }>(
+                &[#(#parts),*],
+                ::ecs_secrets::__private::FILL,
+            )
         }
     };
 
@@ -151,6 +154,22 @@ fn generate(model: &Model) -> TokenStream {
 
     let dup_checks = flatten_checks(model, &flattened);
 
+    let own_kms = &input.attrs.kms_keys;
+    let kms_const = if flattened.is_empty() {
+        quote!(&[#(#own_kms),*])
+    } else {
+        let inner: Vec<_> = flattened.iter().map(|f| f.ty).collect();
+        let own_count = own_kms.len();
+        quote! {
+            &::ecs_secrets::__private::concat::<&'static str, {
+                #own_count #(+ <#inner as ::ecs_secrets::EcsSecrets>::KMS_KEYS.len())*
+            }>(
+                &[&[#(#own_kms),*], #(<#inner as ::ecs_secrets::EcsSecrets>::KMS_KEYS),*],
+                "",
+            )
+        }
+    };
+
     quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all, clippy::pedantic)]
@@ -161,6 +180,7 @@ fn generate(model: &Model) -> TokenStream {
             #[automatically_derived]
             impl ::ecs_secrets::EcsSecrets for #ident {
                 const FIELDS: &'static [::ecs_secrets::Field] = #fields_const;
+                const KMS_KEYS: &'static [&'static str] = #kms_const;
                 type __Placeholders = #placeholders;
 
                 fn __load(

@@ -30,6 +30,10 @@ pub trait EcsSecrets: Sized {
     /// Every field, in declaration order, flattened structs' fields in place.
     const FIELDS: &'static [Field];
 
+    /// Customer-managed KMS keys (`#[ecs(kms_key = "arn:aws:kms:…")]`) of this struct and the
+    /// structs it flattens: the execution role needs `kms:Decrypt` on them.
+    const KMS_KEYS: &'static [&'static str] = &[];
+
     #[doc(hidden)]
     type __Placeholders;
 

@@ -192,9 +192,9 @@ pub fn optional<T>(
     load(lookup, field, errors, parse)
 }
 
-/// Concatenates field slices at compile time (flattened structs in place).
-pub const fn concat_fields<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
-    let mut out = [Field::__placeholder(); N];
+/// Concatenates slices at compile time (a struct's own fields with its flattened structs').
+pub const fn concat<T: Copy, const N: usize>(parts: &[&[T]], fill: T) -> [T; N] {
+    let mut out = [fill; N];
     let mut n = 0;
     let mut p = 0;
     while p < parts.len() {
@@ -206,9 +206,12 @@ pub const fn concat_fields<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
         }
         p += 1;
     }
-    assert!(n == N, "ecs-secrets: field count mismatch");
+    assert!(n == N, "ecs-secrets: length mismatch");
     out
 }
+
+/// The [`Field`] that fills arrays before [`concat`] overwrites every slot.
+pub const FILL: Field = Field::__placeholder();
 
 const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
