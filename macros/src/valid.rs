@@ -118,10 +118,11 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
             ));
         }
     }
+    // A `kms_key` template counts too: the IAM policies depend on its values.
     let has_placeholders = fields.iter().any(|c| match &c.kind {
         Kind::SecretsManager(t) | Kind::Ssm(t) => !vf::placeholders(t).is_empty(),
         _ => false,
-    });
+    }) || (input.attrs.kms_keys.iter()).any(|k| !vf::placeholders(&k.value()).is_empty());
     Model {
         input,
         fields,
@@ -197,13 +198,14 @@ fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Er
             ));
         }
     }
+    let mut selector_ok = true;
     if let (Some(_), Some(id)) = (&a.version_stage, &a.version_id) {
+        selector_ok = false;
         errors.push(err(
             id,
             "`version_stage` and `version_id` both pin a version; ECS takes one or the other — keep one",
         ));
     }
-    let mut selector_ok = true;
     for (lit, check) in [
         (&a.key, vf::check_json_key as fn(&str) -> Result<(), String>),
         (&a.version_stage, vf::check_version_stage),

@@ -1,0 +1,57 @@
+//! Generated code uses absolute paths only: shadowing prelude names around a derive changes
+//! nothing.
+
+#![allow(dead_code, non_camel_case_types)]
+
+mod shadowed {
+    use ecs_secrets::EcsSecrets;
+
+    struct Result;
+    struct Option;
+    struct Some;
+    struct None;
+    struct Ok;
+    struct Err;
+    struct String;
+    struct Vec;
+    struct Box;
+    struct core;
+    struct std;
+    mod ecs {}
+    #[allow(unused_macros)]
+    macro_rules! assert {
+        () => {};
+    }
+
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    pub struct Config {
+        #[ecs(secret = "prod/db", key = "password")]
+        pub password: ::ecs_secrets::Secret<::std::string::String>,
+        #[ecs(default = "1")]
+        pub port: u16,
+        pub maybe: ::core::option::Option<u8>,
+        #[ecs(flatten)]
+        pub inner: Inner,
+    }
+
+    #[derive(EcsSecrets)]
+    pub struct Inner {
+        pub name: ::std::string::String,
+    }
+}
+
+#[test]
+fn derive_is_hygienic() {
+    use ecs_secrets::EcsSecrets;
+    let c = shadowed::Config::from_lookup(|k| match k {
+        "PASSWORD" => Some("p".to_owned()),
+        "NAME" => Some("n".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(c.port, 1);
+    assert_eq!(c.maybe, None);
+    assert_eq!(c.inner.name, "n");
+    assert_eq!(shadowed::Config::secrets().len(), 1);
+}

@@ -1,0 +1,9 @@
+//! The compile-time error suite. Regenerate the expected output with
+//! `TRYBUILD=overwrite cargo test --test test_ui`, then read the diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+    t.pass("tests/ui-pass/*.rs");
+}

@@ -1,0 +1,8 @@
+use ecs_secrets::EcsSecrets;
+
+#[derive(EcsSecrets)]
+enum Config {
+    A,
+}
+
+fn main() {}

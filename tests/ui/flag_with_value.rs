@@ -1,0 +1,9 @@
+use ecs_secrets::EcsSecrets;
+
+#[derive(EcsSecrets)]
+struct Config {
+    #[ecs(json = "yes")]
+    value: String,
+}
+
+fn main() {}

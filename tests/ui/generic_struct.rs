@@ -1,0 +1,8 @@
+use ecs_secrets::EcsSecrets;
+
+#[derive(EcsSecrets)]
+struct Config<T> {
+    value: T,
+}
+
+fn main() {}

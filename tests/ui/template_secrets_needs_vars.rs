@@ -1,0 +1,19 @@
+use ecs_secrets::EcsSecrets;
+
+#[derive(EcsSecrets)]
+#[ecs(region = "{region}", account = "{account}")]
+struct Config {
+    #[ecs(secret = "{stage}/my-app/db", key = "password")]
+    password: String,
+}
+
+#[derive(EcsSecrets)]
+struct Outer {
+    #[ecs(flatten)]
+    inner: Config,
+}
+
+fn main() {
+    let _ = Config::secrets();
+    let _ = Outer::secrets();
+}

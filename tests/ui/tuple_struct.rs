@@ -1,0 +1,6 @@
+use ecs_secrets::EcsSecrets;
+
+#[derive(EcsSecrets)]
+struct Config(String, u16);
+
+fn main() {}
