@@ -86,6 +86,14 @@ impl FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.env.is_empty() {
+            // A struct-level attribute (`kms_key`), which has no variable.
+            return write!(
+                f,
+                "attribute `{}` of `{}` (`{}`): {}",
+                self.field, self.struct_name, self.source, self.kind
+            );
+        }
         write!(
             f,
             "field `{}.{}` (env `{}`, from {}): {}",

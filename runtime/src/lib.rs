@@ -5,10 +5,13 @@
 mod error;
 // pub mod extract;
 mod fragment;
+pub mod iam;
 mod model;
 mod secret;
 #[allow(dead_code)] // shared with the derive, which uses other parts of it
 pub mod value_from;
+
+pub mod task_definition;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -17,8 +20,10 @@ pub mod __private;
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FieldError};
 pub use fragment::{SecretRef, Vars};
+pub use iam::{Action, PolicyDocument, Role, Statement};
 pub use model::{Field, Source, Template};
 pub use secret::{REDACTED, Secret, SecretParseError};
+pub use task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use value_from::{SecretsManagerRef, SsmRef, ValueFrom, ValueFromError};
 
 /// A configuration struct whose fields ECS injects from Secrets Manager, SSM Parameter Store
@@ -74,9 +79,119 @@ pub trait EcsSecrets: Sized {
         fragment::secrets_with(Self::FIELDS, vars)
     }
 
-    /// The distinct placeholder names of the declaration, in order of appearance.
+    /// The distinct placeholder names of the declaration (sources first, then `kms_key`s), in
+    /// order of appearance.
     fn placeholders() -> Vec<String> {
-        fragment::placeholders(Self::FIELDS)
+        let mut names = fragment::placeholders(Self::FIELDS);
+        for name in iam::kms_placeholders(Self::KMS_KEYS) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    // --- Deployment outputs: IAM policies, task-definition merge and drift check. ---
+
+    /// The least-privilege IAM policy document for the task **execution** role, which ECS uses
+    /// to inject the secrets: `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters`
+    /// on each parameter, `kms:Decrypt` on each `kms_key`. Shape and rules: [`iam`].
+    fn iam_policy() -> serde_json::Value
+    where
+        Self::__Placeholders: NoPlaceholders,
+    {
+        Self::policy(Role::Execution).to_json()
+    }
+
+    /// [`EcsSecrets::iam_policy`] with the placeholders filled in from `vars`.
+    fn iam_policy_with(vars: &Vars) -> Result<serde_json::Value, Error> {
+        Ok(Self::policy_with(Role::Execution, vars)?.to_json())
+    }
+
+    /// The IAM policy document for the **task** role, for an application that fetches its
+    /// secrets itself (feature `aws`): the execution role's reads plus
+    /// `secretsmanager:BatchGetSecretValue` on `*`.
+    fn task_role_policy() -> serde_json::Value
+    where
+        Self::__Placeholders: NoPlaceholders,
+    {
+        Self::policy(Role::Task).to_json()
+    }
+
+    /// [`EcsSecrets::task_role_policy`] with the placeholders filled in from `vars`.
+    fn task_role_policy_with(vars: &Vars) -> Result<serde_json::Value, Error> {
+        Ok(Self::policy_with(Role::Task, vars)?.to_json())
+    }
+
+    /// The typed policy document for `role`.
+    fn policy(role: Role) -> PolicyDocument
+    where
+        Self::__Placeholders: NoPlaceholders,
+    {
+        Self::policy_with(role, &Vars::new())
+            .expect("a declaration without placeholders was checked at compile time")
+    }
+
+    /// The typed policy document for `role`, with the placeholders filled in from `vars`; every
+    /// missing or invalid value (of the sources and the `kms_key`s) is reported at once.
+    fn policy_with(role: Role, vars: &Vars) -> Result<PolicyDocument, Error> {
+        iam::policy_with(
+            iam::short_type_name::<Self>(),
+            Self::FIELDS,
+            Self::KMS_KEYS,
+            role,
+            vars,
+        )
+    }
+
+    /// Sets the `secrets` of container `container` in a task-definition JSON (the
+    /// `register-task-definition` input or `describe-task-definition` output) to this
+    /// declaration's, leaving every other field as it was. Refuses, changing nothing, when the
+    /// container does not exist, when one of the names is in its `environment`, or when the
+    /// result would exceed 64 KiB. See [`task_definition::merge`].
+    fn merge_task_definition(
+        task_definition: &mut serde_json::Value,
+        container: &str,
+    ) -> Result<(), TaskDefinitionError>
+    where
+        Self::__Placeholders: NoPlaceholders,
+    {
+        task_definition::merge(task_definition, container, &Self::secrets())
+    }
+
+    /// [`EcsSecrets::merge_task_definition`] with the placeholders filled in from `vars`.
+    fn merge_task_definition_with(
+        task_definition: &mut serde_json::Value,
+        container: &str,
+        vars: &Vars,
+    ) -> Result<(), TaskDefinitionError> {
+        let secrets = Self::secrets_with(vars)?;
+        task_definition::merge(task_definition, container, &secrets)
+    }
+
+    /// Compares container `container` of a task definition with this declaration: missing,
+    /// extra and changed secrets, and required plain variables set nowhere. See
+    /// [`task_definition::check`].
+    fn check_task_definition(
+        task_definition: &serde_json::Value,
+        container: &str,
+    ) -> Result<DriftReport, TaskDefinitionError>
+    where
+        Self::__Placeholders: NoPlaceholders,
+    {
+        let required = task_definition::required_env(Self::FIELDS);
+        task_definition::check(task_definition, container, &Self::secrets(), &required)
+    }
+
+    /// [`EcsSecrets::check_task_definition`] with the placeholders filled in from `vars`.
+    fn check_task_definition_with(
+        task_definition: &serde_json::Value,
+        container: &str,
+        vars: &Vars,
+    ) -> Result<DriftReport, TaskDefinitionError> {
+        let secrets = Self::secrets_with(vars)?;
+        let required = task_definition::required_env(Self::FIELDS);
+        task_definition::check(task_definition, container, &secrets, &required)
     }
 }
 

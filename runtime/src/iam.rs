@@ -1,0 +1,353 @@
+//! IAM policy documents for the roles that read a declaration's secrets.
+//!
+//! [`PolicyDocument`] serializes to exactly the IAM JSON grammar, in one fixed shape so that the
+//! output diffs cleanly between builds:
+//!
+//! ```json
+//! {
+//!   "Version": "2012-10-17",
+//!   "Statement": [
+//!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]}
+//!   ]
+//! }
+//! ```
+//!
+//! - One statement per action, in the order of [`Action`]; `Action` and `Resource` are always
+//!   arrays, even of one element. No `Sid`.
+//! - Resources are sorted (byte order) and deduplicated; an action without resources has no
+//!   statement, so a declaration without secrets gives `"Statement": []`.
+//! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
+//!   partial ARN (no random suffix) gets `-??????`, which matches exactly the six random
+//!   characters (`-*` would also match other secrets). CDK `Secret.arnForPolicies` does the same.
+//! - An SSM resource is the parameter ARN. A bare parameter name (which ECS resolves in the task's
+//!   own region and account; the derive never emits one, but a hand-written [`ValueFrom`] can be
+//!   one) becomes `arn:*:ssm:*:*:parameter/NAME`: the role can only read parameters of its own
+//!   account by name anyway, and IAM allows wildcards in every ARN segment but the service.
+//! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
+//!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
+//!   to `secretsmanager:GetSecretValue`.
+
+use core::fmt;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::error::{Error, ErrorKind, FieldError};
+use crate::fragment::Vars;
+use crate::model::Field;
+use crate::value_from::{self, ValueFrom};
+
+/// The IAM policy language version every document uses.
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+/// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
+const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+
+/// Which IAM role the policy is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The task **execution** role: the ECS agent reads the secrets and injects them as
+    /// environment variables at container start.
+    Execution,
+    /// The **task** role: the application fetches the secrets itself (feature `aws`). The same
+    /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
+    /// secrets.
+    Task,
+}
+
+impl Role {
+    /// `execution` or `task`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Execution => "execution",
+            Role::Task => "task",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An IAM action a policy grants; the order of the variants is the order of the statements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// `secretsmanager:GetSecretValue`, on each secret.
+    GetSecretValue,
+    /// `secretsmanager:BatchGetSecretValue`, on `*` (the action has no resource type; each secret
+    /// is still checked against `GetSecretValue`). Task role only.
+    BatchGetSecretValue,
+    /// `ssm:GetParameters` (plural: what ECS and the loader call), on each parameter.
+    GetParameters,
+    /// `kms:Decrypt`, on each customer-managed key.
+    KmsDecrypt,
+}
+
+impl Action {
+    /// The action as IAM spells it (`secretsmanager:GetSecretValue`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::GetSecretValue => "secretsmanager:GetSecretValue",
+            Action::BatchGetSecretValue => "secretsmanager:BatchGetSecretValue",
+            Action::GetParameters => "ssm:GetParameters",
+            Action::KmsDecrypt => "kms:Decrypt",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `Allow` statement: one action on its sorted, deduplicated resources.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Statement {
+    action: Action,
+    resources: Vec<String>,
+}
+
+impl Statement {
+    /// The action.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The resources (ARNs, ARN patterns or `*`), sorted and deduplicated.
+    pub fn resources(&self) -> &[String] {
+        &self.resources
+    }
+}
+
+impl Serialize for Statement {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Statement", 3)?;
+        s.serialize_field("Effect", "Allow")?;
+        s.serialize_field("Action", &[self.action.as_str()])?;
+        s.serialize_field("Resource", &self.resources)?;
+        s.end()
+    }
+}
+
+/// A least-privilege identity policy document. `Serialize` gives the IAM JSON (see the
+/// [module docs](self) for its shape); `Display` gives it pretty-printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PolicyDocument {
+    statements: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    /// The policy `role` needs to read every reference in `refs` and decrypt with `kms_keys`
+    /// (customer-managed key ARNs).
+    pub fn from_references<'a>(
+        role: Role,
+        refs: impl IntoIterator<Item = &'a ValueFrom>,
+        kms_keys: impl IntoIterator<Item = &'a str>,
+    ) -> PolicyDocument {
+        let mut grants: BTreeMap<Action, BTreeSet<String>> = BTreeMap::new();
+        let mut grant = |action, resource: String| {
+            grants.entry(action).or_default().insert(resource);
+        };
+        for r in refs {
+            match r {
+                ValueFrom::SecretsManager(s) => {
+                    grant(Action::GetSecretValue, s.iam_resource());
+                    // BatchGetSecretValue takes no version selector, so the loader batches only
+                    // unpinned secrets.
+                    let pinned = s.version_stage().is_some() || s.version_id().is_some();
+                    if role == Role::Task && !pinned {
+                        grant(Action::BatchGetSecretValue, "*".to_owned());
+                    }
+                }
+                ValueFrom::Ssm(p) => {
+                    grant(Action::GetParameters, parameter_resource(p));
+                    if let Some(secret) = referenced_secret(p) {
+                        grant(Action::GetSecretValue, secret);
+                    }
+                }
+            }
+        }
+        for key in kms_keys {
+            grant(Action::KmsDecrypt, key.to_owned());
+        }
+        PolicyDocument {
+            statements: grants
+                .into_iter()
+                .map(|(action, resources)| Statement {
+                    action,
+                    resources: resources.into_iter().collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The statements, one per action, in the order of [`Action`].
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
+    /// The resources granted `action` (empty when it is not granted).
+    pub fn resources(&self, action: Action) -> &[String] {
+        self.statements
+            .iter()
+            .find(|s| s.action == action)
+            .map_or(&[], |s| s.resources.as_slice())
+    }
+
+    /// Whether the document grants nothing (a declaration without secrets).
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The document as a JSON value.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a policy document always serializes")
+    }
+}
+
+impl Serialize for PolicyDocument {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("PolicyDocument", 2)?;
+        s.serialize_field("Version", POLICY_VERSION)?;
+        s.serialize_field("Statement", &self.statements)?;
+        s.end()
+    }
+}
+
+impl fmt::Display for PolicyDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string_pretty(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+fn parameter_resource(p: &value_from::SsmRef) -> String {
+    p.arn().unwrap_or_else(|| {
+        let name = p.parameter_name();
+        format!(
+            "arn:*:ssm:*:*:parameter/{}",
+            name.strip_prefix('/').unwrap_or(&name)
+        )
+    })
+}
+
+/// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the
+/// caller's `GetSecretValue` on it (Systems Manager user guide, "Referencing AWS Secrets Manager
+/// secrets from Parameter Store parameters"). The secret lives in the parameter's region and
+/// account.
+fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
+    let name = p.parameter_name();
+    let id = name.strip_prefix(SSM_SECRETS_MANAGER_REFERENCE)?;
+    let (partition, region, account) = match p {
+        value_from::SsmRef::Arn {
+            partition,
+            region,
+            account,
+            ..
+        } => (partition.as_str(), region.as_str(), account.as_str()),
+        value_from::SsmRef::Name(_) => ("*", "*", "*"),
+    };
+    let arn = value_from::secret_arn(partition, region, account, id);
+    match arn.parse::<ValueFrom>() {
+        Ok(ValueFrom::SecretsManager(s)) => Some(s.iam_resource()),
+        // `*` segments do not parse as an ARN; keep the same rule by hand.
+        _ => Some(if looks_complete(id) {
+            arn
+        } else {
+            arn + "-??????"
+        }),
+    }
+}
+
+fn looks_complete(name: &str) -> bool {
+    let tail: Vec<char> = name.chars().rev().take(7).collect();
+    tail.len() == 7 && tail[6] == '-' && tail[..6].iter().all(char::is_ascii_alphanumeric)
+}
+
+/// Checks a resolved `kms_key` the way the derive checks the attribute at compile time
+/// (`macros/src/valid.rs`): a key ARN, never an alias, because IAM matches `kms:Decrypt` against
+/// the key's ARN.
+pub(crate) fn check_kms_key(key: &str) -> Result<(), String> {
+    const SHAPE: &str = "expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`";
+    let parts: Vec<&str> = key.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(format!("`{key}`: {SHAPE}"));
+    };
+    if *arn != "arn" || *service != "kms" {
+        return Err(format!("`{key}`: {SHAPE}"));
+    }
+    value_from::check_partition(partition)?;
+    value_from::check_region(region)?;
+    value_from::check_account(account)?;
+    match resource.strip_prefix("key/") {
+        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "`{key}`: expected `key/KEY-ID` after the account in a KMS key ARN"
+        )),
+    }
+}
+
+/// The distinct placeholders of the KMS key templates, in order of appearance.
+pub(crate) fn kms_placeholders(kms_keys: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in kms_keys.iter().flat_map(|k| value_from::placeholders(k)) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The policy for a declaration (`fields` and its `kms_key` templates) with `vars`; every
+/// missing or invalid placeholder value of the fields and the keys is reported at once.
+pub(crate) fn policy_with(
+    struct_name: &'static str,
+    fields: &[Field],
+    kms_keys: &[&'static str],
+    role: Role,
+    vars: &Vars,
+) -> Result<PolicyDocument, Error> {
+    let (refs, mut errors) = match crate::fragment::resolve(fields, vars) {
+        Ok(refs) => (refs, Vec::new()),
+        Err(e) => (Vec::new(), e.into_errors()),
+    };
+    let lookup = |name: &str| vars.get(name).map(str::to_owned);
+    let mut keys = Vec::with_capacity(kms_keys.len());
+    for &template in kms_keys {
+        let problem = |reason: String| FieldError {
+            field: "kms_key",
+            struct_name,
+            env: "",
+            source: template.to_owned(),
+            kind: ErrorKind::Placeholder { reason },
+        };
+        match value_from::resolve(template, &lookup) {
+            Ok(key) => match check_kms_key(&key) {
+                Ok(()) => keys.push(key),
+                Err(reason) => errors.push(problem(reason)),
+            },
+            Err(problems) => errors.extend(problems.into_iter().map(|p| problem(p.to_string()))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::new(errors));
+    }
+    Ok(PolicyDocument::from_references(
+        role,
+        refs.iter().flatten(),
+        keys.iter().map(String::as_str),
+    ))
+}
+
+/// The last path segment of a type name, without generics: `my_app::AppConfig` → `AppConfig`.
+pub(crate) fn short_type_name<T>() -> &'static str {
+    let full = core::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}

@@ -1,0 +1,572 @@
+//! Task-definition JSON: merge a declaration's `secrets` into a container, and check a task
+//! definition for drift from the declaration.
+//!
+//! Both take a [`serde_json::Value`] in either shape ECS tools produce:
+//! - the `aws ecs register-task-definition --cli-input-json` input (`family`,
+//!   `containerDefinitions`, …), or
+//! - `aws ecs describe-task-definition` output, which wraps that in `taskDefinition` and adds the
+//!   fields ECS sets (`taskDefinitionArn`, `revision`, `status`…). [`registration_input`] turns it
+//!   into the former.
+//!
+//! Only names and references are handled: the `value` of an `environment` entry is never read
+//! into a message, since a task definition may carry a secret there in plain text.
+
+use core::fmt;
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::fragment::SecretRef;
+use crate::model::{Field, Source};
+
+/// ECS's limit on the size of a task definition: 64 KiB.
+pub const MAX_TASK_DEFINITION_BYTES: usize = 65_536;
+
+/// Fields of `describe-task-definition` output that ECS sets and `register-task-definition`
+/// does not accept.
+pub const READ_ONLY_FIELDS: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+/// Why a task definition could not be merged or checked. `Display` names the container and the
+/// variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TaskDefinitionError {
+    /// The JSON is not a task definition (no `containerDefinitions` list, a container without
+    /// a name, an `environment` that is not a list of `{name, value}`…).
+    Invalid {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// No container of that name.
+    UnknownContainer {
+        /// The name asked for.
+        container: String,
+        /// The names the task definition has.
+        available: Vec<String>,
+    },
+    /// Variables that are ours (secrets) but are already in the container's `environment`:
+    /// ECS rejects a name that is in both.
+    NameInEnvironment {
+        /// The container.
+        container: String,
+        /// The variables, in declaration order.
+        names: Vec<String>,
+    },
+    /// The result would exceed ECS's 64 KiB limit.
+    TooLarge {
+        /// The container that was merged into.
+        container: String,
+        /// The size of the result (compact JSON of the registration input).
+        bytes: usize,
+        /// [`MAX_TASK_DEFINITION_BYTES`].
+        limit: usize,
+    },
+    /// A placeholder of the declaration has no value, or an invalid one (the `_with` methods).
+    Placeholders(Error),
+}
+
+impl fmt::Display for TaskDefinitionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskDefinitionError::Invalid { reason } => {
+                write!(f, "not a valid task definition: {reason}")
+            }
+            TaskDefinitionError::UnknownContainer {
+                container,
+                available,
+            } => {
+                write!(f, "the task definition has no container `{container}`")?;
+                if available.is_empty() {
+                    f.write_str(" (it has no containers)")
+                } else {
+                    write!(f, "; its containers are {}", quoted(available))
+                }
+            }
+            TaskDefinitionError::NameInEnvironment { container, names } => {
+                let (verb, pronoun) = if names.len() == 1 {
+                    ("is", "it")
+                } else {
+                    ("are", "them")
+                };
+                write!(
+                    f,
+                    "container `{container}`: {} {verb} already in `environment`, and ECS \
+                     rejects a name that is in both `environment` and `secrets` (\"The secret \
+                     name must be unique and not shared with any … environment variables\"); \
+                     remove {pronoun} from `environment`",
+                    quoted(names)
+                )
+            }
+            TaskDefinitionError::TooLarge {
+                container,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "with the secrets of container `{container}` the task definition would be \
+                 {bytes} bytes, over ECS's limit of {limit} bytes"
+            ),
+            TaskDefinitionError::Placeholders(e) => {
+                f.write_str("cannot resolve the declaration's placeholders:")?;
+                for e in e.errors() {
+                    write!(f, "\n  - {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TaskDefinitionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TaskDefinitionError::Placeholders(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for TaskDefinitionError {
+    fn from(e: Error) -> Self {
+        TaskDefinitionError::Placeholders(e)
+    }
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
+    TaskDefinitionError::Invalid {
+        reason: reason.into(),
+    }
+}
+
+/// The task definition proper: `taskDefinition` of describe output, else the value itself.
+fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
+    let obj = td
+        .as_object()
+        .ok_or_else(|| invalid("expected a JSON object"))?;
+    match obj.get("taskDefinition") {
+        Some(Value::Object(inner)) => Ok(inner),
+        Some(_) => Err(invalid("`taskDefinition` is not an object")),
+        None => Ok(obj),
+    }
+}
+
+fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionError> {
+    let obj = td
+        .as_object_mut()
+        .ok_or_else(|| invalid("expected a JSON object"))?;
+    if obj.contains_key("taskDefinition") {
+        match obj.get_mut("taskDefinition") {
+            Some(Value::Object(inner)) => Ok(inner),
+            _ => Err(invalid("`taskDefinition` is not an object")),
+        }
+    } else {
+        Ok(obj)
+    }
+}
+
+fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionError> {
+    match td.get("containerDefinitions") {
+        Some(Value::Array(list)) => Ok(list),
+        Some(_) => Err(invalid("`containerDefinitions` is not a list")),
+        None => Err(invalid("there is no `containerDefinitions` list")),
+    }
+}
+
+/// The index of the container named `name`; every container must have a string `name`.
+fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionError> {
+    let mut names = Vec::with_capacity(list.len());
+    for (i, c) in list.iter().enumerate() {
+        match c.get("name") {
+            Some(Value::String(n)) => names.push(n.clone()),
+            _ => {
+                return Err(invalid(format!(
+                    "container definition #{} has no string `name`",
+                    i + 1
+                )));
+            }
+        }
+    }
+    let mut found = names.iter().enumerate().filter(|(_, n)| *n == name);
+    match (found.next(), found.next()) {
+        (Some((i, _)), None) => Ok(i),
+        (Some(_), Some(_)) => Err(invalid(format!(
+            "two container definitions are named `{name}`"
+        ))),
+        (None, _) => Err(TaskDefinitionError::UnknownContainer {
+            container: name.to_owned(),
+            available: names,
+        }),
+    }
+}
+
+/// The `name`s of a container's `environment` (or `secrets`) entries, with their `valueFrom`
+/// for `secrets`. Never reads an environment `value`.
+fn entries(
+    container: &Value,
+    list: &str,
+    cname: &str,
+) -> Result<Vec<(String, Option<String>)>, TaskDefinitionError> {
+    let items = match container.get(list) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(invalid(format!(
+                "`{list}` of container `{cname}` is not a list"
+            )));
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item.get("name") {
+            Some(Value::String(n)) => Ok((
+                n.clone(),
+                item.get("valueFrom")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            )),
+            _ => Err(invalid(format!(
+                "entry #{} of `{list}` of container `{cname}` has no string `name`",
+                i + 1
+            ))),
+        })
+        .collect()
+}
+
+/// The `register-task-definition --cli-input-json` input for a task definition in either shape:
+/// describe output is unwrapped, the fields ECS sets ([`READ_ONLY_FIELDS`]) are dropped, and its
+/// top-level `tags` (from `--include TAGS`) move inside. The input shape is returned unchanged.
+pub fn registration_input(task_definition: &Value) -> Value {
+    let Some(obj) = task_definition.as_object() else {
+        return task_definition.clone();
+    };
+    let Some(Value::Object(inner)) = obj.get("taskDefinition") else {
+        return task_definition.clone();
+    };
+    let mut out = inner.clone();
+    for field in READ_ONLY_FIELDS {
+        out.remove(*field);
+    }
+    if let Some(Value::Array(tags)) = obj.get("tags") {
+        if !tags.is_empty() && !out.contains_key("tags") {
+            out.insert("tags".to_owned(), Value::Array(tags.clone()));
+        }
+    }
+    Value::Object(out)
+}
+
+/// The size ECS's limit applies to: the compact JSON of the [`registration_input`].
+pub fn size_in_bytes(task_definition: &Value) -> usize {
+    serde_json::to_vec(&registration_input(task_definition)).map_or(0, |v| v.len())
+}
+
+/// Sets the `secrets` of container `container` to `secrets`, leaving every other field as it
+/// was (a container's previous `secrets` are replaced, not merged).
+///
+/// Refuses, leaving `task_definition` unchanged, when the container does not exist, when one of
+/// the names is already in the container's `environment`, or when the result would exceed
+/// [`MAX_TASK_DEFINITION_BYTES`].
+pub fn merge(
+    task_definition: &mut Value,
+    container: &str,
+    secrets: &[SecretRef],
+) -> Result<(), TaskDefinitionError> {
+    let mut merged = task_definition.clone();
+    {
+        let td = inner_mut(&mut merged)?;
+        let index = find_container(containers(td)?, container)?;
+        let Some(Value::Array(list)) = td.get_mut("containerDefinitions") else {
+            unreachable!("checked by containers()");
+        };
+        let def = &mut list[index];
+        let env: BTreeSet<String> = entries(def, "environment", container)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let clashes: Vec<String> = secrets
+            .iter()
+            .filter(|s| env.contains(&s.name))
+            .map(|s| s.name.clone())
+            .collect();
+        if !clashes.is_empty() {
+            return Err(TaskDefinitionError::NameInEnvironment {
+                container: container.to_owned(),
+                names: clashes,
+            });
+        }
+        let Value::Object(def) = def else {
+            return Err(invalid(format!("container `{container}` is not an object")));
+        };
+        let value = serde_json::to_value(secrets).expect("secret references always serialize");
+        def.insert("secrets".to_owned(), value);
+    }
+    let bytes = size_in_bytes(&merged);
+    if bytes > MAX_TASK_DEFINITION_BYTES {
+        return Err(TaskDefinitionError::TooLarge {
+            container: container.to_owned(),
+            bytes,
+            limit: MAX_TASK_DEFINITION_BYTES,
+        });
+    }
+    *task_definition = merged;
+    Ok(())
+}
+
+/// One difference between a container definition and the declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Drift {
+    /// Declared, but not in the container's `secrets`.
+    Missing {
+        /// The variable.
+        name: String,
+        /// The declared `valueFrom`.
+        value_from: String,
+    },
+    /// Declared as a secret, but set as a plain `environment` variable: the value sits in the
+    /// task definition in plain text, and a merge is refused until it is removed.
+    InEnvironment {
+        /// The variable.
+        name: String,
+        /// The declared `valueFrom`.
+        value_from: String,
+    },
+    /// In the container's `secrets`, but not declared.
+    Extra {
+        /// The variable.
+        name: String,
+        /// Its `valueFrom` in the task definition (absent when the entry has none).
+        value_from: Option<String>,
+    },
+    /// In both, with another `valueFrom` (compared as text, as ECS stores it).
+    Changed {
+        /// The variable.
+        name: String,
+        /// The `valueFrom` in the task definition (absent when the entry has none).
+        actual: Option<String>,
+        /// The declared `valueFrom`.
+        expected: String,
+    },
+    /// A name more than once in the container's `secrets` (ECS rejects it: "Duplicate secret
+    /// names found").
+    Duplicate {
+        /// The variable.
+        name: String,
+    },
+    /// A required plain variable (no `default`, not `Option`) that is in neither `environment`
+    /// nor `secrets`: the task would start and the service would fail to load its configuration.
+    RequiredEnvUnset {
+        /// The variable.
+        name: String,
+    },
+}
+
+impl Drift {
+    /// The variable the difference is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Drift::Missing { name, .. }
+            | Drift::InEnvironment { name, .. }
+            | Drift::Extra { name, .. }
+            | Drift::Changed { name, .. }
+            | Drift::Duplicate { name }
+            | Drift::RequiredEnvUnset { name } => name,
+        }
+    }
+}
+
+fn or_none(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(none)")
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Drift::Missing { name, value_from } => {
+                write!(f, "missing secret `{name}` (valueFrom {value_from})")
+            }
+            Drift::InEnvironment { name, value_from } => write!(
+                f,
+                "`{name}` is a plain `environment` variable, but is declared as a secret \
+                 (valueFrom {value_from}): remove it from `environment`"
+            ),
+            Drift::Extra { name, value_from } => write!(
+                f,
+                "extra secret `{name}` (valueFrom {}): not declared",
+                or_none(value_from)
+            ),
+            Drift::Changed {
+                name,
+                actual,
+                expected,
+            } => write!(
+                f,
+                "changed secret `{name}`: valueFrom is {}, declared {expected}",
+                or_none(actual)
+            ),
+            Drift::Duplicate { name } => write!(
+                f,
+                "secret `{name}` is listed more than once (ECS: \"Duplicate secret names found\")"
+            ),
+            Drift::RequiredEnvUnset { name } => write!(
+                f,
+                "required variable `{name}` is in neither `environment` nor `secrets`: the \
+                 service would fail to load its configuration"
+            ),
+        }
+    }
+}
+
+/// The differences between one container of a task definition and the declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DriftReport {
+    /// The container that was checked.
+    pub container: String,
+    /// The differences: declared secrets in declaration order (missing, in `environment`,
+    /// changed), then the container's extra and duplicate secrets in its order, then the
+    /// required plain variables that are unset.
+    pub drifts: Vec<Drift>,
+    /// Required plain variables not found in `environment` or `secrets` of a container that
+    /// also loads `environmentFiles` (from S3), which may well set them: they cannot be checked
+    /// here, so they are listed without counting as drift.
+    pub unverified: Vec<String>,
+}
+
+impl DriftReport {
+    /// Whether the container differs from the declaration.
+    pub fn has_drift(&self) -> bool {
+        !self.drifts.is_empty()
+    }
+}
+
+impl fmt::Display for DriftReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.drifts.len() {
+            0 => write!(f, "container `{}`: no drift", self.container)?,
+            1 => write!(f, "container `{}`: 1 difference", self.container)?,
+            n => write!(f, "container `{}`: {n} differences", self.container)?,
+        }
+        for d in &self.drifts {
+            write!(f, "\n  - {d}")?;
+        }
+        if !self.unverified.is_empty() {
+            write!(
+                f,
+                "\n  note: {} not in `environment` or `secrets`; the container's \
+                 `environmentFiles` may set {}",
+                quoted(&self.unverified),
+                if self.unverified.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares container `container` of a task definition with the declaration: its `secrets`
+/// and the `required_env` plain variables (see [`Drift`] for what is reported).
+pub fn check(
+    task_definition: &Value,
+    container: &str,
+    secrets: &[SecretRef],
+    required_env: &[&str],
+) -> Result<DriftReport, TaskDefinitionError> {
+    let td = inner(task_definition)?;
+    let list = containers(td)?;
+    let def = &list[find_container(list, container)?];
+    let env: BTreeSet<String> = entries(def, "environment", container)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let actual = entries(def, "secrets", container)?;
+    let has_env_files = def
+        .get("environmentFiles")
+        .and_then(Value::as_array)
+        .is_some_and(|files| !files.is_empty());
+
+    let mut drifts = Vec::new();
+    for s in secrets {
+        match actual.iter().find(|(n, _)| *n == s.name) {
+            Some((_, v)) if v.as_deref() == Some(s.value_from.as_str()) => {}
+            Some((_, v)) => drifts.push(Drift::Changed {
+                name: s.name.clone(),
+                actual: v.clone(),
+                expected: s.value_from.clone(),
+            }),
+            None if env.contains(&s.name) => drifts.push(Drift::InEnvironment {
+                name: s.name.clone(),
+                value_from: s.value_from.clone(),
+            }),
+            None => drifts.push(Drift::Missing {
+                name: s.name.clone(),
+                value_from: s.value_from.clone(),
+            }),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (name, value_from) in &actual {
+        if !seen.insert(name) {
+            if !drifts
+                .iter()
+                .any(|d| matches!(d, Drift::Duplicate { name: n } if n == name))
+            {
+                drifts.push(Drift::Duplicate { name: name.clone() });
+            }
+        } else if !secrets.iter().any(|s| s.name == *name) {
+            drifts.push(Drift::Extra {
+                name: name.clone(),
+                value_from: value_from.clone(),
+            });
+        }
+    }
+    let mut unverified = Vec::new();
+    for &name in required_env {
+        if env.contains(name) || actual.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        if has_env_files {
+            unverified.push(name.to_owned());
+        } else {
+            drifts.push(Drift::RequiredEnvUnset {
+                name: name.to_owned(),
+            });
+        }
+    }
+    Ok(DriftReport {
+        container: container.to_owned(),
+        drifts,
+        unverified,
+    })
+}
+
+/// The plain environment variables a declaration cannot load without: no source, no `default`,
+/// not `Option`.
+pub fn required_env(fields: &[Field]) -> Vec<&'static str> {
+    fields
+        .iter()
+        .filter(|f| matches!(f.source, Source::Env) && !f.optional && f.default.is_none())
+        .map(|f| f.env)
+        .collect()
+}

@@ -1,0 +1,312 @@
+//! IAM policy documents: exact JSON for the execution and task roles.
+
+use ecs_secrets::{Action, EcsSecrets, PolicyDocument, Role, Secret, ValueFrom, Vars};
+use serde_json::json;
+
+const KEY_A: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_B: &str = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+
+#[allow(dead_code)]
+#[derive(EcsSecrets)]
+#[ecs(
+    region = "us-east-1",
+    account = "123456789012",
+    kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+)]
+struct App {
+    /// Partial ARN from a name, two keys of one JSON secret: one resource.
+    #[ecs(secret = "prod/app/db", key = "password")]
+    db_password: Secret<String>,
+    #[ecs(secret = "prod/app/db", key = "username")]
+    db_user: String,
+    /// A complete ARN, pinned: used as is, without the `:key:stage:id` tail.
+    #[ecs(
+        secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123",
+        version_stage = "AWSPREVIOUS"
+    )]
+    api_key: Secret<String>,
+    /// A partial ARN given in full, whole secret.
+    #[ecs(secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls")]
+    tls: String,
+    /// SSM: a path and a simple name.
+    #[ecs(ssm = "/prod/app/token")]
+    token: String,
+    #[ecs(ssm = "feature-flags")]
+    flags: Option<String>,
+    /// Plain variables need nothing.
+    #[ecs(default = "3000")]
+    port: u16,
+    host: String,
+}
+
+const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags","arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]}]}"#;
+
+#[test]
+fn execution_role_policy_exact_json() {
+    // The typed document is compared as text: key order and array shapes are the contract.
+    assert_eq!(
+        serde_json::to_string(&App::policy(Role::Execution)).unwrap(),
+        EXECUTION
+    );
+    // The `Value` form's key order is serde_json's map order (sorted without `preserve_order`).
+    let value: serde_json::Value = serde_json::from_str(EXECUTION).unwrap();
+    assert_eq!(App::iam_policy(), value);
+}
+
+#[test]
+fn task_role_policy_adds_batch_get_on_star() {
+    let task = App::task_role_policy();
+    let mut expected: serde_json::Value = serde_json::from_str(EXECUTION).unwrap();
+    expected["Statement"].as_array_mut().unwrap().insert(
+        1,
+        json!({"Effect": "Allow", "Action": ["secretsmanager:BatchGetSecretValue"], "Resource": ["*"]}),
+    );
+    assert_eq!(task, expected);
+}
+
+#[test]
+fn typed_form() {
+    let policy = App::policy(Role::Task);
+    let actions: Vec<Action> = policy.statements().iter().map(|s| s.action()).collect();
+    assert_eq!(
+        actions,
+        [
+            Action::GetSecretValue,
+            Action::BatchGetSecretValue,
+            Action::GetParameters,
+            Action::KmsDecrypt
+        ]
+    );
+    assert_eq!(policy.resources(Action::GetSecretValue).len(), 3);
+    assert_eq!(policy.resources(Action::KmsDecrypt), [KEY_A]);
+    assert!(
+        App::policy(Role::Execution)
+            .resources(Action::BatchGetSecretValue)
+            .is_empty()
+    );
+    assert_eq!(policy.to_json(), App::task_role_policy());
+    assert_eq!(Action::GetParameters.to_string(), "ssm:GetParameters");
+    assert_eq!(Role::Task.to_string(), "task");
+    // Display is the pretty JSON.
+    let pretty = App::policy(Role::Execution).to_string();
+    assert!(
+        pretty.starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n"),
+        "{pretty}"
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+        App::iam_policy()
+    );
+}
+
+#[test]
+fn batch_get_only_for_unpinned_secrets() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Pinned {
+        #[ecs(secret = "a", version_stage = "AWSCURRENT")]
+        a: String,
+        #[ecs(ssm = "/b")]
+        b: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct SsmOnly {
+        #[ecs(ssm = "/b")]
+        b: String,
+    }
+    for policy in [Pinned::task_role_policy(), SsmOnly::task_role_policy()] {
+        assert!(
+            !policy.to_string().contains("BatchGetSecretValue"),
+            "{policy}"
+        );
+    }
+    assert_eq!(Pinned::task_role_policy(), Pinned::iam_policy());
+}
+
+#[test]
+fn kms_keys_of_flattened_structs_sorted_and_deduplicated() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "eu-west-1",
+        account = "111122223333",
+        kms_key = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    struct Inner {
+        #[ecs(secret = "shared/db", key = "password")]
+        password: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    struct Outer {
+        #[ecs(flatten)]
+        inner: Inner,
+    }
+    assert_eq!(
+        Outer::iam_policy(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+             "Resource": ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/db-??????"]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_B, KEY_A]},
+        ]})
+    );
+}
+
+#[test]
+fn no_secrets_no_statements() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    struct Plain {
+        port: u16,
+    }
+    assert_eq!(
+        Plain::iam_policy(),
+        json!({"Version": "2012-10-17", "Statement": []})
+    );
+    assert!(Plain::policy(Role::Task).is_empty());
+}
+
+#[allow(dead_code)]
+#[derive(EcsSecrets)]
+#[ecs(
+    region = "{region}",
+    account = "{account}",
+    kms_key = "arn:aws:kms:{region}:{account}:key/{kms_key_id}"
+)]
+struct Staged {
+    #[ecs(secret = "{stage}/app/db", key = "password")]
+    db_password: Secret<String>,
+    #[ecs(ssm = "/{stage}/app/token")]
+    token: String,
+}
+
+#[test]
+fn two_environments_from_one_declaration() {
+    let prod = Vars::new()
+        .with("stage", "prod")
+        .with("region", "us-east-1")
+        .with("account", "111111111111")
+        .with("kms_key_id", "1111aaaa-1111-1111-1111-111111111111");
+    let staging = Vars::new()
+        .with("stage", "staging")
+        .with("region", "eu-west-1")
+        .with("account", "222222222222")
+        .with("kms_key_id", "2222bbbb-2222-2222-2222-222222222222");
+    assert_eq!(
+        Staged::iam_policy_with(&prod).unwrap(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+             "Resource": ["arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/app/db-??????"]},
+            {"Effect": "Allow", "Action": ["ssm:GetParameters"],
+             "Resource": ["arn:aws:ssm:us-east-1:111111111111:parameter/prod/app/token"]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": ["arn:aws:kms:us-east-1:111111111111:key/1111aaaa-1111-1111-1111-111111111111"]},
+        ]})
+    );
+    assert_eq!(
+        Staged::task_role_policy_with(&staging).unwrap(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+             "Resource": ["arn:aws:secretsmanager:eu-west-1:222222222222:secret:staging/app/db-??????"]},
+            {"Effect": "Allow", "Action": ["secretsmanager:BatchGetSecretValue"], "Resource": ["*"]},
+            {"Effect": "Allow", "Action": ["ssm:GetParameters"],
+             "Resource": ["arn:aws:ssm:eu-west-1:222222222222:parameter/staging/app/token"]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": ["arn:aws:kms:eu-west-1:222222222222:key/2222bbbb-2222-2222-2222-222222222222"]},
+        ]})
+    );
+    assert_eq!(
+        Staged::placeholders(),
+        ["region", "account", "stage", "kms_key_id"]
+    );
+}
+
+#[test]
+fn missing_and_invalid_values_are_reported_together() {
+    let vars = Vars::new()
+        .with("region", "us-east-1")
+        .with("account", "111111111111")
+        .with("kms_key_id", "not a key id");
+    let err = Staged::policy_with(Role::Execution, &vars).unwrap_err();
+    let lines: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "field `Staged.db_password` (env `DB_PASSWORD`, from arn:aws:secretsmanager:{region}:{account}:secret:{stage}/app/db:password::): no value for placeholder `{stage}`",
+            "field `Staged.token` (env `TOKEN`, from arn:aws:ssm:{region}:{account}:parameter/{stage}/app/token): no value for placeholder `{stage}`",
+            "attribute `kms_key` of `Staged` (`arn:aws:kms:{region}:{account}:key/{kms_key_id}`): `arn:aws:kms:us-east-1:111111111111:key/not a key id`: expected `key/KEY-ID` after the account in a KMS key ARN",
+        ]
+    );
+    let err = Staged::iam_policy_with(&Vars::new().with("stage", "prod")).unwrap_err();
+    let codes: Vec<&str> = err.errors().iter().map(|e| e.kind.code()).collect();
+    // region and account for each of the two fields, and region, account, kms_key_id for the key.
+    assert_eq!(codes, ["Placeholder"; 7]);
+}
+
+#[test]
+fn a_kms_key_placeholder_alone_makes_the_declaration_environment_dependent() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/{key_id}"
+    )]
+    struct KeyOnly {
+        #[ecs(secret = "app/db")]
+        db: String,
+    }
+    // `KeyOnly::iam_policy()` does not compile (tests/ui/policy_needs_vars.rs); `_with` works.
+    assert_eq!(KeyOnly::placeholders(), ["key_id"]);
+    let policy =
+        KeyOnly::policy_with(Role::Execution, &Vars::new().with("key_id", "abcd-1234")).unwrap();
+    assert_eq!(
+        policy.resources(Action::KmsDecrypt),
+        ["arn:aws:kms:us-east-1:123456789012:key/abcd-1234"]
+    );
+}
+
+#[test]
+fn hand_written_references() {
+    let refs: Vec<ValueFrom> = [
+        // A bare SSM name: ECS reads it in the task's region and account.
+        "feature-flags",
+        "/app/token",
+        // A Secrets Manager secret read through SSM: SSM checks GetSecretValue on it too.
+        "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
+        "/aws/reference/secretsmanager/shared/key-AbC123",
+        // Three references to one secret: one resource.
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:password::",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db::AWSPREVIOUS:",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    let policy = PolicyDocument::from_references(Role::Execution, &refs, [KEY_A, KEY_A]);
+    assert_eq!(
+        policy.to_json(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
+                "arn:*:secretsmanager:*:*:secret:shared/key-AbC123",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????",
+            ]},
+            {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
+                "arn:*:ssm:*:*:parameter/app/token",
+                "arn:*:ssm:*:*:parameter/aws/reference/secretsmanager/shared/key-AbC123",
+                "arn:*:ssm:*:*:parameter/feature-flags",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
+            ]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A]},
+        ]})
+    );
+}
