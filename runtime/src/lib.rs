@@ -13,6 +13,9 @@ pub mod value_from;
 
 pub mod task_definition;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

@@ -1,0 +1,439 @@
+//! A ready deploy command line for one configuration struct (feature `cli`).
+//!
+//! ```no_run
+//! # use ecs_secrets::EcsSecrets;
+//! # #[derive(EcsSecrets)]
+//! # #[ecs(region = "us-east-1", account = "123456789012")]
+//! # struct AppConfig { #[ecs(secret = "app/db", key = "password")] db: String }
+//! fn main() {
+//!     ecs_secrets::cli::main::<AppConfig>()
+//! }
+//! ```
+//!
+//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task`,
+//! `merge --container NAME FILE [--in-place | -o OUT]`, `check --container NAME FILE`, and
+//! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
+//! declaration with `{placeholders}`.
+//!
+//! Exit status: 0 on success, 1 when `check` finds drift, 2 on an error (message on stderr).
+//! [`run`] is the same program as a function, for tests and for wrapping.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use crate::task_definition::{self, TaskDefinitionError};
+use crate::{EcsSecrets, Error, Role, Vars};
+
+/// Exit status when `check` finds drift.
+pub const EXIT_DRIFT: i32 = 1;
+/// Exit status on an error (bad arguments, unreadable file, refused merge…).
+pub const EXIT_ERROR: i32 = 2;
+
+const AFTER_HELP: &str = "\
+Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/db\"`) needs their \
+values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{stage}` from STAGE; \
+`--var` wins. `placeholders` lists the names.
+
+Exit status: 0 on success, 1 when `check` finds drift, 2 on an error.";
+
+#[derive(Parser, Debug)]
+#[command(disable_version_flag = true, after_help = AFTER_HELP)]
+struct Args {
+    /// A placeholder value, `NAME=VALUE` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true, value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+
+    /// Read each placeholder from the environment variable of the same name in upper case
+    /// (`{stage}` ← `STAGE`); `--var` wins over it.
+    #[arg(long, global = true)]
+    vars_from_env: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the container definition's `secrets` list (JSON).
+    Secrets,
+    /// Print the least-privilege IAM policy document (JSON) for the execution or the task role.
+    ///
+    /// The execution role is the one ECS uses to inject the secrets at container start. The task
+    /// role is the application's own, for fetching the secrets directly (feature `aws`): the
+    /// same reads plus `secretsmanager:BatchGetSecretValue`.
+    Policy {
+        /// Which role the policy is for.
+        #[arg(long, value_enum, default_value_t = RoleArg::Execution)]
+        role: RoleArg,
+    },
+    /// Set a container's `secrets` in a task-definition JSON file; print the result, or write
+    /// it back with `--in-place` or to `-o OUT`.
+    ///
+    /// FILE is the `register-task-definition --cli-input-json` input or
+    /// `describe-task-definition` output (`-` reads standard input). Every other field is kept
+    /// as it was. Refused when the container does not exist, when one of the names is already
+    /// in its `environment`, or when the result would exceed ECS's 64 KiB limit.
+    Merge {
+        /// The container definition to set the `secrets` of.
+        #[arg(long, value_name = "NAME")]
+        container: String,
+        /// The task-definition JSON file (`-` for standard input).
+        file: PathBuf,
+        /// Rewrite FILE instead of printing the result.
+        #[arg(long, conflicts_with = "output")]
+        in_place: bool,
+        /// Write the result to OUT instead of printing it.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Write the `register-task-definition` input: unwrap `describe-task-definition`
+        /// output and drop the fields ECS sets (`taskDefinitionArn`, `revision`, `status`…).
+        #[arg(long)]
+        register_input: bool,
+    },
+    /// Compare a container of a task-definition JSON file with the declaration; exit 1 on
+    /// drift.
+    ///
+    /// Reports missing, extra and changed secrets (`valueFrom` compared as text), secrets set
+    /// as plain `environment` variables, and required plain variables set nowhere.
+    Check {
+        /// The container definition to check.
+        #[arg(long, value_name = "NAME")]
+        container: String,
+        /// The task-definition JSON file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// List the declaration's placeholder names, one a line.
+    Placeholders,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RoleArg {
+    /// The task execution role (ECS injects the secrets).
+    Execution,
+    /// The task role (the application fetches the secrets).
+    Task,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}
+
+/// What a run printed and how it ends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Output {
+    /// Standard output: JSON, a drift report, or help.
+    pub stdout: String,
+    /// Notes for standard error (what was written where).
+    pub stderr: String,
+    /// The exit status: 0, or [`EXIT_DRIFT`].
+    pub code: i32,
+}
+
+/// Why a run failed; `Display` is the message for standard error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Bad arguments; clap's message, with usage.
+    Usage(String),
+    /// `--var` names a placeholder the declaration does not have.
+    UnknownVar {
+        /// The name given.
+        name: String,
+        /// The declaration's placeholders.
+        known: Vec<String>,
+    },
+    /// Missing or invalid placeholder values, all of them.
+    Placeholders {
+        /// Every problem.
+        error: Error,
+        /// The declaration's placeholders.
+        known: Vec<String>,
+    },
+    /// A file could not be read, parsed or written.
+    File {
+        /// The file (`-` for standard input).
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The merge or check refused the task definition.
+    TaskDefinition {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: TaskDefinitionError,
+    },
+}
+
+impl CliError {
+    /// The exit status for this error: [`EXIT_ERROR`].
+    pub fn exit_code(&self) -> i32 {
+        EXIT_ERROR
+    }
+}
+
+fn names(known: &[String]) -> String {
+    if known.is_empty() {
+        return "none".to_owned();
+    }
+    let list: Vec<String> = known.iter().map(|n| format!("{{{n}}}")).collect();
+    list.join(", ")
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(message) => f.write_str(message.trim_end()),
+            CliError::UnknownVar { name, known } => write!(
+                f,
+                "error: --var {name}: the configuration has no placeholder `{{{name}}}` (its \
+                 placeholders: {})",
+                names(known)
+            ),
+            CliError::Placeholders { error, known } => {
+                f.write_str("error: missing or invalid placeholder values:")?;
+                for e in error.errors() {
+                    write!(f, "\n  - {e}")?;
+                }
+                write!(
+                    f,
+                    "\nthe configuration's placeholders: {}; give them with --var NAME=VALUE or \
+                     --vars-from-env",
+                    names(known)
+                )
+            }
+            CliError::File { path, reason } => {
+                write!(f, "error: {}: {reason}", path.display())
+            }
+            CliError::TaskDefinition { path, error } => {
+                write!(f, "error: {}: {error}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// The command line for `T`, on the process's arguments and environment: prints what [`run`]
+/// returns, and exits with its status (2 on an error, with the message on standard error).
+pub fn main<T: EcsSecrets>() -> ! {
+    let code = match run::<T>(std::env::args_os()) {
+        Ok(out) => {
+            // A closed pipe (`… | head`) is not an error worth a message.
+            let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+            out.code
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code)
+}
+
+/// The command line for `T` as a function: `args` starts with the program name, as
+/// [`std::env::args_os`] does; `--vars-from-env` reads the process environment. `--help` is an
+/// `Ok` with the help on `stdout`.
+pub fn run<T: EcsSecrets>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+) -> Result<Output, CliError> {
+    run_with_env::<T>(args, &|name| std::env::var(name).ok())
+}
+
+/// [`run`] with `--vars-from-env` reading from `env` instead of the process environment.
+pub fn run_with_env<T: EcsSecrets>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Output, CliError> {
+    let name = crate::iam::short_type_name::<T>();
+    let command = Args::command().about(format!(
+        "Deployment outputs of `{name}`: its task-definition `secrets`, IAM policies, and a \
+         merge and drift check for task-definition files"
+    ));
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|m| Args::from_arg_matches(&m));
+    let args = match parsed {
+        Ok(args) => args,
+        // --help: clap's "error" that is really output.
+        Err(e) if !e.use_stderr() => {
+            return Ok(Output {
+                stdout: e.render().to_string(),
+                ..Output::default()
+            });
+        }
+        Err(e) => return Err(CliError::Usage(e.render().to_string())),
+    };
+    let known = T::placeholders();
+    let vars = vars(&args, &known, env)?;
+    let placeholders = |error| CliError::Placeholders {
+        error,
+        known: known.clone(),
+    };
+
+    match args.command {
+        Command::Secrets => {
+            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            Ok(json_output(&secrets))
+        }
+        Command::Policy { role } => {
+            let role = match role {
+                RoleArg::Execution => Role::Execution,
+                RoleArg::Task => Role::Task,
+            };
+            let policy = T::policy_with(role, &vars).map_err(placeholders)?;
+            Ok(json_output(&policy))
+        }
+        Command::Placeholders => Ok(Output {
+            stdout: known.iter().map(|n| format!("{n}\n")).collect(),
+            ..Output::default()
+        }),
+        Command::Merge {
+            container,
+            file,
+            in_place,
+            output,
+            register_input,
+        } => {
+            if in_place && is_stdin(&file) {
+                return Err(CliError::Usage(
+                    "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
+                ));
+            }
+            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            let mut td = read_json(&file)?;
+            task_definition::merge(&mut td, &container, &secrets).map_err(|error| {
+                CliError::TaskDefinition {
+                    path: file.clone(),
+                    error,
+                }
+            })?;
+            if register_input {
+                td = task_definition::registration_input(&td);
+            }
+            let text = pretty(&td);
+            let target = if in_place {
+                Some(&file)
+            } else {
+                output.as_ref()
+            };
+            match target {
+                None => Ok(Output {
+                    stdout: text,
+                    ..Output::default()
+                }),
+                Some(path) => {
+                    write_file(path, &text)?;
+                    Ok(Output {
+                        stderr: format!(
+                            "wrote {} secrets of `{name}` into container `{container}` of {}\n",
+                            secrets.len(),
+                            path.display()
+                        ),
+                        ..Output::default()
+                    })
+                }
+            }
+        }
+        Command::Check { container, file } => {
+            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            let td = read_json(&file)?;
+            let required = task_definition::required_env(T::FIELDS);
+            let report =
+                task_definition::check(&td, &container, &secrets, &required).map_err(|error| {
+                    CliError::TaskDefinition {
+                        path: file.clone(),
+                        error,
+                    }
+                })?;
+            Ok(Output {
+                stdout: format!("{report}\n"),
+                code: if report.has_drift() { EXIT_DRIFT } else { 0 },
+                ..Output::default()
+            })
+        }
+    }
+}
+
+fn vars(
+    args: &Args,
+    known: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vars, CliError> {
+    let mut vars = if args.vars_from_env {
+        Vars::from_lookup(known.iter().map(String::as_str), env)
+    } else {
+        Vars::new()
+    };
+    for (name, value) in &args.vars {
+        if !known.contains(name) {
+            return Err(CliError::UnknownVar {
+                name: name.clone(),
+                known: known.to_vec(),
+            });
+        }
+        vars.set(name.clone(), value.clone());
+    }
+    Ok(vars)
+}
+
+fn pretty(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("deployment outputs serialize");
+    text.push('\n');
+    text
+}
+
+fn json_output(value: &impl serde::Serialize) -> Output {
+    Output {
+        stdout: pretty(value),
+        ..Output::default()
+    }
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn read_json(path: &Path) -> Result<Value, CliError> {
+    let file_error = |reason: String| CliError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut text = String::new();
+    let read = if is_stdin(path) {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(drop))
+    };
+    read.map_err(|e| file_error(format!("cannot read it: {e}")))?;
+    // serde_json's message names the line and column only, never the text.
+    serde_json::from_str(&text).map_err(|e| file_error(format!("not valid JSON: {e}")))
+}
+
+/// Writes through a temporary file in the same directory and a rename, so an interrupted
+/// `--in-place` never leaves half a task definition behind.
+fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    let file_error = |e: std::io::Error| CliError::File {
+        path: path.to_owned(),
+        reason: format!("cannot write it: {e}"),
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".ecs-secrets-{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).map_err(file_error)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        file_error(e)
+    })
+}
