@@ -5,7 +5,8 @@
 #   moto_start         start moto_server on a free loopback port and export the test environment
 #   moto_stop          stop it (idempotent; callers install it as an EXIT trap *before* moto_start)
 #
-# The venv lives at ${ECS_SECRETS_VENV:-target/venv}, relative to the repository root.
+# The venv lives at ${ECS_SECRETS_VENV:-target/venv}, relative to the repository root, and is made
+# with ${ECS_SECRETS_PYTHON:-python3}. ECS_SECRETS_MOTO_TIMEOUT (seconds, default 60) bounds the start.
 
 # Pins: the AWS CLI v1 release that pip resolves together with moto 5.2.5 (botocore 1.44.8).
 MOTO_PIN='moto[server]==5.2.5'
@@ -118,7 +119,7 @@ moto_start() {
     _moto_spawn "$venv" 0
     MOTO_PORT=
     local i
-    for ((i = 0; i < 150; i++)); do
+    for ((i = 0; i < 100; i++)); do
         MOTO_PORT="$(sed -n 's#.*Running on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$MOTO_LOG" | head -n1)"
         [[ -n "$MOTO_PORT" ]] && break
         kill -0 "$MOTO_PID" 2>/dev/null || break

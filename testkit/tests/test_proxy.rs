@@ -1,0 +1,502 @@
+//! The proxy against the local endpoint: what it counts and records, its latency, and what each
+//! fault looks like to the AWS SDK.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use serde_json::{Value, json};
+
+const GET: &str = "secretsmanager.GetSecretValue";
+const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+
+/// A secret written straight to the endpoint, a proxy in front of it, and a client of the proxy.
+struct Setup {
+    proxy: Proxy,
+    client: Client,
+    name: String,
+}
+
+async fn setup(value: &str) -> Option<Setup> {
+    let ep = testkit::endpoint()?;
+    let direct = testkit::sdk_config(&ep).await;
+    let name = testkit::unique("proxy");
+    testkit::create_secret(&direct, &name, value).await;
+    let proxy = Proxy::start(&ep);
+    let client = Client::new(&testkit::sdk_config(proxy.url()).await);
+    Some(Setup {
+        proxy,
+        client,
+        name,
+    })
+}
+
+async fn get(client: &Client, id: &str) -> Result<String, String> {
+    client
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map(|out| out.secret_string().unwrap_or_default().to_owned())
+        .map_err(|e| match &e {
+            SdkError::ServiceError(_) => e.code().unwrap_or("no code").to_owned(),
+            SdkError::TimeoutError(_) => "timeout".to_owned(),
+            SdkError::DispatchFailure(_) => "dispatch failure".to_owned(),
+            SdkError::ResponseError(_) => "response error".to_owned(),
+            other => format!("{other:?}"),
+        })
+}
+
+#[tokio::test]
+async fn counts_targets_in_order_and_records_bodies() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    let direct = testkit::sdk_config(&testkit::endpoint().unwrap()).await;
+    let other = testkit::unique("proxy-other");
+    testkit::create_secret(&direct, &other, "w").await;
+
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    let batch = client
+        .batch_get_secret_value()
+        .secret_id_list(&name)
+        .secret_id_list(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(batch.secret_values().len(), 2);
+    client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        proxy.targets(),
+        [GET, BATCH, "secretsmanager.DescribeSecret"]
+    );
+    assert_eq!(proxy.total(), 3);
+    assert_eq!(proxy.count(GET), 1);
+    assert_eq!(proxy.count(BATCH), 1);
+    assert_eq!(proxy.count("AmazonSSM.GetParameters"), 0);
+    assert_eq!(proxy.bodies(GET), [json!({ "SecretId": name })]);
+    assert_eq!(proxy.bodies(BATCH)[0]["SecretIdList"], json!([name, other]));
+
+    proxy.reset_counts();
+    assert_eq!(proxy.total(), 0);
+    assert!(proxy.targets().is_empty());
+    assert!(proxy.bodies(GET).is_empty());
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert_eq!(proxy.targets(), [GET]);
+}
+
+#[tokio::test]
+async fn counts_ssm_requests() {
+    let Some(ep) = testkit::endpoint() else {
+        return;
+    };
+    let direct = testkit::sdk_config(&ep).await;
+    let name = format!("/{}", testkit::unique("proxy"));
+    testkit::put_parameter(&direct, &name, "p", true).await;
+    let proxy = Proxy::start(&ep);
+    let ssm = aws_sdk_ssm::Client::new(&testkit::sdk_config(proxy.url()).await);
+
+    let out = ssm
+        .get_parameters()
+        .names(&name)
+        .names("/does/not/exist")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.parameters()[0].value(), Some("p"));
+    assert_eq!(out.invalid_parameters(), ["/does/not/exist"]);
+    assert_eq!(proxy.targets(), ["AmazonSSM.GetParameters"]);
+    assert_eq!(
+        proxy.bodies("AmazonSSM.GetParameters"),
+        [json!({ "Names": [name, "/does/not/exist"], "WithDecryption": true })]
+    );
+}
+
+#[tokio::test]
+async fn keep_alive_serves_many_requests_on_one_connection() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    for _ in 0..10 {
+        assert_eq!(get(&client, &name).await, Ok("v".into()));
+    }
+    assert_eq!(proxy.count(GET), 10);
+    assert_eq!(proxy.connections(), 1);
+}
+
+#[test]
+fn requests_without_a_target_are_recorded_by_method_and_path() {
+    let Some(ep) = testkit::endpoint() else {
+        return;
+    };
+    // A plain blocking client: the proxy runs on its own thread and needs no runtime here.
+    let proxy = Proxy::start(&ep);
+    let addr = proxy.url().strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("\r\nConnection: close\r\n"), "{answer}");
+    assert_eq!(proxy.targets(), ["GET /moto-api/"]);
+}
+
+#[tokio::test]
+async fn latency_is_added_to_each_request_and_overlaps() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    // Warm the client (connection, identity) before timing.
+    get(&client, &name).await.unwrap();
+    let latency = Duration::from_millis(400);
+    proxy.set_latency(latency);
+
+    let start = Instant::now();
+    get(&client, &name).await.unwrap();
+    assert!(start.elapsed() >= latency, "{:?}", start.elapsed());
+
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, name) = (client.clone(), name.clone());
+            tokio::spawn(async move { get(&client, &name).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Ok("v".into()));
+    }
+    let elapsed = start.elapsed();
+    // Serialized, four requests would take 1.6 s.
+    assert!(elapsed >= latency, "{elapsed:?}");
+    assert!(
+        elapsed < latency * 3,
+        "requests did not overlap: {elapsed:?}"
+    );
+
+    proxy.set_latency(Duration::ZERO);
+    let start = Instant::now();
+    get(&client, &name).await.unwrap();
+    assert!(start.elapsed() < latency, "{:?}", start.elapsed());
+}
+
+#[tokio::test]
+async fn throttle_once_is_retried_by_the_sdk() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::Throttle));
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert_eq!(proxy.count(GET), 2);
+    assert_eq!(proxy.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn throttle_on_every_attempt_surfaces_after_three_attempts() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 5, FaultKind::Throttle));
+    assert_eq!(get(&client, &name).await, Err("ThrottlingException".into()));
+    assert_eq!(proxy.count(GET), 3);
+    assert_eq!(proxy.pending_faults(), 2);
+}
+
+#[tokio::test]
+async fn status_500_is_retried() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(
+        GET,
+        2,
+        FaultKind::Status(500, "boom".into(), "text/plain".into()),
+    ));
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert_eq!(proxy.count(GET), 3);
+}
+
+#[tokio::test]
+async fn json_error_status_carries_its_code() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(
+        GET,
+        1,
+        FaultKind::json_error(400, "DecryptionFailure", "KMS says no"),
+    ));
+    let err = client
+        .get_secret_value()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_decryption_failure(), "{err:?}");
+    assert_eq!(err.message(), Some("KMS says no"));
+    assert_eq!(proxy.count(GET), 1);
+}
+
+#[tokio::test]
+async fn access_denied_is_not_retried() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::AccessDenied));
+    assert_eq!(
+        get(&client, &name).await,
+        Err("AccessDeniedException".into())
+    );
+    assert_eq!(proxy.count(GET), 1);
+    // The rule has run out: the next call goes through.
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+}
+
+#[tokio::test]
+async fn reset_is_a_dispatch_failure_that_is_retried() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::Reset));
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert_eq!(proxy.count(GET), 2);
+
+    proxy.add_fault(Fault::on(GET, 3, FaultKind::Reset));
+    assert_eq!(get(&client, &name).await, Err("dispatch failure".into()));
+    assert_eq!(proxy.count(GET), 5);
+}
+
+#[tokio::test]
+async fn delay_beyond_the_attempt_timeout_is_retried() {
+    let Some(ep) = testkit::endpoint() else {
+        return;
+    };
+    let direct = testkit::sdk_config(&ep).await;
+    let name = testkit::unique("proxy");
+    testkit::create_secret(&direct, &name, "v").await;
+    let proxy = Proxy::start(&ep);
+    let timeout = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(300))
+        .build();
+    let retry = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(10));
+    let config: SdkConfig = testkit::sdk_config_with(proxy.url(), retry, Some(timeout)).await;
+    let client = Client::new(&config);
+
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::Delay(Duration::from_secs(3))));
+    let start = Instant::now();
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(proxy.count(GET), 2);
+
+    proxy.add_fault(Fault::on(GET, 3, FaultKind::Delay(Duration::from_secs(3))));
+    assert_eq!(get(&client, &name).await, Err("timeout".into()));
+    assert_eq!(proxy.count(GET), 5);
+}
+
+#[tokio::test]
+async fn delay_within_the_timeout_only_slows_the_answer() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    get(&client, &name).await.unwrap();
+    proxy.add_fault(Fault::any(1, FaultKind::Delay(Duration::from_millis(300))));
+    let start = Instant::now();
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    assert_eq!(proxy.count(GET), 2);
+}
+
+#[tokio::test]
+async fn truncated_body_is_a_response_error_that_is_retried() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::TruncateBody));
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+    assert_eq!(proxy.count(GET), 2);
+
+    proxy.add_fault(Fault::on(GET, 3, FaultKind::TruncateBody));
+    assert_eq!(get(&client, &name).await, Err("response error".into()));
+    assert_eq!(proxy.count(GET), 5);
+}
+
+#[tokio::test]
+async fn rewrite_can_move_a_secret_into_the_batch_errors() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    let direct = testkit::sdk_config(&testkit::endpoint().unwrap()).await;
+    let denied = testkit::unique("proxy-denied");
+    testkit::create_secret(&direct, &denied, "w").await;
+
+    let moved = denied.clone();
+    proxy.add_fault(Fault::on(
+        BATCH,
+        1,
+        FaultKind::rewrite(move |mut body: Value| {
+            let values = body["SecretValues"].as_array_mut().unwrap();
+            values.retain(|v| v["Name"] != moved.as_str());
+            body["Errors"] = json!([{
+                "SecretId": moved,
+                "ErrorCode": "AccessDeniedException",
+                "Message": "not authorized",
+            }]);
+            body
+        }),
+    ));
+    let out = client
+        .batch_get_secret_value()
+        .secret_id_list(&name)
+        .secret_id_list(&denied)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.secret_values().len(), 1);
+    assert_eq!(out.secret_values()[0].name(), Some(name.as_str()));
+    assert_eq!(out.errors().len(), 1);
+    assert_eq!(out.errors()[0].secret_id(), Some(denied.as_str()));
+    assert_eq!(out.errors()[0].error_code(), Some("AccessDeniedException"));
+
+    // Used up: the next batch is the endpoint's own answer.
+    let out = client
+        .batch_get_secret_value()
+        .secret_id_list(&name)
+        .secret_id_list(&denied)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.secret_values().len(), 2);
+    assert!(out.errors().is_empty());
+    assert_eq!(proxy.count(BATCH), 2);
+}
+
+#[tokio::test]
+async fn faults_match_their_target_in_rule_order_and_run_out() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::AccessDenied));
+    proxy.add_fault(Fault::any(1, FaultKind::Throttle));
+    assert_eq!(proxy.pending_faults(), 2);
+
+    // DescribeSecret skips the GetSecretValue rule and takes the catch-all throttle (then retries).
+    client
+        .describe_secret()
+        .secret_id(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxy.count("secretsmanager.DescribeSecret"), 2);
+    assert_eq!(proxy.pending_faults(), 1);
+
+    assert_eq!(
+        get(&client, &name).await,
+        Err("AccessDeniedException".into())
+    );
+    assert_eq!(proxy.pending_faults(), 0);
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+
+    proxy.add_fault(Fault::any(9, FaultKind::AccessDenied));
+    proxy.clear_faults();
+    assert_eq!(proxy.pending_faults(), 0);
+    assert_eq!(get(&client, &name).await, Ok("v".into()));
+}
+
+#[test]
+fn dropping_the_proxy_closes_its_port() {
+    let Some(ep) = testkit::endpoint() else {
+        return;
+    };
+    let proxy = Proxy::start(&ep);
+    let addr = proxy.url().strip_prefix("http://").unwrap().to_owned();
+    assert!(std::net::TcpStream::connect(&addr).is_ok());
+    drop(proxy);
+    let err = std::net::TcpStream::connect(&addr).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+}
