@@ -2,8 +2,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod error;
-// pub mod extract;
+pub mod extract;
 mod fragment;
 pub mod iam;
 mod model;
@@ -62,6 +64,45 @@ pub trait EcsSecrets: Sized {
     /// production). Reports every problem at once.
     fn from_lookup<F: Fn(&str) -> Option<String>>(lookup: F) -> Result<Self, Error> {
         __private::run(&__private::FnLookup(lookup))
+    }
+
+    // --- Direct loading from AWS (feature `aws`); see the `aws` module. ---
+
+    /// Loads every sourced field directly from Secrets Manager / SSM Parameter Store, each in
+    /// the region of its ARN, and the plain fields from the environment (or their default).
+    /// Reports every problem at once. A sourced field's `default` is not used when its secret
+    /// is missing; an `Option` field whose source does not exist is `None`.
+    #[cfg(feature = "aws")]
+    fn from_aws(
+        config: &aws_config::SdkConfig,
+    ) -> impl Future<Output = Result<Self, Error>> + Send {
+        async move { aws::load::<Self>(config, &aws::Options::new(), aws::Mode::All).await }
+    }
+
+    /// [`EcsSecrets::from_aws`] with [`aws::Options`] (timeouts, deadline, concurrency,
+    /// batching, retries, a lookup instead of the process environment, placeholder values).
+    #[cfg(feature = "aws")]
+    fn from_aws_with(
+        config: &aws_config::SdkConfig,
+        options: &aws::Options,
+    ) -> impl Future<Output = Result<Self, Error>> + Send {
+        aws::load::<Self>(config, options, aws::Mode::All)
+    }
+
+    /// Takes each field from the environment when its variable is set (ECS injected it) and
+    /// fetches only the missing sourced fields, so one binary works in ECS and on a laptop.
+    #[cfg(feature = "aws")]
+    fn load(config: &aws_config::SdkConfig) -> impl Future<Output = Result<Self, Error>> + Send {
+        async move { aws::load::<Self>(config, &aws::Options::new(), aws::Mode::Missing).await }
+    }
+
+    /// [`EcsSecrets::load`] with [`aws::Options`].
+    #[cfg(feature = "aws")]
+    fn load_with(
+        config: &aws_config::SdkConfig,
+        options: &aws::Options,
+    ) -> impl Future<Output = Result<Self, Error>> + Send {
+        aws::load::<Self>(config, options, aws::Mode::Missing)
     }
 
     /// The container definition's `secrets` list, in field order.

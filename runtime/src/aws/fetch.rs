@@ -1,0 +1,539 @@
+//! Runs a [`Plan`]: every request at once on its own task, bounded by a semaphore and the load's
+//! deadline, with a client per region built from the caller's `SdkConfig`.
+//!
+//! Each request gets a `tracing` span (`ecs_secrets.aws.request`) with its operation, region,
+//! identifiers, count, duration and outcome. Identifiers are ARNs and parameter names; no value
+//! ever goes into a span, an event or a [`Failure`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+use zeroize::Zeroizing;
+
+use super::Options;
+use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches, secret_matches};
+
+const BATCH_GET: &str = "BatchGetSecretValue";
+const GET: &str = "GetSecretValue";
+const GET_PARAMETERS: &str = "GetParameters";
+
+/// Our code for a parameter in `InvalidParameters` (AWS gives the name, not a code).
+pub(crate) const PARAMETER_NOT_FOUND: &str = "ParameterNotFound";
+/// AWS's code for a secret (or version) that does not exist.
+pub(crate) const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
+
+/// A fetched secret.
+#[derive(Clone)]
+pub(crate) enum SecretValue {
+    /// `SecretString`; wiped when dropped.
+    Text(Zeroizing<String>),
+    /// `SecretBinary` only: ECS cannot inject it, and neither do we.
+    Binary,
+}
+
+/// Why one secret or parameter could not be fetched. Never carries a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// AWS's error code where it gave one, else ours.
+    pub code: String,
+    /// What happened, naming the operation.
+    pub reason: String,
+}
+
+impl Failure {
+    fn new(code: impl Into<String>, reason: impl Into<String>) -> Self {
+        Failure {
+            code: code.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the secret or parameter does not exist (so an `Option` field is `None`).
+    pub fn not_found(&self) -> bool {
+        self.code == RESOURCE_NOT_FOUND || self.code == PARAMETER_NOT_FOUND
+    }
+}
+
+type SecretResult = Result<SecretValue, Failure>;
+type ParamResult = Result<Zeroizing<String>, Failure>;
+
+/// The outcome of every fetch of a plan, by index into [`Plan::secrets`] / [`Plan::params`].
+pub(crate) struct Fetched {
+    pub secrets: Vec<SecretResult>,
+    pub params: Vec<ParamResult>,
+    /// How many requests were sent (fallbacks included), for the load's span.
+    pub requests: usize,
+}
+
+/// What a request task reports.
+enum Done {
+    Secrets(Vec<(usize, SecretResult)>),
+    Params(Vec<(usize, ParamResult)>),
+    /// `BatchGetSecretValue` was denied or throttled: fetch these one by one instead.
+    Fallback(Vec<usize>, Failure),
+}
+
+/// Clients by region, each built once from the caller's config.
+struct Clients {
+    secrets: HashMap<String, aws_sdk_secretsmanager::Client>,
+    ssm: HashMap<Option<String>, aws_sdk_ssm::Client>,
+}
+
+impl Clients {
+    fn new(config: &SdkConfig, options: &Options, plan: &Plan) -> Self {
+        let mut clients = Clients {
+            secrets: HashMap::new(),
+            ssm: HashMap::new(),
+        };
+        for s in &plan.secrets {
+            if !clients.secrets.contains_key(&s.region) {
+                let mut b = aws_sdk_secretsmanager::config::Builder::from(config).region(
+                    aws_sdk_secretsmanager::config::Region::new(s.region.clone()),
+                );
+                if let Some(retry) = &options.retry {
+                    b = b.retry_config(retry.clone());
+                }
+                if let Some(t) = timeouts(config, options) {
+                    b = b.timeout_config(t);
+                }
+                let client = aws_sdk_secretsmanager::Client::from_conf(b.build());
+                clients.secrets.insert(s.region.clone(), client);
+            }
+        }
+        for p in &plan.params {
+            if !clients.ssm.contains_key(&p.region) {
+                let mut b = aws_sdk_ssm::config::Builder::from(config);
+                if let Some(region) = &p.region {
+                    b = b.region(aws_sdk_ssm::config::Region::new(region.clone()));
+                }
+                if let Some(retry) = &options.retry {
+                    b = b.retry_config(retry.clone());
+                }
+                if let Some(t) = timeouts(config, options) {
+                    b = b.timeout_config(t);
+                }
+                let client = aws_sdk_ssm::Client::from_conf(b.build());
+                clients.ssm.insert(p.region.clone(), client);
+            }
+        }
+        clients
+    }
+}
+
+/// The caller's timeouts with the per-attempt timeout of the options on top.
+fn timeouts(config: &SdkConfig, options: &Options) -> Option<aws_config::timeout::TimeoutConfig> {
+    let attempt = options.attempt_timeout?;
+    let base = config.timeout_config().map_or_else(
+        aws_config::timeout::TimeoutConfig::builder,
+        aws_config::timeout::TimeoutConfig::to_builder,
+    );
+    Some(base.operation_attempt_timeout(attempt).build())
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    clients: Clients,
+    permits: Arc<Semaphore>,
+    /// The operation each unanswered secret / parameter waits on, for deadline errors.
+    secret_ops: Vec<&'static str>,
+    param_ops: Vec<&'static str>,
+    requests: usize,
+}
+
+/// Sends every request of the plan and collects the answers. Never fails as a whole: each
+/// secret and parameter gets its own result.
+pub(crate) async fn fetch(config: &SdkConfig, options: &Options, plan: &Plan) -> Fetched {
+    let mut ctx = Ctx {
+        plan,
+        clients: Clients::new(config, options, plan),
+        permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
+        secret_ops: vec![BATCH_GET; plan.secrets.len()],
+        param_ops: vec![GET_PARAMETERS; plan.params.len()],
+        requests: 0,
+    };
+    let mut secrets: Vec<Option<SecretResult>> = vec![None; plan.secrets.len()];
+    let mut params: Vec<Option<ParamResult>> = vec![None; plan.params.len()];
+    let mut tasks = JoinSet::new();
+    for request in plan.requests(options.batching) {
+        spawn(&mut ctx, &mut tasks, request);
+    }
+
+    let drive = drive(&mut ctx, &mut tasks, &mut secrets, &mut params);
+    let missing = match options.deadline {
+        Some(deadline) => match tokio::time::timeout(deadline, drive).await {
+            Ok(()) => None,
+            Err(_) => Some(deadline),
+        },
+        None => {
+            drive.await;
+            None
+        }
+    };
+    // Dropping the set aborts whatever is still running.
+    drop(tasks);
+
+    let unanswered = |op: &str| match missing {
+        Some(d) => Failure::new(
+            "DeadlineExceeded",
+            format!("the load's deadline ({d:?}) passed before {op} answered"),
+        ),
+        None => Failure::new("NoAnswer", format!("the {op} task ended without an answer")),
+    };
+    if missing.is_some() {
+        tracing::warn!(deadline = ?options.deadline, "deadline passed; unanswered fetches fail");
+    }
+    Fetched {
+        secrets: secrets
+            .into_iter()
+            .zip(&ctx.secret_ops)
+            .map(|(r, op)| r.unwrap_or_else(|| Err(unanswered(op))))
+            .collect(),
+        params: params
+            .into_iter()
+            .zip(&ctx.param_ops)
+            .map(|(r, op)| r.unwrap_or_else(|| Err(unanswered(op))))
+            .collect(),
+        requests: ctx.requests,
+    }
+}
+
+async fn drive(
+    ctx: &mut Ctx<'_>,
+    tasks: &mut JoinSet<Done>,
+    secrets: &mut [Option<SecretResult>],
+    params: &mut [Option<ParamResult>],
+) {
+    while let Some(joined) = tasks.join_next().await {
+        // A panicked task (a bug) leaves its items unanswered; they fail with `NoAnswer`.
+        let Ok(done) = joined else { continue };
+        match done {
+            Done::Secrets(results) => {
+                for (i, r) in results {
+                    secrets[i] = Some(r);
+                }
+            }
+            Done::Params(results) => {
+                for (i, r) in results {
+                    params[i] = Some(r);
+                }
+            }
+            Done::Fallback(items, why) => {
+                tracing::warn!(
+                    code = %why.code,
+                    secrets = items.len(),
+                    "BatchGetSecretValue refused; fetching with GetSecretValue instead"
+                );
+                for item in items {
+                    spawn(ctx, tasks, Request::Get { item });
+                }
+            }
+        }
+    }
+}
+
+fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
+    ctx.requests += 1;
+    let permits = Arc::clone(&ctx.permits);
+    match request {
+        Request::Batch { region, items } => {
+            let Some(client) = ctx.clients.secrets.get(&region).cloned() else {
+                return;
+            };
+            let fetches: Vec<(usize, SecretFetch)> = items
+                .iter()
+                .map(|&i| (i, ctx.plan.secrets[i].clone()))
+                .collect();
+            let ids: Vec<&str> = fetches.iter().map(|(_, s)| s.secret_id.as_str()).collect();
+            let span = request_span(BATCH_GET, Some(&region), &ids);
+            tasks.spawn(batch(client, fetches, permits).instrument(span));
+        }
+        Request::Get { item } => {
+            let fetch = ctx.plan.secrets[item].clone();
+            let Some(client) = ctx.clients.secrets.get(&fetch.region).cloned() else {
+                return;
+            };
+            ctx.secret_ops[item] = GET;
+            let span = request_span(GET, Some(&fetch.region), &[&fetch.describe()]);
+            tasks.spawn(get(client, item, fetch, permits).instrument(span));
+        }
+        Request::Params { region, items } => {
+            let Some(client) = ctx.clients.ssm.get(&region).cloned() else {
+                return;
+            };
+            let fetches: Vec<(usize, ParamFetch)> = items
+                .iter()
+                .map(|&i| (i, ctx.plan.params[i].clone()))
+                .collect();
+            let ids: Vec<&str> = fetches.iter().map(|(_, p)| p.ident.as_str()).collect();
+            let span = request_span(GET_PARAMETERS, region.as_deref(), &ids);
+            tasks.spawn(get_parameters(client, fetches, permits).instrument(span));
+        }
+    }
+}
+
+fn request_span(op: &'static str, region: Option<&str>, ids: &[&str]) -> tracing::Span {
+    tracing::info_span!(
+        "ecs_secrets.aws.request",
+        op,
+        region = region.unwrap_or("(config)"),
+        ids = ?ids,
+        count = ids.len(),
+        duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        failed = tracing::field::Empty,
+    )
+}
+
+/// Records how a request ended on its span, and says so in one event.
+fn finish(started: Instant, outcome: &str, failed: usize) {
+    let span = tracing::Span::current();
+    let ms = duration_ms(started.elapsed());
+    span.record("duration_ms", ms);
+    span.record("outcome", outcome);
+    span.record("failed", failed);
+    tracing::debug!(duration_ms = ms, outcome, failed, "request finished");
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The failure of a whole request after the SDK's retries, for every item it covered.
+fn request_failure<E, R>(op: &str, e: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            let code = err.code().unwrap_or("UnknownError");
+            let message = err.message().unwrap_or("no message");
+            Failure::new(code, format!("{op} failed: {message}"))
+        }
+        SdkError::TimeoutError(_) => Failure::new(
+            "TimeoutError",
+            format!("{op} timed out (every attempt the retry policy allowed)"),
+        ),
+        SdkError::DispatchFailure(_) => Failure::new(
+            "DispatchFailure",
+            format!("{op} could not be sent: {}", chain(e)),
+        ),
+        SdkError::ConstructionFailure(_) => Failure::new(
+            "ConstructionFailure",
+            format!("{op} could not be built: {}", chain(e)),
+        ),
+        // The chain of a response error can quote the body it failed to read: leave it out.
+        SdkError::ResponseError(_) => Failure::new(
+            "ResponseError",
+            format!("{op} got an answer that could not be read"),
+        ),
+        _ => Failure::new("UnknownError", format!("{op} failed")),
+    }
+}
+
+/// An error and its sources, `: `-separated (`DisplayErrorContext` appends a `Debug` dump too).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Whether a failed `BatchGetSecretValue` should be retried one by one: the role may lack
+/// `secretsmanager:BatchGetSecretValue` (it needs `*`), and its quota (~100/s) is far below
+/// `GetSecretValue`'s.
+fn falls_back(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDeniedException" | "ThrottlingException" | "TooManyRequestsException"
+    )
+}
+
+/// `SecretString`, or else a binary secret (`SecretBinary`, which has no text).
+fn secret_value(string: Option<String>) -> SecretValue {
+    match string {
+        Some(s) => SecretValue::Text(Zeroizing::new(s)),
+        None => SecretValue::Binary,
+    }
+}
+
+async fn batch(
+    client: aws_sdk_secretsmanager::Client,
+    fetches: Vec<(usize, SecretFetch)>,
+    permits: Arc<Semaphore>,
+) -> Done {
+    let permit = permits.acquire_owned().await.ok();
+    let started = Instant::now();
+    let ids: Vec<String> = fetches.iter().map(|(_, s)| s.secret_id.clone()).collect();
+    let sent = client
+        .batch_get_secret_value()
+        .set_secret_id_list(Some(ids))
+        .send()
+        .await;
+    drop(permit);
+    let out = match sent {
+        Ok(out) => out,
+        Err(e) => {
+            let failure = request_failure(BATCH_GET, &e);
+            let items: Vec<usize> = fetches.iter().map(|(i, _)| *i).collect();
+            if falls_back(&failure.code) {
+                finish(started, "fallback", 0);
+                return Done::Fallback(items, failure);
+            }
+            finish(started, &failure.code, items.len());
+            return Done::Secrets(
+                items
+                    .into_iter()
+                    .map(|i| (i, Err(failure.clone())))
+                    .collect(),
+            );
+        }
+    };
+    let mut entries = out.secret_values.unwrap_or_default();
+    let errors = out.errors.unwrap_or_default();
+    let mut results = Vec::with_capacity(fetches.len());
+    for (i, fetch) in &fetches {
+        let found = entries
+            .iter()
+            .position(|e| secret_matches(fetch, e.arn.as_deref(), e.name.as_deref()));
+        let result = if let Some(at) = found {
+            let entry = entries.swap_remove(at);
+            Ok(secret_value(entry.secret_string))
+        } else if let Some(err) = errors
+            .iter()
+            .find(|e| e.secret_id.as_deref() == Some(fetch.secret_id.as_str()))
+        {
+            Err(Failure::new(
+                err.error_code.as_deref().unwrap_or("UnknownError"),
+                format!(
+                    "{BATCH_GET} returned an error for this secret: {}",
+                    err.message.as_deref().unwrap_or("no message")
+                ),
+            ))
+        } else {
+            Err(Failure::new(
+                "NotInResponse",
+                format!("{BATCH_GET} answered without this secret"),
+            ))
+        };
+        results.push((*i, result));
+    }
+    // Entries nobody asked for (there should be none): wipe their values too.
+    for entry in entries {
+        drop(entry.secret_string.map(Zeroizing::new));
+    }
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    finish(started, if failed == 0 { "ok" } else { "partial" }, failed);
+    Done::Secrets(results)
+}
+
+async fn get(
+    client: aws_sdk_secretsmanager::Client,
+    item: usize,
+    fetch: SecretFetch,
+    permits: Arc<Semaphore>,
+) -> Done {
+    let permit = permits.acquire_owned().await.ok();
+    let started = Instant::now();
+    let sent = client
+        .get_secret_value()
+        .secret_id(fetch.secret_id)
+        .set_version_stage(fetch.stage)
+        .set_version_id(fetch.version_id)
+        .send()
+        .await;
+    drop(permit);
+    let result = match sent {
+        Ok(out) => {
+            finish(started, "ok", 0);
+            Ok(secret_value(out.secret_string))
+        }
+        Err(e) => {
+            let failure = request_failure(GET, &e);
+            finish(started, &failure.code, 1);
+            Err(failure)
+        }
+    };
+    Done::Secrets(vec![(item, result)])
+}
+
+async fn get_parameters(
+    client: aws_sdk_ssm::Client,
+    fetches: Vec<(usize, ParamFetch)>,
+    permits: Arc<Semaphore>,
+) -> Done {
+    let permit = permits.acquire_owned().await.ok();
+    let started = Instant::now();
+    let names: Vec<String> = fetches.iter().map(|(_, p)| p.ident.clone()).collect();
+    let sent = client
+        .get_parameters()
+        .set_names(Some(names))
+        .with_decryption(true)
+        .send()
+        .await;
+    drop(permit);
+    let out = match sent {
+        Ok(out) => out,
+        Err(e) => {
+            let failure = request_failure(GET_PARAMETERS, &e);
+            finish(started, &failure.code, fetches.len());
+            return Done::Params(
+                fetches
+                    .into_iter()
+                    .map(|(i, _)| (i, Err(failure.clone())))
+                    .collect(),
+            );
+        }
+    };
+    let parameters = out.parameters.unwrap_or_default();
+    let invalid = out.invalid_parameters.unwrap_or_default();
+    let mut results = Vec::with_capacity(fetches.len());
+    for (i, fetch) in &fetches {
+        let found = parameters
+            .iter()
+            .position(|p| param_matches(fetch, p.name.as_deref(), p.arn.as_deref()));
+        let result = match found {
+            // One parameter can answer two identifiers (`/a/b` and its ARN): keep a copy.
+            Some(at) => match &parameters[at].value {
+                Some(v) => Ok(Zeroizing::new(v.clone())),
+                None => Err(Failure::new(
+                    "NoValue",
+                    format!("{GET_PARAMETERS} returned the parameter without a value"),
+                )),
+            },
+            None if invalid.contains(&fetch.ident) => Err(Failure::new(
+                PARAMETER_NOT_FOUND,
+                format!(
+                    "{GET_PARAMETERS} listed it in InvalidParameters: it does not exist, or \
+                     is not visible to this role and region"
+                ),
+            )),
+            None => Err(Failure::new(
+                "NotInResponse",
+                format!("{GET_PARAMETERS} answered without this parameter"),
+            )),
+        };
+        results.push((*i, result));
+    }
+    // Wipe the SDK's copies of the values.
+    for p in parameters {
+        drop(p.value.map(Zeroizing::new));
+    }
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    finish(started, if failed == 0 { "ok" } else { "partial" }, failed);
+    Done::Params(results)
+}
