@@ -248,3 +248,65 @@ fn value_that_is_not_utf8_is_an_error() {
         "{stdout}"
     );
 }
+
+#[test]
+fn string_fields_take_the_text_every_other_type_parses_it() {
+    // `String` and `Secret<String>` fields take the looked-up text instead of copying it; every
+    // other type parses it, and a failure still names the field. The same for plain and sourced
+    // fields, for defaults, and for text that is empty or not ASCII.
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(secret = "prod/db", key = "user")]
+        user: String,
+        #[ecs(secret = "prod/db", key = "password")]
+        password: Secret<String>,
+        #[ecs(ssm = "/token")]
+        token: Option<Secret<String>>,
+        #[ecs(ssm = "/name")]
+        name: Option<String>,
+        #[ecs(default = "défaut ✓")]
+        label: String,
+        #[ecs(default = "s3cr3t")]
+        fallback: Secret<String>,
+        #[ecs(ssm = "/port")]
+        port: u16,
+        empty: String,
+    }
+    let c = Config::from_lookup(lookup(&[
+        ("USER", "ünïcödé"),
+        ("PASSWORD", "p@ss word"),
+        ("TOKEN", ""),
+        ("NAME", "n"),
+        ("PORT", "8080"),
+        ("EMPTY", ""),
+    ]))
+    .unwrap();
+    assert_eq!(c.user, "ünïcödé");
+    assert_eq!(c.password.expose_secret(), "p@ss word");
+    assert_eq!(
+        c.token.as_ref().map(|t| t.expose_secret().as_str()),
+        Some("")
+    );
+    assert_eq!(c.name.as_deref(), Some("n"));
+    assert_eq!(c.label, "défaut ✓");
+    assert_eq!(c.fallback.expose_secret(), "s3cr3t");
+    assert_eq!(c.port, 8080);
+    assert_eq!(c.empty, "");
+
+    let e = Config::from_lookup(lookup(&[
+        ("USER", "u"),
+        ("PASSWORD", "p"),
+        ("PORT", "http"),
+        ("EMPTY", "x"),
+    ]))
+    .unwrap_err();
+    assert_eq!(e.errors().len(), 1);
+    assert_eq!(e.errors()[0].env, "PORT");
+    assert_eq!(
+        e.errors()[0].kind,
+        ErrorKind::Invalid {
+            reason: "invalid digit found in string".into()
+        }
+    );
+}

@@ -1,6 +1,7 @@
 //! Support for the code `#[derive(EcsSecrets)]` generates. Not a public API: names and
 //! signatures change without notice.
 
+use core::any::{Any, TypeId};
 use core::fmt::Display;
 use core::str::FromStr;
 
@@ -8,6 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{ErrorKind, FieldError};
 use crate::model::Field;
+use crate::secret::Secret;
 
 pub use crate::model::Source;
 pub use core::option::Option::{self, None, Some};
@@ -62,7 +64,10 @@ impl<F: Fn(&str) -> Option<String>> Lookup for FnLookup<F> {
 pub type Errors = Vec<FieldError>;
 
 /// How a field's text becomes its value; the message of a failure is already safe to show.
-pub type ParseFn<T> = fn(&str) -> Result<T, ParseFailure>;
+///
+/// It gets the text mutably so that a `String` field can take it instead of copying it (see
+/// [`parse_str`]); the loader frees what is left, wiping it first for a secret (`needs_wipe`).
+pub type ParseFn<T> = fn(&mut String) -> Result<T, ParseFailure>;
 
 /// A parse failure, already scrubbed of the value.
 pub enum ParseFailure {
@@ -77,16 +82,44 @@ pub enum ParseFailure {
 }
 
 /// `FromStr`, with the value scrubbed from the parser's message (some parsers echo their input).
-pub fn parse_str<T>(s: &str) -> Result<T, ParseFailure>
+///
+/// A `String` or `Secret<String>` field takes the loaded text itself: `String::from_str` would
+/// only copy it, so taking it gives the same value with one allocation, one copy and one wipe
+/// fewer, and leaves no second copy of a secret behind. (`'static` costs nothing: the derive
+/// rejects generic structs, so every field type is `'static`.)
+pub fn parse_str<T>(s: &mut String) -> Result<T, ParseFailure>
 where
-    T: FromStr,
+    T: FromStr + 'static,
     T::Err: Display,
 {
+    if let Some(v) = take_text::<T>(s) {
+        return Ok(v);
+    }
     T::from_str(s).map_err(|e| ParseFailure::Invalid(scrub(&e.to_string(), s)))
 }
 
+/// `Some` when `T` is `String` or `Secret<String>`: the text itself, moved out of `s`. The type
+/// tests are constants after monomorphization, so other types compile to `None`.
+fn take_text<T: 'static>(s: &mut String) -> Option<T> {
+    fn cast<T: 'static, U: 'static>(value: U) -> Option<T> {
+        let mut slot = Some(value);
+        (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<T>>()?
+            .take()
+    }
+    let t = TypeId::of::<T>();
+    if t == TypeId::of::<String>() {
+        cast(core::mem::take(s))
+    } else if t == TypeId::of::<Secret<String>>() {
+        cast(Secret::new(core::mem::take(s)))
+    } else {
+        None
+    }
+}
+
 /// serde_json, keeping only the category and position of an error (its message quotes input).
-pub fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ParseFailure> {
+#[allow(clippy::ptr_arg)] // a `ParseFn`, whose signature `parse_str` needs
+pub fn parse_json<T: serde::de::DeserializeOwned>(s: &mut String) -> Result<T, ParseFailure> {
     serde_json::from_str(s).map_err(|e| ParseFailure::Json {
         category: json_category(&e),
         line: e.line(),
@@ -136,13 +169,14 @@ fn parse_failure(field: &Field, from_default: bool, failure: ParseFailure) -> Fi
 
 /// Loads one field. `None` means an error was recorded (or, for an optional field, see
 /// [`optional`]).
+#[inline]
 fn load<T>(
     lookup: &dyn Lookup,
     field: &Field,
     errors: &mut Errors,
     parse: ParseFn<T>,
 ) -> Option<Option<T>> {
-    let (text, from_default) = match lookup.get(field) {
+    let (mut text, from_default) = match lookup.get(field) {
         Raw::Value(v) => (v, false),
         Raw::Absent => match field.default {
             Some(d) => (Zeroizing::new(d.to_owned()), true),
@@ -157,8 +191,19 @@ fn load<T>(
             return None;
         }
     };
-    match parse(&text) {
-        Ok(v) => Some(Some(v)),
+    match parse(&mut text) {
+        Ok(v) => {
+            if !needs_wipe(field) || text.capacity() == 0 {
+                // Freed without wiping: the text of a plain variable is no secret, and text a
+                // `String` field took (see `parse_str`) is empty. Wiping an emptied text would
+                // also memset 0 bytes at `String::new()`'s dangling address, which glibc's
+                // AVX-512 memset does with a masked store that needs a microcode assist (measured:
+                // half the load time of a 100-field struct; BENCHMARKS.md §2).
+                drop(core::mem::take(&mut *text));
+                core::mem::forget(text);
+            }
+            Some(Some(v))
+        }
         Err(failure) => {
             errors.push(parse_failure(field, from_default, failure));
             None
@@ -166,7 +211,17 @@ fn load<T>(
     }
 }
 
+/// Whether the loaded text of `field` is wiped after parsing: always for secrets (Secrets
+/// Manager and SSM sources, `Secret<T>` fields, and `json` fields, whose type may hold secrets
+/// of its own). A plain environment variable is set in clear in the task definition and stays
+/// in the process environment, so wiping a copy of it protects nothing. Text that failed to
+/// parse is always wiped.
+fn needs_wipe(field: &Field) -> bool {
+    field.redacted || field.json || !matches!(field.source, Source::Env)
+}
+
 /// A field that must have a value.
+#[inline]
 pub fn required<T>(
     lookup: &dyn Lookup,
     field: &Field,
@@ -183,6 +238,7 @@ pub fn required<T>(
 }
 
 /// An `Option<T>` field: absent is `Some(None)`; `None` means an error was recorded.
+#[inline]
 pub fn optional<T>(
     lookup: &dyn Lookup,
     field: &Field,
@@ -302,5 +358,53 @@ pub const fn field(
         default,
         json,
         redacted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_types_take_the_text_others_leave_it() {
+        let mut s = String::from("text");
+        assert_eq!(take_text::<String>(&mut s).as_deref(), Some("text"));
+        assert!(s.is_empty() && s.capacity() == 0, "taken, not copied");
+
+        let mut s = String::from("secret");
+        let secret = take_text::<Secret<String>>(&mut s).expect("taken");
+        assert_eq!(secret.expose_secret(), "secret");
+        assert!(s.is_empty());
+
+        let mut s = String::from("42");
+        assert!(take_text::<u16>(&mut s).is_none());
+        assert!(take_text::<Secret<u16>>(&mut s).is_none());
+        assert!(take_text::<Box<str>>(&mut s).is_none());
+        assert_eq!(s, "42", "left for FromStr");
+        assert_eq!(parse_str::<u16>(&mut s).ok(), Some(42));
+    }
+
+    #[test]
+    fn only_secrets_are_wiped() {
+        let plain = field("a", "S", "A", Source::Env, false, None, false, false);
+        assert!(!needs_wipe(&plain));
+        let t = crate::Template::__new("/p");
+        for f in [
+            field("a", "S", "A", Source::Ssm(t), false, None, false, false),
+            field(
+                "a",
+                "S",
+                "A",
+                Source::SecretsManager(t),
+                false,
+                None,
+                false,
+                false,
+            ),
+            field("a", "S", "A", Source::Env, false, None, false, true),
+            field("a", "S", "A", Source::Env, false, None, true, false),
+        ] {
+            assert!(needs_wipe(&f), "{f:?}");
+        }
     }
 }
