@@ -87,7 +87,7 @@ fn ssm_forms_and_partitions() {
 fn env_names_prefix_and_verbatim() {
     #[derive(EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012", env_prefix = "MY_APP_")]
-    #[allow(dead_code)]
+    #[allow(dead_code, non_snake_case)]
     struct Config {
         #[ecs(ssm = "/a")]
         api_key: String,
