@@ -1,0 +1,153 @@
+//! Fuzzes the `valueFrom` grammar (`runtime/src/value_from.rs`, shared with the derive).
+//!
+//! For every UTF-8 input: nothing panics; whatever the strict parser accepts displays as exactly
+//! the input, re-parses equal, obeys ECS's grammar as written down independently of the parser
+//! (`tests/support/ecs_grammar.rs`, from `shared/ECS_FACTS.md`), and its accessors agree with
+//! the text. The template functions (`{placeholder}` syntax) must round-trip too.
+
+#![no_main]
+
+use ecs_secrets::value_from::{self as vf, Piece, ValueFrom, WILDCARD};
+use ecs_secrets::{SecretsManagerRef, SsmRef};
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/support/ecs_grammar.rs"]
+mod ecs_grammar;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    strict(s);
+    wildcards(s);
+    template(s);
+    for check in [
+        vf::check_secret_name,
+        vf::check_ssm_name,
+        vf::check_json_key,
+        vf::check_version_stage,
+        vf::check_version_id,
+        vf::check_env_name,
+        vf::check_partition,
+        vf::check_region,
+        vf::check_account,
+    ] {
+        let _ = check(s);
+    }
+});
+
+fn strict(s: &str) {
+    let Ok(v) = s.parse::<ValueFrom>() else {
+        return;
+    };
+    assert_eq!(v.to_string(), s, "display gives the input back");
+    assert_eq!(s.parse::<ValueFrom>().as_ref(), Ok(&v), "re-parse is equal");
+    assert!(
+        !s.contains(WILDCARD),
+        "the strict parser accepted a wildcard"
+    );
+    if let Err(why) = ecs_grammar::check(s) {
+        panic!("accepted {s:?}, which ECS's grammar rejects: {why}");
+    }
+    match &v {
+        ValueFrom::SecretsManager(r) => secrets_manager_accessors(s, r),
+        ValueFrom::Ssm(r) => ssm_accessors(s, r),
+    }
+}
+
+/// Templates compile to wildcard text, which `parse_with_wildcards` checks; it too must give back
+/// exactly what it accepted.
+fn wildcards(s: &str) {
+    if let Ok(v) = ValueFrom::parse_with_wildcards(s) {
+        assert_eq!(v.to_string(), s, "wildcard parse gives the input back");
+    }
+}
+
+fn template(s: &str) {
+    let _ = vf::placeholders(s);
+    let Ok(pieces) = vf::parse_template(s) else {
+        assert!(vf::to_wildcards(s).is_err());
+        return;
+    };
+    // Re-escaping the pieces gives exactly the template.
+    let mut back = String::new();
+    for p in &pieces {
+        match p {
+            Piece::Lit(t) => back.push_str(&vf::escape(t)),
+            Piece::Var(n) => back.push_str(&format!("{{{n}}}")),
+        }
+    }
+    assert_eq!(back, s, "template pieces re-escape to the input");
+    // Any literal text escapes to a template of exactly that text.
+    let lit = vf::parse_template(&vf::escape(s)).expect("escaped text is a valid template");
+    assert!(
+        (s.is_empty() && lit.is_empty()) || lit == [Piece::Lit(s.to_owned())],
+        "escape({s:?}) parsed as {lit:?}"
+    );
+    let wild = vf::to_wildcards(s).expect("a parsed template has wildcards");
+    if let Ok(v) = ValueFrom::parse_with_wildcards(&wild) {
+        assert_eq!(v.to_string(), wild);
+    }
+    // Substitution: every placeholder becomes the same value, literals stay.
+    let resolved = vf::resolve(s, &|_| Some("v".to_owned())).expect("a valid value resolves");
+    let expected: String = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(t) => t.as_str(),
+            Piece::Var(_) => "v",
+        })
+        .collect();
+    assert_eq!(resolved, expected);
+    if let Ok(v) = resolved.parse::<ValueFrom>() {
+        assert_eq!(v.to_string(), resolved);
+    }
+}
+
+fn secrets_manager_accessors(s: &str, r: &SecretsManagerRef) {
+    let parts: Vec<&str> = s.split(':').collect();
+    assert_eq!(
+        [r.partition(), r.region(), r.account(), r.secret_name()],
+        [parts[1], parts[3], parts[4], parts[6]]
+    );
+    assert_eq!(r.secret_id(), parts[..7].join(":"));
+    let field = |i: usize| parts.get(i).copied().filter(|f| !f.is_empty());
+    assert_eq!(
+        [r.json_key(), r.version_stage(), r.version_id()],
+        [field(7), field(8), field(9)]
+    );
+    assert_eq!(
+        r.is_complete_arn(),
+        ecs_grammar::has_random_suffix(parts[6])
+    );
+    let iam = r.iam_resource();
+    if r.is_complete_arn() {
+        assert_eq!(iam, r.secret_id());
+    } else {
+        assert_eq!(iam, format!("{}-??????", r.secret_id()));
+    }
+}
+
+fn ssm_accessors(s: &str, r: &SsmRef) {
+    match r {
+        SsmRef::Name(name) => {
+            assert_eq!(name, s);
+            assert_eq!(
+                (r.parameter_name(), r.region(), r.arn()),
+                (s.into(), None, None)
+            );
+        }
+        SsmRef::Arn { name, region, .. } => {
+            assert_eq!(r.arn().as_deref(), Some(s));
+            assert_eq!(r.region(), Some(region.as_str()));
+            let want = if name.contains('/') {
+                format!("/{name}")
+            } else {
+                name.clone()
+            };
+            assert_eq!(r.parameter_name(), want);
+            // The normalized name maps back to the same ARN (no double slash).
+            let parts: Vec<&str> = s.split(':').collect();
+            assert_eq!(vf::ssm_arn(parts[1], parts[3], parts[4], &want), s);
+        }
+    }
+}
