@@ -1,0 +1,618 @@
+//! The fault matrix of issue #5 §1 for direct loading (feature `aws`), against moto through the
+//! testkit's fault-injecting proxy. Each fault has one defined outcome — recovered by the SDK's
+//! retries (with the exact number of attempts the proxy saw), a fallback taken, or an error on
+//! exactly the fields it touched — and every load is bounded by `tokio::time::timeout`, so a hang
+//! fails the test instead of stalling it. No field ever silently gets a default or `None`.
+//!
+//! Cases `tests/test_aws_faults.rs` and `tests/test_aws_direct.rs` already cover are not repeated
+//! here (RELIABILITY.md lists them): AccessDenied on one secret of a batch, a denied or throttled
+//! batch falling back, throttled and slow `GetParameters`, the deadline, a 500 on every attempt of
+//! `GetSecretValue`, SSM `InvalidParameters`, and secrets that are not JSON, not an object, lack
+//! the key or are binary.
+#![cfg(feature = "aws")]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use ecs_secrets::aws::Options;
+use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
+use ecs_secrets_testkit::aws_config::SdkConfig;
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use serde_json::{Value, json};
+
+const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+const GET: &str = "secretsmanager.GetSecretValue";
+const PARAMS: &str = "AmazonSSM.GetParameters";
+const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+
+/// No load may take longer than this; the loader's own deadline is set below it.
+const HANG: Duration = Duration::from_secs(20);
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// moto, a proxy in front of it, and a unique name prefix for the test's fixtures.
+struct Moto {
+    /// Straight to moto: fixtures, not counted.
+    direct: SdkConfig,
+    /// Through the proxy: the code under test (3 attempts, 10 ms initial backoff).
+    config: SdkConfig,
+    proxy: Proxy,
+    prefix: String,
+}
+
+impl Moto {
+    async fn start(prefix: &str) -> Option<Moto> {
+        let ep = testkit::endpoint()?;
+        let proxy = Proxy::start(&ep);
+        Some(Moto {
+            direct: testkit::sdk_config(&ep).await,
+            config: testkit::sdk_config(proxy.url()).await,
+            proxy,
+            prefix: testkit::unique(prefix),
+        })
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    /// `{p}` is the prefix; no environment; a deadline below the test's own bound.
+    fn options(&self) -> Options {
+        Options::new()
+            .vars(Vars::new().with("p", &self.prefix))
+            .lookup(|_| None)
+            .deadline(DEADLINE)
+    }
+
+    async fn secret(&self, suffix: &str, value: &str) -> String {
+        testkit::create_secret(&self.direct, &self.name(suffix), value).await
+    }
+
+    async fn param(&self, suffix: &str, value: &str) {
+        let name = format!("/{}{suffix}", self.prefix);
+        testkit::put_parameter(&self.direct, &name, value, true).await;
+    }
+
+    fn fault(&self, target: &str, times: usize, kind: FaultKind) {
+        self.proxy.add_fault(Fault::on(target, times, kind));
+    }
+
+    /// `[BatchGetSecretValue, GetSecretValue, GetParameters]` requests the proxy saw, faulty
+    /// ones and retries included.
+    fn counts(&self) -> [usize; 3] {
+        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
+    }
+}
+
+/// Awaits a load, failing the test if it does not finish within [`HANG`].
+async fn bounded<F: Future>(load: F) -> F::Output {
+    match tokio::time::timeout(HANG, load).await {
+        Ok(out) => out,
+        Err(_) => panic!("the load hung for {HANG:?}"),
+    }
+}
+
+fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
+    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
+}
+
+fn reason<'a>(e: &'a ecs_secrets::Error, env: &str) -> &'a str {
+    let fe = e.errors().iter().find(|e| e.env == env).unwrap();
+    match &fe.kind {
+        ErrorKind::Source { reason, .. } => reason,
+        other => panic!("{env}: not a source error: {other:?}"),
+    }
+}
+
+/// One secret batched, one pinned (so fetched with `GetSecretValue`), one parameter.
+#[derive(Debug, EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+struct Three {
+    #[ecs(secret = "{p}/db", key = "password")]
+    password: Secret<String>,
+    #[ecs(secret = "{p}/db", version_stage = "AWSPREVIOUS")]
+    previous: Secret<String>,
+    #[ecs(ssm = "/{p}/token")]
+    token: Secret<String>,
+}
+
+async fn three(prefix: &str) -> Option<Moto> {
+    let moto = Moto::start(prefix).await?;
+    let db = moto.secret("/db", r#"{"password":"old"}"#).await;
+    testkit::put_secret_value(&moto.direct, &db, r#"{"password":"pw"}"#).await;
+    moto.param("/token", "tok").await;
+    Some(moto)
+}
+
+fn assert_three(c: &Three) {
+    assert_eq!(c.password.expose_secret(), "pw");
+    assert_eq!(c.previous.expose_secret(), r#"{"password":"old"}"#);
+    assert_eq!(c.token.expose_secret(), "tok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transient faults: recovered by the SDK's retries, each attempt counted.
+
+#[tokio::test]
+async fn server_errors_500_and_503_are_retried_until_they_pass() {
+    let Some(moto) = three("retry-5xx").await else {
+        return;
+    };
+    moto.fault(
+        BATCH,
+        1,
+        FaultKind::json_error(500, "InternalServiceError", "try again"),
+    );
+    moto.fault(
+        GET,
+        2,
+        FaultKind::json_error(503, "ServiceUnavailable", "slow down"),
+    );
+    // A 503 from something in between (a load balancer): not AWS JSON at all.
+    moto.fault(
+        PARAMS,
+        2,
+        FaultKind::Status(
+            503,
+            "<html>Service Unavailable</html>".into(),
+            "text/html".into(),
+        ),
+    );
+    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert_three(&c);
+    assert_eq!(
+        moto.counts(),
+        [2, 3, 3],
+        "one retry, two retries, two retries"
+    );
+    assert_eq!(moto.proxy.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn connection_resets_are_retried() {
+    let Some(moto) = three("retry-reset").await else {
+        return;
+    };
+    for target in [BATCH, GET, PARAMS] {
+        moto.fault(target, 1, FaultKind::Reset);
+    }
+    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert_three(&c);
+    assert_eq!(moto.counts(), [2, 2, 2]);
+}
+
+#[tokio::test]
+async fn throttled_get_secret_value_is_retried() {
+    let Some(moto) = three("retry-throttle").await else {
+        return;
+    };
+    moto.fault(GET, 2, FaultKind::Throttle);
+    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert_three(&c);
+    assert_eq!(moto.counts(), [1, 3, 1]);
+}
+
+/// An attempt slower than the per-attempt timeout is abandoned and retried; the load takes about
+/// one timeout longer, not the slow answer's time.
+#[tokio::test]
+async fn slow_secrets_manager_attempts_time_out_and_are_retried() {
+    let Some(moto) = three("retry-slow").await else {
+        return;
+    };
+    moto.fault(BATCH, 1, FaultKind::Delay(Duration::from_secs(10)));
+    moto.fault(GET, 1, FaultKind::Delay(Duration::from_secs(10)));
+    let options = moto.options().attempt_timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let c = bounded(Three::from_aws_with(&moto.config, &options))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_three(&c);
+    assert_eq!(moto.counts(), [2, 2, 1]);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_retried() {
+    let Some(moto) = three("retry-truncated").await else {
+        return;
+    };
+    for target in [BATCH, GET, PARAMS] {
+        moto.fault(target, 1, FaultKind::TruncateBody);
+    }
+    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert_three(&c);
+    assert_eq!(moto.counts(), [2, 2, 2]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same faults on every attempt: field-named errors, after exactly the attempts allowed.
+
+/// Every field of a request that failed for good has the request's error; a `default` is not a
+/// way out, and neither is `None` for an `Option` (only "not found" is).
+#[derive(Debug, EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+#[allow(dead_code)]
+struct Fallible {
+    #[ecs(secret = "{p}/db", key = "password")]
+    password: Secret<String>,
+    #[ecs(secret = "{p}/db", key = "port", default = "5432")]
+    port: u16,
+    #[ecs(secret = "{p}/db", key = "user")]
+    user: Option<String>,
+    #[ecs(ssm = "/{p}/token")]
+    token: Option<Secret<String>>,
+}
+
+async fn fallible(prefix: &str) -> Option<Moto> {
+    let moto = Moto::start(prefix).await?;
+    moto.secret("/db", r#"{"password":"pw","port":"1","user":"u"}"#)
+        .await;
+    moto.param("/token", "tok").await;
+    Some(moto)
+}
+
+const FALLIBLE: [&str; 4] = ["PASSWORD", "PORT", "USER", "TOKEN"];
+
+fn all_fields(code: &'static str) -> Vec<(&'static str, &'static str)> {
+    FALLIBLE.iter().map(|env| (*env, code)).collect()
+}
+
+#[tokio::test]
+async fn server_errors_on_every_attempt_are_errors_on_every_field() {
+    let Some(moto) = fallible("fail-5xx").await else {
+        return;
+    };
+    moto.fault(
+        BATCH,
+        3,
+        FaultKind::json_error(503, "ServiceUnavailable", "slow down"),
+    );
+    moto.fault(
+        PARAMS,
+        3,
+        FaultKind::json_error(500, "InternalServerError", "oops"),
+    );
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            ("PASSWORD", "ServiceUnavailable"),
+            ("PORT", "ServiceUnavailable"),
+            ("USER", "ServiceUnavailable"),
+            ("TOKEN", "InternalServerError"),
+        ]
+    );
+    assert_eq!(
+        reason(&e, "PASSWORD"),
+        "BatchGetSecretValue failed: slow down"
+    );
+    assert_eq!(reason(&e, "TOKEN"), "GetParameters failed: oops");
+    // A 5xx is not a reason to fall back to GetSecretValue.
+    assert_eq!(moto.counts(), [3, 0, 3]);
+}
+
+#[tokio::test]
+async fn a_reset_on_every_attempt_is_a_dispatch_failure() {
+    let Some(moto) = fallible("fail-reset").await else {
+        return;
+    };
+    moto.fault(BATCH, 3, FaultKind::Reset);
+    moto.fault(PARAMS, 3, FaultKind::Reset);
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), all_fields("DispatchFailure"));
+    let r = reason(&e, "PASSWORD");
+    assert!(
+        r.starts_with("BatchGetSecretValue could not be sent: "),
+        "{r}"
+    );
+    assert_eq!(moto.counts(), [3, 0, 3]);
+}
+
+#[tokio::test]
+async fn slow_on_every_attempt_is_a_timeout_error_in_bounded_time() {
+    let Some(moto) = fallible("fail-slow").await else {
+        return;
+    };
+    moto.fault(BATCH, 3, FaultKind::Delay(Duration::from_secs(10)));
+    moto.fault(PARAMS, 3, FaultKind::Delay(Duration::from_secs(10)));
+    let options = moto.options().attempt_timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(codes(&e), all_fields("TimeoutError"));
+    assert_eq!(
+        reason(&e, "PASSWORD"),
+        "BatchGetSecretValue timed out (every attempt the retry policy allowed)"
+    );
+    assert_eq!(moto.counts(), [3, 0, 3]);
+    // Three attempts of 300 ms plus backoff, not three slow answers of 10 s.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_body_on_every_attempt_is_an_error() {
+    let Some(moto) = fallible("fail-truncated").await else {
+        return;
+    };
+    moto.fault(BATCH, 3, FaultKind::TruncateBody);
+    moto.fault(PARAMS, 3, FaultKind::TruncateBody);
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), all_fields("ResponseError"), "{e}");
+    assert_eq!(
+        reason(&e, "PASSWORD"),
+        "BatchGetSecretValue got an answer that could not be read"
+    );
+    assert_eq!(moto.counts(), [3, 0, 3]);
+}
+
+/// A 200 whose body is not the JSON the SDK expects: an error on every field, not retried, never
+/// a panic.
+#[tokio::test]
+async fn an_unreadable_answer_is_an_error() {
+    let Some(moto) = fallible("fail-garbage").await else {
+        return;
+    };
+    let garbage = || {
+        FaultKind::Status(
+            200,
+            "{\"SecretValues\": 42".into(),
+            testkit::AWS_JSON.into(),
+        )
+    };
+    moto.fault(BATCH, 3, garbage());
+    moto.fault(PARAMS, 3, garbage());
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    // The SDK reports a 200 it cannot deserialize as an unhandled service error without a code
+    // or message; the loader says no more, because the parser's message could quote the body.
+    assert_eq!(codes(&e), all_fields("UnknownError"));
+    assert_eq!(
+        reason(&e, "PASSWORD"),
+        "BatchGetSecretValue failed: no message"
+    );
+    assert_eq!(reason(&e, "TOKEN"), "GetParameters failed: no message");
+    assert_eq!(moto.counts(), [1, 0, 1], "not retried");
+}
+
+#[tokio::test]
+async fn throttled_on_every_attempt_after_the_fallback_is_an_error() {
+    let Some(moto) = fallible("fail-throttle").await else {
+        return;
+    };
+    // The batch falls back after its 3 attempts; GetSecretValue is throttled too.
+    moto.fault(BATCH, 3, FaultKind::Throttle);
+    moto.fault(GET, 3, FaultKind::Throttle);
+    moto.fault(PARAMS, 3, FaultKind::Throttle);
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), all_fields("ThrottlingException"));
+    assert_eq!(
+        reason(&e, "PASSWORD"),
+        "GetSecretValue failed: Rate exceeded"
+    );
+    assert_eq!(moto.counts(), [3, 3, 3]);
+}
+
+/// HTTP 429 `TooManyRequestsException` on the batch is a quota answer: fall back.
+#[tokio::test]
+async fn too_many_requests_on_the_batch_falls_back() {
+    let Some(moto) = fallible("fallback-429").await else {
+        return;
+    };
+    moto.fault(
+        BATCH,
+        3,
+        FaultKind::json_error(429, "TooManyRequestsException", "quota"),
+    );
+    let c = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert_eq!(c.password.expose_secret(), "pw");
+    assert_eq!((c.port, c.user.as_deref()), (1, Some("u")));
+    assert_eq!(moto.counts(), [3, 1, 1]);
+}
+
+/// The role may neither batch nor read: the batch falls back, and the denial of each secret is
+/// that secret's fields' error — an `Option` stays an error, a `default` is not used.
+#[tokio::test]
+async fn access_denied_on_the_batch_and_on_every_secret() {
+    let Some(moto) = fallible("denied-all").await else {
+        return;
+    };
+    moto.fault(BATCH, 1, FaultKind::AccessDenied);
+    moto.fault(GET, 1, FaultKind::AccessDenied);
+    moto.fault(PARAMS, 1, FaultKind::AccessDenied);
+    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&e), all_fields("AccessDeniedException"));
+    assert!(
+        reason(&e, "PASSWORD").starts_with("GetSecretValue failed: User: "),
+        "{e}"
+    );
+    // AccessDenied is not retried.
+    assert_eq!(moto.counts(), [1, 1, 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-secret errors inside a successful `BatchGetSecretValue`, and KMS.
+
+#[tokio::test]
+async fn batch_errors_are_per_secret() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/ok")]
+        ok: Secret<String>,
+        #[ecs(secret = "{p}/kms", key = "k")]
+        kms: Secret<String>,
+        #[ecs(secret = "{p}/gone")]
+        gone: Option<String>,
+        #[ecs(secret = "{p}/gone", key = "k", default = "fallback")]
+        gone_default: String,
+        #[ecs(secret = "{p}/internal")]
+        internal: String,
+        #[ecs(secret = "{p}/lost")]
+        lost: String,
+    }
+    let Some(moto) = Moto::start("batch-errors").await else {
+        return;
+    };
+    moto.secret("/ok", "fine").await;
+    for s in ["/kms", "/gone", "/internal", "/lost"] {
+        moto.secret(s, r#"{"k":"v"}"#).await;
+    }
+    let p = moto.prefix.clone();
+    let error = move |name: &str, code: &str| {
+        json!({
+            "SecretId": format!("{SM}{p}/{name}"),
+            "ErrorCode": code,
+            "Message": format!("{code} for this secret"),
+        })
+    };
+    let p = moto.prefix.clone();
+    moto.fault(
+        BATCH,
+        1,
+        FaultKind::rewrite(move |mut answer: Value| {
+            let keep = json!(format!("{p}/ok"));
+            if let Some(values) = answer["SecretValues"].as_array_mut() {
+                values.retain(|v| v["Name"] == keep);
+            }
+            // `lost` is in neither list.
+            answer["Errors"] = json!([
+                error("kms", "DecryptionFailure"),
+                error("gone", "ResourceNotFoundException"),
+                error("internal", "InternalServiceError"),
+            ]);
+            answer
+        }),
+    );
+    let e = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            ("KMS", "DecryptionFailure"),
+            ("GONE_DEFAULT", "ResourceNotFoundException"),
+            ("INTERNAL", "InternalServiceError"),
+            ("LOST", "NotInResponse"),
+        ],
+        "{e}"
+    );
+    assert_eq!(
+        reason(&e, "KMS"),
+        "BatchGetSecretValue returned an error for this secret: DecryptionFailure for this secret"
+    );
+    assert_eq!(
+        reason(&e, "LOST"),
+        "BatchGetSecretValue answered without this secret"
+    );
+    assert_eq!(e.errors()[0].source, format!("{SM}{}/kms:k::", moto.prefix));
+    // Per-secret errors are answers, not failed requests: no retry, no fallback.
+    assert_eq!(moto.counts(), [1, 0, 0]);
+}
+
+#[tokio::test]
+async fn kms_decryption_failure_is_the_fields_error_and_not_retried() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/db", version_stage = "AWSPREVIOUS")]
+        previous: Secret<String>,
+        #[ecs(ssm = "/{p}/token")]
+        token: Secret<String>,
+    }
+    let Some(moto) = Moto::start("kms").await else {
+        return;
+    };
+    let db = moto.secret("/db", "one").await;
+    testkit::put_secret_value(&moto.direct, &db, "two").await;
+    moto.param("/token", "tok").await;
+    moto.fault(
+        GET,
+        1,
+        FaultKind::json_error(
+            400,
+            "DecryptionFailure",
+            "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        ),
+    );
+    moto.fault(
+        PARAMS,
+        1,
+        FaultKind::json_error(400, "InvalidKeyId", "The KMS key is disabled"),
+    );
+    let e = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [("PREVIOUS", "DecryptionFailure"), ("TOKEN", "InvalidKeyId")]
+    );
+    assert_eq!(
+        reason(&e, "PREVIOUS"),
+        "GetSecretValue failed: Secrets Manager can't decrypt the protected secret text using \
+         the provided KMS key."
+    );
+    assert_eq!(moto.counts(), [0, 1, 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Size: Secrets Manager's largest secret, 65,536 bytes, whole and through a JSON key.
+
+#[tokio::test]
+async fn a_65536_byte_secret_loads_byte_for_byte() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(secret = "{p}/big")]
+        whole: Secret<String>,
+        #[ecs(secret = "{p}/big", key = "blob")]
+        blob: Secret<String>,
+        #[ecs(secret = "{p}/big", key = "n")]
+        n: u32,
+    }
+    let Some(moto) = Moto::start("big").await else {
+        return;
+    };
+    // `{"n":7,"blob":"…"}` of exactly 65,536 bytes, with escapes in the value.
+    let head = r#"{"n":7,"blob":"\"\\"#;
+    let fill = 65_536 - head.len() - r#""}"#.len();
+    let secret = format!("{head}{}\"}}", "x".repeat(fill));
+    assert_eq!(secret.len(), 65_536);
+    moto.secret("/big", &secret).await;
+    let c = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+        .await
+        .unwrap();
+    assert!(
+        c.whole.expose_secret() == &secret,
+        "whole secret, byte for byte"
+    );
+    let blob = c.blob.expose_secret();
+    assert_eq!(blob.len(), 2 + fill);
+    assert!(blob.starts_with("\"\\x") && blob.bytes().skip(2).all(|b| b == b'x'));
+    assert_eq!(c.n, 7);
+    assert_eq!(moto.counts(), [1, 0, 0]);
+}
