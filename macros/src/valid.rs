@@ -78,7 +78,7 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
     }
     for key in &a.kms_keys {
         if let Some(w) = wildcards(key, errors) {
-            if let Err(e) = check_kms_key(&w) {
+            if let Err(e) = vf::check_kms_key(&w) {
                 errors.push(err(key, e));
             }
         }
@@ -122,7 +122,8 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
     let has_placeholders = fields.iter().any(|c| match &c.kind {
         Kind::SecretsManager(t) | Kind::Ssm(t) => !vf::placeholders(t).is_empty(),
         _ => false,
-    }) || (input.attrs.kms_keys.iter()).any(|k| !vf::placeholders(&k.value()).is_empty());
+    }) || (input.attrs.kms_keys.iter())
+        .any(|k| !vf::placeholders(&k.value()).is_empty());
     Model {
         input,
         fields,
@@ -375,33 +376,5 @@ fn final_check(lit: &LitStr, template: &str, errors: &mut Vec<syn::Error>) -> Op
             ));
             None
         }
-    }
-}
-
-/// `kms_key` must be a key ARN: IAM matches `kms:Decrypt` against the key's ARN, never its alias.
-fn check_kms_key(w: &str) -> Result<(), String> {
-    let parts: Vec<&str> = w.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
-        return Err("expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`".to_owned());
-    };
-    if *arn != "arn" || *service != "kms" {
-        return Err("expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`".to_owned());
-    }
-    vf::check_partition(partition)?;
-    vf::check_region(region)?;
-    vf::check_account(account)?;
-    if resource.starts_with("alias/") {
-        return Err("an alias cannot be an IAM resource for `kms:Decrypt`; give the key ARN (`…:key/KEY-ID`)".to_owned());
-    }
-    match resource.strip_prefix("key/") {
-        Some(id)
-            if !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == vf::WILDCARD) =>
-        {
-            Ok(())
-        }
-        _ => Err("expected `key/KEY-ID` after the account in a KMS key ARN".to_owned()),
     }
 }

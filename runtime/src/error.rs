@@ -13,12 +13,25 @@ use crate::model::Field;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     errors: Vec<FieldError>,
+    output: bool,
 }
 
 impl Error {
-    /// Builds an error from field errors (normally non-empty).
+    /// Builds a load error from field errors (normally non-empty).
     pub fn new(errors: Vec<FieldError>) -> Self {
-        Error { errors }
+        Error {
+            errors,
+            output: false,
+        }
+    }
+
+    /// Builds an error of producing deployment output (`secrets_with`, the policies, merge,
+    /// drift check): placeholder values that are missing or make invalid references.
+    pub fn output(errors: Vec<FieldError>) -> Self {
+        Error {
+            errors,
+            output: true,
+        }
     }
 
     /// Every problem, in field order.
@@ -34,10 +47,15 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.output {
+            "cannot resolve the declaration for this environment"
+        } else {
+            "failed to load configuration"
+        };
         match self.errors.as_slice() {
-            [one] => write!(f, "failed to load configuration: {one}"),
+            [one] => write!(f, "{what}: {one}"),
             many => {
-                write!(f, "failed to load configuration: {} problems", many.len())?;
+                write!(f, "{what}: {} problems", many.len())?;
                 for e in many {
                     write!(f, "\n  - {e}")?;
                 }

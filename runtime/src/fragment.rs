@@ -125,7 +125,7 @@ pub fn resolve(fields: &[Field], vars: &Vars) -> Result<Vec<Option<ValueFrom>>, 
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(Error::new(errors))
+        Err(Error::output(errors))
     }
 }
 

@@ -268,31 +268,6 @@ fn looks_complete(name: &str) -> bool {
     tail.len() == 7 && tail[6] == '-' && tail[..6].iter().all(char::is_ascii_alphanumeric)
 }
 
-/// Checks a resolved `kms_key` the way the derive checks the attribute at compile time
-/// (`macros/src/valid.rs`): a key ARN, never an alias, because IAM matches `kms:Decrypt` against
-/// the key's ARN.
-pub(crate) fn check_kms_key(key: &str) -> Result<(), String> {
-    const SHAPE: &str = "expected a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`";
-    let parts: Vec<&str> = key.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
-        return Err(format!("`{key}`: {SHAPE}"));
-    };
-    if *arn != "arn" || *service != "kms" {
-        return Err(format!("`{key}`: {SHAPE}"));
-    }
-    value_from::check_partition(partition)?;
-    value_from::check_region(region)?;
-    value_from::check_account(account)?;
-    match resource.strip_prefix("key/") {
-        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-            Ok(())
-        }
-        _ => Err(format!(
-            "`{key}`: expected `key/KEY-ID` after the account in a KMS key ARN"
-        )),
-    }
-}
-
 /// The distinct placeholders of the KMS key templates, in order of appearance.
 pub(crate) fn kms_placeholders(kms_keys: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -328,7 +303,7 @@ pub(crate) fn policy_with(
             kind: ErrorKind::Placeholder { reason },
         };
         match value_from::resolve(template, &lookup) {
-            Ok(key) => match check_kms_key(&key) {
+            Ok(key) => match value_from::check_kms_key(&key) {
                 Ok(()) => keys.push(key),
                 Err(reason) => errors.push(problem(reason)),
             },
@@ -336,7 +311,7 @@ pub(crate) fn policy_with(
         }
     }
     if !errors.is_empty() {
-        return Err(Error::new(errors));
+        return Err(Error::output(errors));
     }
     Ok(PolicyDocument::from_references(
         role,

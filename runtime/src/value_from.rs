@@ -407,6 +407,44 @@ pub fn check_account(a: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a `kms_key`: a KMS key ARN, never an alias, because IAM matches `kms:Decrypt` against
+/// the key's ARN (an alias ARN in a policy grants nothing). `WILDCARD` stands for placeholder text.
+pub fn check_kms_key(key: &str) -> Result<(), String> {
+    let shape = || {
+        format!(
+            "`{}` is not a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`",
+            shown(key)
+        )
+    };
+    let parts: Vec<&str> = key.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(shape());
+    };
+    if *arn != "arn" || *service != "kms" {
+        return Err(shape());
+    }
+    check_partition(partition)?;
+    check_region(region)?;
+    check_account(account)?;
+    if resource.starts_with("alias/") {
+        return Err("an alias cannot be an IAM resource for `kms:Decrypt`; give the key ARN (`…:key/KEY-ID`)".to_owned());
+    }
+    match resource.strip_prefix("key/") {
+        Some(id)
+            if !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == WILDCARD) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "`{}`: expected `key/KEY-ID` after the account in a KMS key ARN",
+            shown(key)
+        )),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing. WILDCARD is handled by the field checks; `from_str` rejects it up front.
 
