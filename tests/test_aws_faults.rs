@@ -1,0 +1,530 @@
+//! Direct loading (feature `aws`) when AWS says no, slows down or breaks: per-item AccessDenied,
+//! a denied or throttled `BatchGetSecretValue` (fallback to `GetSecretValue`), whole-request
+//! failures, retries, timeouts, the deadline, concurrency, and the tracing output. moto cannot
+//! produce these, so a proxy in front of it rewrites or replaces its answers.
+#![cfg(feature = "aws")]
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ecs_secrets::aws::Options;
+use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
+use ecs_secrets_testkit::aws_config::SdkConfig;
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use serde_json::{Value, json};
+
+const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+const GET: &str = "secretsmanager.GetSecretValue";
+const PARAMS: &str = "AmazonSSM.GetParameters";
+const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+
+struct Moto {
+    direct: SdkConfig,
+    config: SdkConfig,
+    proxy: Proxy,
+    prefix: String,
+}
+
+impl Moto {
+    async fn start(prefix: &str) -> Option<Moto> {
+        let ep = testkit::endpoint()?;
+        let proxy = Proxy::start(&ep);
+        Some(Moto {
+            direct: testkit::sdk_config(&ep).await,
+            config: testkit::sdk_config(proxy.url()).await,
+            proxy,
+            prefix: testkit::unique(prefix),
+        })
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    fn options(&self) -> Options {
+        Options::new()
+            .vars(Vars::new().with("p", &self.prefix))
+            .lookup(|_| None)
+    }
+
+    async fn secret(&self, suffix: &str, value: &str) -> String {
+        testkit::create_secret(&self.direct, &self.name(suffix), value).await
+    }
+
+    async fn param(&self, suffix: &str, value: &str) {
+        let name = format!("/{}{suffix}", self.prefix);
+        testkit::put_parameter(&self.direct, &name, value, true).await;
+    }
+
+    fn counts(&self) -> [usize; 3] {
+        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
+    }
+}
+
+fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
+    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
+}
+
+fn reasons(e: &ecs_secrets::Error) -> Vec<&str> {
+    e.errors()
+        .iter()
+        .map(|e| match &e.kind {
+            ErrorKind::Source { reason, .. } => reason.as_str(),
+            _ => "",
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn access_denied_on_one_secret_is_that_fields_error() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/open", key = "user")]
+        user: String,
+        #[ecs(secret = "{p}/locked", key = "password")]
+        password: String,
+        /// An `Option` is `None` only when the secret does not exist; denied stays an error.
+        #[ecs(secret = "{p}/locked", key = "other")]
+        other: Option<String>,
+    }
+    let Some(moto) = Moto::start("denied-item").await else {
+        return;
+    };
+    moto.secret("/open", r#"{"user":"u"}"#).await;
+    moto.secret("/locked", r#"{"password":"pw","other":"o"}"#)
+        .await;
+    let locked = moto.name("/locked");
+    let locked_id = format!("{SM}{locked}");
+    // What AWS answers when the role may read one secret of the batch but not the other.
+    moto.proxy.add_fault(Fault::on(
+        BATCH,
+        1,
+        FaultKind::rewrite(move |mut answer: Value| {
+            if let Some(values) = answer["SecretValues"].as_array_mut() {
+                values.retain(|v| v["Name"] != json!(locked));
+            }
+            answer["Errors"] = json!([{
+                "SecretId": locked_id,
+                "ErrorCode": "AccessDeniedException",
+                "Message": "User is not authorized to perform secretsmanager:GetSecretValue",
+            }]);
+            answer
+        }),
+    ));
+
+    let e = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            ("PASSWORD", "AccessDeniedException"),
+            ("OTHER", "AccessDeniedException")
+        ]
+    );
+    assert!(
+        reasons(&e)[0].starts_with(
+            "BatchGetSecretValue returned an error for this secret: User is not authorized"
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.errors()[0].source,
+        format!("{SM}{}/locked:password::", moto.prefix)
+    );
+    assert_eq!(
+        moto.counts(),
+        [1, 0, 0],
+        "a per-item error is not a reason to fall back"
+    );
+    assert_eq!(moto.proxy.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn denied_batch_falls_back_to_get_secret_value() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(secret = "{p}/a", key = "x")]
+        ax: String,
+        #[ecs(secret = "{p}/a", key = "y")]
+        ay: u8,
+        #[ecs(secret = "{p}/b")]
+        b: String,
+        #[ecs(secret = "{p}/c")]
+        c: String,
+        #[ecs(secret = "{p}/b", version_stage = "AWSPREVIOUS")]
+        b_previous: String,
+        #[ecs(secret = "{p}/absent")]
+        absent: Option<String>,
+    }
+    let Some(moto) = Moto::start("denied-batch").await else {
+        return;
+    };
+    moto.secret("/a", r#"{"x":"ax","y":7}"#).await;
+    let b = moto.secret("/b", "b1").await;
+    testkit::put_secret_value(&moto.direct, &b, "b2").await;
+    moto.secret("/c", "c").await;
+    // The role lacks secretsmanager:BatchGetSecretValue.
+    moto.proxy
+        .add_fault(Fault::on(BATCH, 1, FaultKind::AccessDenied));
+
+    let c = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            c.ax.as_str(),
+            c.ay,
+            c.b.as_str(),
+            c.c.as_str(),
+            c.b_previous.as_str()
+        ),
+        ("ax", 7, "b2", "c", "b1")
+    );
+    assert_eq!(
+        c.absent, None,
+        "not found through the fallback is still None"
+    );
+    // One denied batch, then one GetSecretValue per distinct secret: a, b, c, absent, and
+    // b's previous version (never batched).
+    assert_eq!(moto.counts(), [1, 5, 0]);
+    let mut ids: Vec<String> = moto
+        .proxy
+        .bodies(GET)
+        .iter()
+        .map(|b| b["SecretId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    let p = &moto.prefix;
+    let mut want = ["a", "absent", "b", "b", "c"].map(|s| format!("{SM}{p}/{s}"));
+    want.sort();
+    assert_eq!(ids, want);
+}
+
+#[tokio::test]
+async fn throttled_batch_falls_back_after_the_retries() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(secret = "{p}/a")]
+        a: String,
+        #[ecs(secret = "{p}/b")]
+        b: String,
+    }
+    let Some(moto) = Moto::start("throttled-batch").await else {
+        return;
+    };
+    moto.secret("/a", "a").await;
+    moto.secret("/b", "b").await;
+    // testkit's config makes 3 attempts: all of them throttled.
+    moto.proxy
+        .add_fault(Fault::on(BATCH, 3, FaultKind::Throttle));
+
+    let c = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap();
+    assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
+    assert_eq!(moto.counts(), [3, 2, 0]);
+    assert_eq!(moto.proxy.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_request_is_one_error_per_field_it_covered() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/db")]
+        db: String,
+        #[ecs(ssm = "/{p}/a")]
+        a: String,
+        #[ecs(ssm = "/{p}/b")]
+        b: Option<String>,
+        #[ecs(secret = "{p}/db", version_stage = "AWSPREVIOUS")]
+        previous: String,
+    }
+    let Some(moto) = Moto::start("request-failed").await else {
+        return;
+    };
+    let db = moto.secret("/db", "one").await;
+    testkit::put_secret_value(&moto.direct, &db, "two").await;
+    moto.param("/a", "a").await;
+    moto.param("/b", "b").await;
+    moto.proxy
+        .add_fault(Fault::on(PARAMS, 1, FaultKind::AccessDenied));
+    moto.proxy.add_fault(Fault::on(
+        GET,
+        3,
+        FaultKind::json_error(500, "InternalServiceError", "try again later"),
+    ));
+
+    let e = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            ("A", "AccessDeniedException"),
+            ("B", "AccessDeniedException"),
+            ("PREVIOUS", "InternalServiceError"),
+        ],
+        "{e}"
+    );
+    let r = reasons(&e);
+    assert!(r[0].starts_with("GetParameters failed: User: "), "{}", r[0]);
+    assert_eq!(r[2], "GetSecretValue failed: try again later");
+    // AccessDenied is not retried; a 500 is, up to the 3 attempts.
+    assert_eq!(moto.counts(), [1, 3, 1]);
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(ssm = "/{p}/a")]
+        a: String,
+    }
+    let Some(moto) = Moto::start("throttled").await else {
+        return;
+    };
+    moto.param("/a", "a").await;
+    moto.proxy
+        .add_fault(Fault::on(PARAMS, 2, FaultKind::Throttle));
+
+    let c = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap();
+    assert_eq!(c.a, "a");
+    assert_eq!(moto.counts(), [0, 0, 3]);
+}
+
+#[tokio::test]
+async fn a_slow_attempt_times_out_and_is_retried() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(ssm = "/{p}/a")]
+        a: String,
+    }
+    let Some(moto) = Moto::start("attempt-timeout").await else {
+        return;
+    };
+    moto.param("/a", "a").await;
+    moto.proxy.add_fault(Fault::on(
+        PARAMS,
+        1,
+        FaultKind::Delay(Duration::from_secs(10)),
+    ));
+
+    let started = Instant::now();
+    let options = moto.options().attempt_timeout(Duration::from_millis(500));
+    let c = Config::from_aws_with(&moto.config, &options).await.unwrap();
+    assert_eq!(c.a, "a");
+    assert_eq!(moto.counts(), [0, 0, 2]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_bounds_the_whole_load() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/db")]
+        db: String,
+        #[ecs(ssm = "/{p}/a")]
+        a: String,
+        #[ecs(ssm = "/{p}/b")]
+        b: Option<String>,
+    }
+    let Some(moto) = Moto::start("deadline").await else {
+        return;
+    };
+    moto.secret("/db", "db").await;
+    moto.param("/a", "a").await;
+    moto.proxy.add_fault(Fault::on(
+        PARAMS,
+        5,
+        FaultKind::Delay(Duration::from_secs(10)),
+    ));
+
+    let started = Instant::now();
+    let options = moto.options().deadline(Duration::from_millis(800));
+    let e = Config::from_aws_with(&moto.config, &options)
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(800), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert_eq!(
+        codes(&e),
+        [("A", "DeadlineExceeded"), ("B", "DeadlineExceeded")],
+        "the secret arrived in time; the parameters did not"
+    );
+    assert_eq!(
+        reasons(&e)[0],
+        "the load's deadline (800ms) passed before GetParameters answered"
+    );
+}
+
+#[tokio::test]
+async fn requests_run_concurrently_up_to_the_limit() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Config {
+        #[ecs(secret = "{p}/db")]
+        db: String,
+        #[ecs(secret = "{p}/db", version_stage = "AWSPREVIOUS")]
+        previous: String,
+        #[ecs(ssm = "/{p}/a")]
+        a: String,
+    }
+    let Some(moto) = Moto::start("concurrency").await else {
+        return;
+    };
+    let db = moto.secret("/db", "one").await;
+    testkit::put_secret_value(&moto.direct, &db, "two").await;
+    moto.param("/a", "a").await;
+    let latency = Duration::from_millis(400);
+    moto.proxy.set_latency(latency);
+
+    // Three requests (a batch, a GetSecretValue, a GetParameters) at once: about one latency.
+    let started = Instant::now();
+    let c = Config::from_aws_with(&moto.config, &moto.options())
+        .await
+        .unwrap();
+    let together = started.elapsed();
+    assert_eq!(
+        (c.db.as_str(), c.previous.as_str(), c.a.as_str()),
+        ("two", "one", "a")
+    );
+    assert_eq!(moto.counts(), [1, 1, 1]);
+    assert!(together < latency * 2, "3 requests took {together:?}");
+
+    // One at a time: at least three latencies.
+    let started = Instant::now();
+    let options = moto.options().max_concurrency(1);
+    Config::from_aws_with(&moto.config, &options).await.unwrap();
+    let serial = started.elapsed();
+    assert!(serial >= latency * 3, "3 serial requests took {serial:?}");
+}
+
+/// Collects everything a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spans_name_requests_and_never_values() {
+    use tracing_subscriber::fmt::format::FmtSpan;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Config {
+        #[ecs(secret = "{p}/db", key = "password")]
+        password: String,
+        #[ecs(secret = "{p}/db", key = "missing")]
+        missing: String,
+        #[ecs(secret = "{p}/text", key = "k")]
+        not_json: String,
+        #[ecs(ssm = "/{p}/token")]
+        token: String,
+        #[ecs(secret = "{p}/pinned", version_stage = "AWSPREVIOUS")]
+        pinned: String,
+    }
+    let Some(moto) = Moto::start("spans").await else {
+        return;
+    };
+    const CANARY: &str = "CANARY-d41c07";
+    moto.secret("/db", &format!(r#"{{"password":"{CANARY}-pw"}}"#))
+        .await;
+    moto.secret("/text", &format!("{CANARY}-text")).await;
+    moto.param("/token", &format!("{CANARY}-token")).await;
+    let pinned = moto.secret("/pinned", &format!("{CANARY}-1")).await;
+    testkit::put_secret_value(&moto.direct, &pinned, &format!("{CANARY}-2")).await;
+    // Throttled on every attempt: falls back to GetSecretValue.
+    moto.proxy
+        .add_fault(Fault::on(BATCH, 3, FaultKind::Throttle));
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    // Everything, the SDK's own trace output included.
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let e = {
+        let _guard = subscriber.set_default();
+        Config::from_aws_with(&moto.config, &moto.options())
+            .await
+            .unwrap_err()
+    };
+    assert_eq!(
+        codes(&e),
+        [("MISSING", "JsonKeyMissing"), ("NOT_JSON", "NotJson")]
+    );
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        !log.contains("d41c07"),
+        "a value reached the tracing output"
+    );
+    let ours: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("ecs_secrets.aws.request{") && l.contains("ecs_secrets::aws::fetch: close")
+        })
+        .collect();
+    let p = &moto.prefix;
+    for (op, id, outcome) in [
+        ("BatchGetSecretValue", format!("{SM}{p}/db"), "fallback"),
+        ("GetSecretValue", format!("{SM}{p}/db"), "ok"),
+        (
+            "GetSecretValue",
+            format!("{SM}{p}/pinned (stage AWSPREVIOUS)"),
+            "ok",
+        ),
+        (
+            "GetParameters",
+            format!("arn:aws:ssm:us-east-1:123456789012:parameter/{p}/token"),
+            "ok",
+        ),
+    ] {
+        let line = ours
+            .iter()
+            .find(|l| l.contains(&format!("op=\"{op}\"")) && l.contains(&id))
+            .unwrap_or_else(|| panic!("no span for {op} {id} in:\n{}", ours.join("\n")));
+        assert!(line.contains(&format!("outcome=\"{outcome}\"")), "{line}");
+        assert!(line.contains("duration_ms="), "{line}");
+        assert!(line.contains("count="), "{line}");
+    }
+    assert_eq!(ours.len(), 5, "one span per request:\n{}", ours.join("\n"));
+    assert!(
+        log.lines().any(|l| l.contains("ecs_secrets.aws.load{")
+            && l.contains("requests=5")
+            && l.contains("errors=2")
+            && l.contains("ecs_secrets::aws: close")),
+        "the load's span has the totals:\n{log}"
+    );
+}
