@@ -589,9 +589,12 @@ fn defaults_that_do_not_parse() {
                             .into()
                 }
             ),
-            // A `json` default that does not parse is reported like a bad value: the kind does
-            // not say it came from the default (see RELIABILITY.md).
-            ("list", json_error("eof", 1, 3)),
+            (
+                "list",
+                ErrorKind::InvalidDefault {
+                    reason: "invalid JSON: eof error at line 1, column 3".into()
+                }
+            ),
         ]
     );
     assert_eq!(

@@ -154,6 +154,14 @@ fn parse_failure(field: &Field, from_default: bool, failure: ParseFailure) -> Fi
     let kind = match failure {
         ParseFailure::Invalid(reason) if from_default => ErrorKind::InvalidDefault { reason },
         ParseFailure::Invalid(reason) => ErrorKind::Invalid { reason },
+        // The default is the user's own literal, so its position is worth showing as text.
+        ParseFailure::Json {
+            category,
+            line,
+            column,
+        } if from_default => ErrorKind::InvalidDefault {
+            reason: format!("invalid JSON: {category} error at line {line}, column {column}"),
+        },
         ParseFailure::Json {
             category,
             line,
