@@ -5,8 +5,7 @@
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, FieldError, Secret, Vars};
-use ecs_secrets_testkit::aws_config::SdkConfig;
-use ecs_secrets_testkit::{self as testkit, Proxy};
+use ecs_secrets_testkit as testkit;
 use serde_json::Value;
 
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
@@ -15,30 +14,19 @@ const PARAMS: &str = "AmazonSSM.GetParameters";
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const SSM: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
 
-/// moto, a proxy in front of it, and a unique name prefix for the test's fixtures.
-struct Moto {
-    /// Straight to moto: for fixtures, so they are not counted.
-    direct: SdkConfig,
-    /// Through the proxy: for the code under test.
-    config: SdkConfig,
-    proxy: Proxy,
-    prefix: String,
+/// The shared harness ([`testkit::Moto`]) with this file's helpers.
+struct Moto(testkit::Moto);
+
+impl std::ops::Deref for Moto {
+    type Target = testkit::Moto;
+    fn deref(&self) -> &testkit::Moto {
+        &self.0
+    }
 }
 
 impl Moto {
     async fn start(prefix: &str) -> Option<Moto> {
-        let ep = testkit::endpoint()?;
-        let proxy = Proxy::start(&ep);
-        Some(Moto {
-            direct: testkit::sdk_config(&ep).await,
-            config: testkit::sdk_config(proxy.url()).await,
-            proxy,
-            prefix: testkit::unique(prefix),
-        })
-    }
-
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+        testkit::Moto::start(prefix).await.map(Moto)
     }
 
     /// `{p}` is the test's prefix; the environment is empty unless `env` says otherwise.

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
-use ecs_secrets_testkit::aws_config::SdkConfig;
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
 use serde_json::{Value, json};
 
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
@@ -19,27 +18,19 @@ const GET: &str = "secretsmanager.GetSecretValue";
 const PARAMS: &str = "AmazonSSM.GetParameters";
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
-struct Moto {
-    direct: SdkConfig,
-    config: SdkConfig,
-    proxy: Proxy,
-    prefix: String,
+/// The shared harness ([`testkit::Moto`]) with this file's helpers.
+struct Moto(testkit::Moto);
+
+impl std::ops::Deref for Moto {
+    type Target = testkit::Moto;
+    fn deref(&self) -> &testkit::Moto {
+        &self.0
+    }
 }
 
 impl Moto {
     async fn start(prefix: &str) -> Option<Moto> {
-        let ep = testkit::endpoint()?;
-        let proxy = Proxy::start(&ep);
-        Some(Moto {
-            direct: testkit::sdk_config(&ep).await,
-            config: testkit::sdk_config(proxy.url()).await,
-            proxy,
-            prefix: testkit::unique(prefix),
-        })
-    }
-
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+        testkit::Moto::start(prefix).await.map(Moto)
     }
 
     fn options(&self) -> Options {

@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
-use ecs_secrets_testkit::aws_config::SdkConfig;
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
 use serde_json::{Value, json};
 
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
@@ -29,30 +28,19 @@ const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const HANG: Duration = Duration::from_secs(20);
 const DEADLINE: Duration = Duration::from_secs(15);
 
-/// moto, a proxy in front of it, and a unique name prefix for the test's fixtures.
-struct Moto {
-    /// Straight to moto: fixtures, not counted.
-    direct: SdkConfig,
-    /// Through the proxy: the code under test (3 attempts, 10 ms initial backoff).
-    config: SdkConfig,
-    proxy: Proxy,
-    prefix: String,
+/// The shared harness ([`testkit::Moto`]) with this file's helpers.
+struct Moto(testkit::Moto);
+
+impl std::ops::Deref for Moto {
+    type Target = testkit::Moto;
+    fn deref(&self) -> &testkit::Moto {
+        &self.0
+    }
 }
 
 impl Moto {
     async fn start(prefix: &str) -> Option<Moto> {
-        let ep = testkit::endpoint()?;
-        let proxy = Proxy::start(&ep);
-        Some(Moto {
-            direct: testkit::sdk_config(&ep).await,
-            config: testkit::sdk_config(proxy.url()).await,
-            proxy,
-            prefix: testkit::unique(prefix),
-        })
-    }
-
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+        testkit::Moto::start(prefix).await.map(Moto)
     }
 
     /// `{p}` is the prefix; no environment; a deadline below the test's own bound.

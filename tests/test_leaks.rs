@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::aws_config::SdkConfig;
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -151,28 +150,19 @@ impl Harness {
     }
 }
 
-/// moto, a proxy in front of it, and a unique name prefix.
-struct Moto {
-    direct: SdkConfig,
-    config: SdkConfig,
-    proxy: Proxy,
-    prefix: String,
+/// The shared harness ([`testkit::Moto`]) with this file's helpers.
+struct Moto(testkit::Moto);
+
+impl std::ops::Deref for Moto {
+    type Target = testkit::Moto;
+    fn deref(&self) -> &testkit::Moto {
+        &self.0
+    }
 }
 
 impl Moto {
     async fn start(prefix: &str) -> Option<Moto> {
-        let ep = testkit::endpoint()?;
-        let proxy = Proxy::start(&ep);
-        Some(Moto {
-            direct: testkit::sdk_config(&ep).await,
-            config: testkit::sdk_config(proxy.url()).await,
-            proxy,
-            prefix: testkit::unique(prefix),
-        })
-    }
-
-    fn name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.prefix)
+        testkit::Moto::start(prefix).await.map(Moto)
     }
 
     fn options(&self) -> Options {

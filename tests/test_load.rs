@@ -63,6 +63,7 @@ fn values_options_and_defaults() {
 #[test]
 fn empty_string_is_parsed_not_defaulted() {
     #[derive(Debug, EcsSecrets)]
+    #[allow(dead_code)]
     struct Config {
         #[ecs(default = "3000")]
         port: u16,

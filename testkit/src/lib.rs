@@ -215,6 +215,39 @@ pub fn aws_cli_json(args: &[&str]) -> serde_json::Value {
     })
 }
 
+/// The usual harness of a test against moto: the endpoint, a counting [`Proxy`] in front of it,
+/// and a unique name prefix for the test's fixtures.
+#[derive(Debug)]
+pub struct Moto {
+    /// Straight to moto: for fixtures, so they are not counted.
+    pub direct: SdkConfig,
+    /// Through the proxy: for the code under test.
+    pub config: SdkConfig,
+    /// Counts, delays and breaks the requests of `config`.
+    pub proxy: Proxy,
+    /// Unique per call; the prefix of every name the test creates.
+    pub prefix: String,
+}
+
+impl Moto {
+    /// `None` when the endpoint is missing and skipping was asked for (see [`endpoint`]).
+    pub async fn start(prefix: &str) -> Option<Moto> {
+        let ep = endpoint()?;
+        let proxy = Proxy::start(&ep);
+        Some(Moto {
+            direct: sdk_config(&ep).await,
+            config: sdk_config(proxy.url()).await,
+            proxy,
+            prefix: unique(prefix),
+        })
+    }
+
+    /// A fixture name under the test's prefix.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
