@@ -15,6 +15,11 @@
 //! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
 //! declaration with `{placeholders}`.
 //!
+//! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
+//! Secrets Manager reference is pinned to the id of its current version (read with the standard
+//! AWS credential chain), so a rotation makes a new task-definition revision. See
+//! [`EcsSecrets::secrets_pinned`].
+//!
 //! Exit status: 0 on success, 1 when `check` finds drift, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
 
@@ -27,7 +32,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use crate::task_definition::{self, TaskDefinitionError};
-use crate::{EcsSecrets, Error, Role, Vars};
+use crate::{EcsSecrets, Error, Role, SecretRef, Vars};
 
 /// Exit status when `check` finds drift.
 pub const EXIT_DRIFT: i32 = 1;
@@ -60,7 +65,10 @@ struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print the container definition's `secrets` list (JSON).
-    Secrets,
+    Secrets {
+        #[command(flatten)]
+        pin: Pin,
+    },
     /// Print the least-privilege IAM policy document (JSON) for the execution or the task role.
     ///
     /// The execution role is the one ECS uses to inject the secrets at container start. The task
@@ -94,6 +102,8 @@ enum Command {
         /// output and drop the fields ECS sets (`taskDefinitionArn`, `revision`, `status`…).
         #[arg(long)]
         register_input: bool,
+        #[command(flatten)]
+        pin: Pin,
     },
     /// Compare a container of a task-definition JSON file with the declaration; exit 1 on
     /// drift.
@@ -106,9 +116,23 @@ enum Command {
         container: String,
         /// The task-definition JSON file (`-` for standard input).
         file: PathBuf,
+        #[command(flatten)]
+        pin: Pin,
     },
     /// List the declaration's placeholder names, one a line.
     Placeholders,
+}
+
+/// `--pin-versions`, where the `aws` feature is on.
+#[derive(clap::Args, Debug)]
+struct Pin {
+    /// Pin each unpinned Secrets Manager reference to the id of its current version
+    /// (`ARN:key::VERSION-ID`), read from AWS with the standard credential chain, so that a
+    /// rotation produces a new task-definition revision. Needs `secretsmanager:BatchGetSecretValue`
+    /// (or `GetSecretValue`) on the secrets.
+    #[cfg(feature = "aws")]
+    #[arg(long)]
+    pin_versions: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -172,6 +196,12 @@ pub enum CliError {
         /// Why.
         error: TaskDefinitionError,
     },
+    /// `--pin-versions` could not read the current versions (feature `aws`).
+    #[cfg(feature = "aws")]
+    Pin {
+        /// Every secret that could not be pinned, with AWS's error code.
+        error: Error,
+    },
 }
 
 impl CliError {
@@ -217,6 +247,14 @@ impl fmt::Display for CliError {
             CliError::TaskDefinition { path, error } => {
                 write!(f, "error: {}: {error}", path.display())
             }
+            #[cfg(feature = "aws")]
+            CliError::Pin { error } => {
+                f.write_str("error: cannot pin the secrets to their current versions:")?;
+                for e in error.errors() {
+                    write!(f, "\n  - {e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -256,6 +294,41 @@ pub fn run_with_env<T: EcsSecrets>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Output, CliError> {
+    run_inner::<T>(args, env, Aws::default())
+}
+
+/// [`run_with_env`] with the AWS configuration `--pin-versions` uses, instead of the standard
+/// chain's (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside
+/// an async context.
+#[cfg(feature = "aws")]
+pub fn run_with_config<T: EcsSecrets>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &aws_config::SdkConfig,
+) -> Result<Output, CliError> {
+    run_inner::<T>(
+        args,
+        env,
+        Aws {
+            config: Some(config),
+        },
+    )
+}
+
+/// Where `--pin-versions` gets its AWS configuration: the caller's, or the standard chain's.
+#[derive(Clone, Copy, Default)]
+struct Aws<'a> {
+    #[cfg(feature = "aws")]
+    config: Option<&'a aws_config::SdkConfig>,
+    #[cfg(not(feature = "aws"))]
+    _none: std::marker::PhantomData<&'a ()>,
+}
+
+fn run_inner<T: EcsSecrets>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+    aws: Aws<'_>,
+) -> Result<Output, CliError> {
     let name = crate::iam::short_type_name::<T>();
     let command = Args::command().about(format!(
         "Deployment outputs of `{name}`: its task-definition `secrets`, IAM policies, and a \
@@ -283,8 +356,9 @@ pub fn run_with_env<T: EcsSecrets>(
     };
 
     match args.command {
-        Command::Secrets => {
+        Command::Secrets { pin } => {
             let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
             Ok(json_output(&secrets))
         }
         Command::Policy { role } => {
@@ -305,6 +379,7 @@ pub fn run_with_env<T: EcsSecrets>(
             in_place,
             output,
             register_input,
+            pin,
         } => {
             if in_place && is_stdin(&file) {
                 return Err(CliError::Usage(
@@ -312,6 +387,7 @@ pub fn run_with_env<T: EcsSecrets>(
                 ));
             }
             let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
             let mut td = read_json(&file)?;
             task_definition::merge(&mut td, &container, &secrets).map_err(|error| {
                 CliError::TaskDefinition {
@@ -346,8 +422,13 @@ pub fn run_with_env<T: EcsSecrets>(
                 }
             }
         }
-        Command::Check { container, file } => {
+        Command::Check {
+            container,
+            file,
+            pin,
+        } => {
             let secrets = T::secrets_with(&vars).map_err(placeholders)?;
+            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
             let td = read_json(&file)?;
             let required = task_definition::required_env(T::FIELDS);
             let report =
@@ -364,6 +445,41 @@ pub fn run_with_env<T: EcsSecrets>(
             })
         }
     }
+}
+
+/// `secrets`, or with `--pin-versions` the same list pinned to the current versions.
+#[cfg_attr(
+    not(feature = "aws"),
+    allow(clippy::unnecessary_wraps, clippy::extra_unused_type_parameters)
+)]
+fn pin_versions<T: EcsSecrets>(
+    secrets: Vec<SecretRef>,
+    pin: &Pin,
+    vars: &Vars,
+    aws: Aws<'_>,
+) -> Result<Vec<SecretRef>, CliError> {
+    #[cfg(feature = "aws")]
+    if pin.pin_versions {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Usage(format!("error: cannot start a Tokio runtime: {e}")))?;
+        let pinned = runtime.block_on(async {
+            let default;
+            let config = match aws.config {
+                Some(config) => config,
+                None => {
+                    default =
+                        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                    &default
+                }
+            };
+            crate::aws::secrets_pinned::<T>(config, vars, &crate::aws::Options::new()).await
+        });
+        return pinned.map_err(|error| CliError::Pin { error });
+    }
+    let _ = (pin, vars, aws);
+    Ok(secrets)
 }
 
 fn vars(

@@ -105,6 +105,47 @@ pub trait EcsSecrets: Sized {
         aws::load::<Self>(config, options, aws::Mode::Missing)
     }
 
+    /// Loads like [`EcsSecrets::from_aws_with`], then keeps the value fresh: a background task
+    /// reloads every sourced field on an interval (default 5 minutes ±10 %), replaces the value
+    /// only with a complete load, and tells subscribers which fields changed. See
+    /// [`aws::Watch`]. Needs a Tokio runtime; the refresh stops when the last handle drops.
+    #[cfg(feature = "aws")]
+    fn watch(
+        config: &aws_config::SdkConfig,
+        options: aws::WatchOptions,
+    ) -> impl Future<Output = Result<aws::Watch<Self>, Error>> + Send
+    where
+        Self: Send + Sync + 'static,
+    {
+        aws::Watch::start(config.clone(), options, aws::Mode::All)
+    }
+
+    /// [`EcsSecrets::watch`] whose first value comes from [`EcsSecrets::load_with`] (in ECS:
+    /// the environment ECS injected); every refresh then reads AWS, so the task role needs read
+    /// access ([`EcsSecrets::task_role_policy`]).
+    #[cfg(feature = "aws")]
+    fn load_and_watch(
+        config: &aws_config::SdkConfig,
+        options: aws::WatchOptions,
+    ) -> impl Future<Output = Result<aws::Watch<Self>, Error>> + Send
+    where
+        Self: Send + Sync + 'static,
+    {
+        aws::Watch::start(config.clone(), options, aws::Mode::Missing)
+    }
+
+    /// [`EcsSecrets::secrets_with`] with every unpinned Secrets Manager reference pinned to
+    /// the id of its current version (`ARN:key::VERSION-ID`), so that a rotation produces a new
+    /// task-definition revision. One `BatchGetSecretValue` per 20 secrets; see
+    /// [`aws::secrets_pinned`].
+    #[cfg(feature = "aws")]
+    fn secrets_pinned(
+        config: &aws_config::SdkConfig,
+        vars: &Vars,
+    ) -> impl Future<Output = Result<Vec<SecretRef>, Error>> + Send {
+        async move { aws::secrets_pinned::<Self>(config, vars, &aws::Options::new()).await }
+    }
+
     /// The container definition's `secrets` list, in field order.
     ///
     /// Only for declarations without placeholders: a struct with `{placeholders}` must say

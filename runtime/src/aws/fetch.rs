@@ -31,8 +31,8 @@ pub(crate) const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
 /// A fetched secret.
 #[derive(Clone)]
 pub(crate) enum SecretValue {
-    /// `SecretString`; wiped when dropped.
-    Text(Zeroizing<String>),
+    /// `SecretString` (wiped when dropped), and the id of the version it is (for pinning).
+    Text(Zeroizing<String>, Option<String>),
     /// `SecretBinary` only: ECS cannot inject it, and neither do we.
     Binary,
 }
@@ -364,9 +364,9 @@ fn falls_back(code: &str) -> bool {
 }
 
 /// `SecretString`, or else a binary secret (`SecretBinary`, which has no text).
-fn secret_value(string: Option<String>) -> SecretValue {
+fn secret_value(string: Option<String>, version_id: Option<String>) -> SecretValue {
     match string {
-        Some(s) => SecretValue::Text(Zeroizing::new(s)),
+        Some(s) => SecretValue::Text(Zeroizing::new(s), version_id),
         None => SecretValue::Binary,
     }
 }
@@ -412,7 +412,7 @@ async fn batch(
             .position(|e| secret_matches(fetch, e.arn.as_deref(), e.name.as_deref()));
         let result = if let Some(at) = found {
             let entry = entries.swap_remove(at);
-            Ok(secret_value(entry.secret_string))
+            Ok(secret_value(entry.secret_string, entry.version_id))
         } else if let Some(err) = errors
             .iter()
             .find(|e| e.secret_id.as_deref() == Some(fetch.secret_id.as_str()))
@@ -460,7 +460,7 @@ async fn get(
     let result = match sent {
         Ok(out) => {
             finish(started, "ok", 0);
-            Ok(secret_value(out.secret_string))
+            Ok(secret_value(out.secret_string, out.version_id))
         }
         Err(e) => {
             let failure = request_failure(GET, &e);

@@ -16,7 +16,14 @@
 //! error.
 
 mod fetch;
+mod pin;
 mod plan;
+mod watch;
+
+pub use pin::secrets_pinned;
+pub use watch::{
+    Change, DEFAULT_INTERVAL, DEFAULT_JITTER, Status, Subscription, Watch, WatchOptions,
+};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -275,6 +282,20 @@ pub(crate) async fn load<T: EcsSecrets>(
     options: &Options,
     mode: Mode,
 ) -> Result<T, Error> {
+    load_observed::<T>(config, options, mode, None).await
+}
+
+/// Sees each sourced field's answer (by index into `T::FIELDS`) before it is parsed.
+type Observer<'a> = dyn FnMut(usize, &Answer) + Send + 'a;
+
+/// [`load`], showing `observe` every sourced field's answer: how a [`Watch`] tells which fields
+/// changed without keeping a second copy of the values.
+async fn load_observed<T: EcsSecrets>(
+    config: &SdkConfig,
+    options: &Options,
+    mode: Mode,
+    observe: Option<&mut Observer<'_>>,
+) -> Result<T, Error> {
     let span = tracing::info_span!(
         "ecs_secrets.aws.load",
         mode = ?mode,
@@ -286,7 +307,7 @@ pub(crate) async fn load<T: EcsSecrets>(
         duration_ms = tracing::field::Empty,
         errors = tracing::field::Empty,
     );
-    load_in_span::<T>(config, options, mode)
+    load_in_span::<T>(config, options, mode, observe)
         .instrument(span)
         .await
 }
@@ -295,6 +316,7 @@ async fn load_in_span<T: EcsSecrets>(
     config: &SdkConfig,
     options: &Options,
     mode: Mode,
+    observe: Option<&mut Observer<'_>>,
 ) -> Result<T, Error> {
     let started = Instant::now();
     let env = options.env();
@@ -353,6 +375,13 @@ async fn load_in_span<T: EcsSecrets>(
         span.record("requests", 0);
     }
 
+    if let Some(observe) = observe {
+        for (i, field) in T::FIELDS.iter().enumerate() {
+            if let (Some(_), Some(answer)) = (field.source.value_from(), by_env.get(field.env)) {
+                observe(i, answer);
+            }
+        }
+    }
     let result = __private::run::<T>(&Answers { env, by_env });
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     span.record("duration_ms", ms);
@@ -384,7 +413,7 @@ fn source_error(code: &str, reason: impl Into<String>) -> Answer {
 fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Answer {
     let failure = match target {
         Target::Secret(i, key) => match &fetched.secrets[*i] {
-            Ok(SecretValue::Text(text)) => {
+            Ok(SecretValue::Text(text, _)) => {
                 return match key {
                     None => Answer::Value(text.clone()),
                     Some(key) => match extract::json_key(text, key) {
