@@ -169,11 +169,9 @@ floor-macros = { path = \"floor-macros\" }" \
 CASES=(ecs-secrets envconfig floor)
 
 # --- Dependency graphs. ---
-declare -A DEPS
 for c in "${CASES[@]}"; do
     (cd "$WORK/$c" && cargo tree --offline --quiet -e normal --prefix none --no-dedupe) \
         | sed -e 's/ (\*)$//' -e 's/ (proc-macro)$//' -e 's/ (\/[^)]*)$//' | sort -u >"$WORK/$c.deps"
-    DEPS[$c]=$(wc -l <"$WORK/$c.deps")
 done
 log "floor dependencies (from runtime/Cargo.toml and macros/Cargo.toml):"
 floor_deps "$ROOT/runtime/Cargo.toml" | sed 's/^/    /' >&2
