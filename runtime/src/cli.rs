@@ -18,7 +18,7 @@
 //! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
 //! Secrets Manager reference is pinned to the id of its current version (read with the standard
 //! AWS credential chain), so a rotation makes a new task-definition revision. See
-//! [`EcsSecrets::secrets_pinned`].
+//! `EcsSecrets::secrets_pinned`.
 //!
 //! Exit status: 0 on success, 1 when `check` finds drift, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
