@@ -336,7 +336,7 @@ impl Or for (No, Yes) {
     type Out = Yes;
 }
 
-/// Runs a derived struct's loader over a lookup and turns collected errors into one [`Error`].
+/// Runs a derived struct's loader over a lookup and turns collected errors into one [`crate::Error`].
 pub fn run<T: crate::EcsSecrets>(lookup: &dyn Lookup) -> Result<T, crate::Error> {
     let mut errors = Errors::new();
     match T::__load(lookup, &mut errors) {

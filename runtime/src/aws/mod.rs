@@ -1,13 +1,13 @@
 //! Direct loading from AWS Secrets Manager and SSM Parameter Store (feature `aws`), for services
 //! that run outside ECS or need values ECS did not inject.
 //!
-//! [`EcsSecrets::from_aws`](crate::EcsSecrets::from_aws) fetches every sourced field;
-//! [`EcsSecrets::load`](crate::EcsSecrets::load) takes each field from the environment when its
+//! [`EcsSecrets::from_aws`] fetches every sourced field;
+//! [`EcsSecrets::load`] takes each field from the environment when its
 //! variable is set and fetches only the others. Both fetch the way ECS does (`ECS_FACTS.md`):
 //! each source in the region of its ARN with the identifier the `valueFrom` holds, each distinct
 //! secret version once, JSON keys extracted byte for byte as the ECS agent injects them. Parsing,
 //! `Option`s, defaults and the all-errors-at-once report are the same code as
-//! [`EcsSecrets::from_env`](crate::EcsSecrets::from_env): this module only fetches and answers the
+//! [`EcsSecrets::from_env`]: this module only fetches and answers the
 //! loader's questions from what it fetched.
 //!
 //! A sourced field's `default` is **not** used when its secret or parameter is missing: a
@@ -53,8 +53,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
-/// How [`EcsSecrets::from_aws_with`](crate::EcsSecrets::from_aws_with) and
-/// [`EcsSecrets::load_with`](crate::EcsSecrets::load_with) fetch. A builder:
+/// How [`EcsSecrets::from_aws_with`] and
+/// [`EcsSecrets::load_with`] fetch. A builder:
 ///
 /// ```
 /// use std::time::Duration;
@@ -141,7 +141,7 @@ impl Options {
     }
 
     /// Reads environment variables through `lookup` instead of the process environment: the
-    /// plain fields, the variables [`EcsSecrets::load`](crate::EcsSecrets::load) checks first,
+    /// plain fields, the variables [`EcsSecrets::load`] checks first,
     /// and (unless [`Options::vars`] is set) the placeholder values.
     pub fn lookup(
         mut self,

@@ -199,7 +199,7 @@ impl fmt::Debug for Subscription {
 }
 
 /// A configuration struct that follows Secrets Manager rotation: see
-/// [`EcsSecrets::watch`](crate::EcsSecrets::watch). Cheap to clone; every clone is the same
+/// [`EcsSecrets::watch`]. Cheap to clone; every clone is the same
 /// watch. The background refresh stops when the last clone is dropped.
 pub struct Watch<T> {
     handle: Arc<Handle<T>>,
