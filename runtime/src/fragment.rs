@@ -1,7 +1,5 @@
 //! The task definition's `secrets` fragment, and the placeholder values that resolve templates.
 
-use std::collections::BTreeMap;
-
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::error::{Error, ErrorKind, FieldError};
@@ -33,7 +31,9 @@ impl Serialize for SecretRef {
 /// Placeholder values name environments, accounts and regions; they are not secret.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vars {
-    values: BTreeMap<String, String>,
+    /// Sorted by name, names unique. A `Vec` rather than a `BTreeMap`: a handful of values, and
+    /// the tree's instantiations cost every build that uses the derive (BENCHMARKS.md).
+    values: Vec<(String, String)>,
 }
 
 impl Vars {
@@ -50,12 +50,20 @@ impl Vars {
 
     /// Adds or replaces a value.
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(name.into(), value.into());
+        let (name, value) = (name.into(), value.into());
+        match self.values.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
+            Ok(at) => self.values[at].1 = value,
+            Err(at) => self.values.insert(at, (name, value)),
+        }
     }
 
     /// The value of a placeholder.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        let at = self
+            .values
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()?;
+        Some(&self.values[at].1)
     }
 
     /// Reads each named placeholder from the environment variable of the same name in upper

@@ -5,6 +5,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 mod error;
+#[cfg(feature = "extract")]
 pub mod extract;
 mod fragment;
 pub mod iam;

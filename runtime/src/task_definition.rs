@@ -12,7 +12,6 @@
 //! into a message, since a task definition may carry a secret there in plain text.
 
 use core::fmt;
-use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
@@ -297,7 +296,7 @@ pub fn merge(
             unreachable!("checked by containers()");
         };
         let def = &mut list[index];
-        let env: BTreeSet<String> = entries(def, "environment", container)?
+        let env: Vec<String> = entries(def, "environment", container)?
             .into_iter()
             .map(|(n, _)| n)
             .collect();
@@ -496,7 +495,7 @@ pub fn check(
     let td = inner(task_definition)?;
     let list = containers(td)?;
     let def = &list[find_container(list, container)?];
-    let env: BTreeSet<String> = entries(def, "environment", container)?
+    let env: Vec<String> = entries(def, "environment", container)?
         .into_iter()
         .map(|(n, _)| n)
         .collect();
@@ -525,25 +524,28 @@ pub fn check(
             }),
         }
     }
-    let mut seen = BTreeSet::new();
+    let mut seen: Vec<&String> = Vec::new();
     for (name, value_from) in &actual {
-        if !seen.insert(name) {
+        if seen.contains(&name) {
             if !drifts
                 .iter()
                 .any(|d| matches!(d, Drift::Duplicate { name: n } if n == name))
             {
                 drifts.push(Drift::Duplicate { name: name.clone() });
             }
-        } else if !secrets.iter().any(|s| s.name == *name) {
-            drifts.push(Drift::Extra {
-                name: name.clone(),
-                value_from: value_from.clone(),
-            });
+        } else {
+            seen.push(name);
+            if !secrets.iter().any(|s| s.name == *name) {
+                drifts.push(Drift::Extra {
+                    name: name.clone(),
+                    value_from: value_from.clone(),
+                });
+            }
         }
     }
     let mut unverified = Vec::new();
     for &name in required_env {
-        if env.contains(name) || actual.iter().any(|(n, _)| n == name) {
+        if env.iter().any(|e| e == name) || actual.iter().any(|(n, _)| n == name) {
             continue;
         }
         if has_env_files {
