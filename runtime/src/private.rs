@@ -22,6 +22,7 @@ pub trait Lookup {
 }
 
 /// One raw value, before parsing.
+#[derive(Clone)]
 pub enum Raw {
     /// The text; wiped when dropped.
     Value(Zeroizing<String>),
@@ -38,13 +39,18 @@ pub struct Env;
 
 impl Lookup for Env {
     fn get(&self, field: &Field) -> Raw {
-        match std::env::var_os(field.env) {
-            None => Raw::Absent,
-            Some(os) => match os.into_string() {
-                Ok(s) => Raw::Value(Zeroizing::new(s)),
-                Err(_) => Raw::NotUnicode,
-            },
-        }
+        env_var(field.env)
+    }
+}
+
+/// One variable of the process environment.
+pub fn env_var(name: &str) -> Raw {
+    match std::env::var_os(name) {
+        None => Raw::Absent,
+        Some(os) => match os.into_string() {
+            Ok(s) => Raw::Value(Zeroizing::new(s)),
+            Err(_) => Raw::NotUnicode,
+        },
     }
 }
 

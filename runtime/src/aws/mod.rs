@@ -208,18 +208,12 @@ enum EnvSource<'a> {
 }
 
 impl EnvSource<'_> {
-    fn raw(self, name: &str) -> Answer {
+    fn raw(self, name: &str) -> Raw {
         match self {
-            EnvSource::Process => match std::env::var_os(name) {
-                None => Answer::Absent,
-                Some(os) => match os.into_string() {
-                    Ok(s) => Answer::Value(Zeroizing::new(s)),
-                    Err(_) => Answer::NotUnicode,
-                },
-            },
+            EnvSource::Process => __private::env_var(name),
             EnvSource::Fn(f) => match f(name) {
-                Some(s) => Answer::Value(Zeroizing::new(s)),
-                None => Answer::Absent,
+                Some(s) => Raw::Value(Zeroizing::new(s)),
+                None => Raw::Absent,
             },
         }
     }
@@ -232,37 +226,17 @@ impl EnvSource<'_> {
     }
 }
 
-/// A [`Raw`] that can be kept and handed out.
-#[derive(Clone)]
-enum Answer {
-    Value(Zeroizing<String>),
-    Absent,
-    NotUnicode,
-    Failed(ErrorKind),
-}
-
-impl From<Answer> for Raw {
-    fn from(a: Answer) -> Raw {
-        match a {
-            Answer::Value(v) => Raw::Value(v),
-            Answer::Absent => Raw::Absent,
-            Answer::NotUnicode => Raw::NotUnicode,
-            Answer::Failed(kind) => Raw::Failed(kind),
-        }
-    }
-}
-
 /// The loader's view: sourced fields from the answers, plain ones from the environment.
 struct Answers<'a> {
     env: EnvSource<'a>,
-    by_env: HashMap<&'static str, Answer>,
+    by_env: HashMap<&'static str, Raw>,
 }
 
 impl Lookup for Answers<'_> {
     fn get(&self, field: &Field) -> Raw {
         match (field.source, self.by_env.get(field.env)) {
-            (Source::Env, _) | (_, None) => self.env.raw(field.env).into(),
-            (_, Some(answer)) => answer.clone().into(),
+            (Source::Env, _) | (_, None) => self.env.raw(field.env),
+            (_, Some(answer)) => answer.clone(),
         }
     }
 }
@@ -286,7 +260,7 @@ pub(crate) async fn load<T: EcsSecrets>(
 }
 
 /// Sees each sourced field's answer (by index into `T::FIELDS`) before it is parsed.
-type Observer<'a> = dyn FnMut(usize, &Answer) + Send + 'a;
+type Observer<'a> = dyn FnMut(usize, &Raw) + Send + 'a;
 
 /// [`load`], showing `observe` every sourced field's answer: how a [`Watch`] tells which fields
 /// changed without keeping a second copy of the values.
@@ -328,7 +302,7 @@ async fn load_in_span<T: EcsSecrets>(
         }
     };
 
-    let mut by_env: HashMap<&'static str, Answer> = HashMap::new();
+    let mut by_env: HashMap<&'static str, Raw> = HashMap::new();
     let mut resolved: Vec<(usize, ValueFrom)> = Vec::new();
     // The final `valueFrom` of each fetched field, for its errors.
     let mut sources: HashMap<&'static str, String> = HashMap::new();
@@ -338,7 +312,7 @@ async fn load_in_span<T: EcsSecrets>(
         };
         if mode == Mode::Missing {
             let answer = env.raw(field.env);
-            if !matches!(answer, Answer::Absent) {
+            if !matches!(answer, Raw::Absent) {
                 by_env.insert(field.env, answer);
                 continue;
             }
@@ -354,7 +328,7 @@ async fn load_in_span<T: EcsSecrets>(
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ");
-                by_env.insert(field.env, Answer::Failed(ErrorKind::Placeholder { reason }));
+                by_env.insert(field.env, Raw::Failed(ErrorKind::Placeholder { reason }));
             }
         }
     }
@@ -401,8 +375,8 @@ async fn load_in_span<T: EcsSecrets>(
     })
 }
 
-fn source_error(code: &str, reason: impl Into<String>) -> Answer {
-    Answer::Failed(ErrorKind::Source {
+fn source_error(code: &str, reason: impl Into<String>) -> Raw {
+    Raw::Failed(ErrorKind::Source {
         code: code.to_owned(),
         reason: reason.into(),
     })
@@ -410,14 +384,14 @@ fn source_error(code: &str, reason: impl Into<String>) -> Answer {
 
 /// A fetched field's answer: its text (a JSON key extracted), `Absent` for an `Option` whose
 /// source does not exist, or the error.
-fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Answer {
+fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Raw {
     let failure = match target {
         Target::Secret(i, key) => match &fetched.secrets[*i] {
             Ok(SecretValue::Text(text, _)) => {
                 return match key {
-                    None => Answer::Value(text.clone()),
+                    None => Raw::Value(text.clone()),
                     Some(key) => match extract::json_key(text, key) {
-                        Ok(value) => Answer::Value(value),
+                        Ok(value) => Raw::Value(value),
                         Err(e) => source_error(e.code(), e.to_string()),
                     },
                 };
@@ -431,12 +405,12 @@ fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Answer {
             Err(failure) => failure,
         },
         Target::Param(i) => match &fetched.params[*i] {
-            Ok(text) => return Answer::Value(text.clone()),
+            Ok(text) => return Raw::Value(text.clone()),
             Err(failure) => failure,
         },
     };
     if field.optional && failure.not_found() {
-        Answer::Absent
+        Raw::Absent
     } else {
         source_error(&failure.code, failure.reason.clone())
     }
@@ -477,8 +451,8 @@ mod tests {
     fn env_source_reads_the_lookup() {
         let f = |name: &str| (name == "A").then(|| "1".to_owned());
         let env = EnvSource::Fn(&f);
-        assert!(matches!(env.raw("A"), Answer::Value(v) if v.as_str() == "1"));
-        assert!(matches!(env.raw("B"), Answer::Absent));
+        assert!(matches!(env.raw("A"), Raw::Value(v) if v.as_str() == "1"));
+        assert!(matches!(env.raw("B"), Raw::Absent));
         assert_eq!(env.text("A").as_deref(), Some("1"));
     }
 }

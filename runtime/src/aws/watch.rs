@@ -29,7 +29,8 @@ use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use super::{Answer, Mode, Options};
+use super::{Mode, Options};
+use crate::__private::Raw;
 use crate::EcsSecrets;
 use crate::error::{Error, ErrorKind, FieldError};
 
@@ -261,11 +262,11 @@ enum Digest {
 }
 
 impl Digest {
-    fn of(key: &RandomState, answer: &Answer) -> Digest {
+    fn of(key: &RandomState, answer: &Raw) -> Digest {
         match answer {
-            Answer::Value(text) => Digest::Text(key.hash_one(text.as_bytes())),
-            Answer::Absent => Digest::Absent,
-            Answer::NotUnicode | Answer::Failed(_) => Digest::None,
+            Raw::Value(text) => Digest::Text(key.hash_one(text.as_bytes())),
+            Raw::Absent => Digest::Absent,
+            Raw::NotUnicode | Raw::Failed(_) => Digest::None,
         }
     }
 }
@@ -281,7 +282,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
         let key = RandomState::new();
         let mut digests = vec![Digest::None; T::FIELDS.len()];
         let value = {
-            let mut observe = |i: usize, answer: &Answer| digests[i] = Digest::of(&key, answer);
+            let mut observe = |i: usize, answer: &Raw| digests[i] = Digest::of(&key, answer);
             super::load_observed::<T>(&config, &options.load, mode, Some(&mut observe)).await?
         };
         let shared = Arc::new(Shared {
@@ -401,7 +402,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
         let mut fresh = vec![Digest::None; T::FIELDS.len()];
         let loaded = {
             let key = &self.key;
-            let mut observe = |i: usize, answer: &Answer| fresh[i] = Digest::of(key, answer);
+            let mut observe = |i: usize, answer: &Raw| fresh[i] = Digest::of(key, answer);
             super::load_observed::<T>(
                 &self.config,
                 &self.options.load,
@@ -519,11 +520,11 @@ mod tests {
 
     #[test]
     fn digests_are_keyed_per_watch() {
-        let text = || Answer::Value(zeroize::Zeroizing::new("pw".to_owned()));
+        let text = || Raw::Value(zeroize::Zeroizing::new("pw".to_owned()));
         let (a, b) = (RandomState::new(), RandomState::new());
         assert_eq!(Digest::of(&a, &text()), Digest::of(&a, &text()));
         assert_ne!(Digest::of(&a, &text()), Digest::of(&b, &text()));
-        assert_eq!(Digest::of(&a, &Answer::Absent), Digest::Absent);
-        assert_eq!(Digest::of(&a, &Answer::NotUnicode), Digest::None);
+        assert_eq!(Digest::of(&a, &Raw::Absent), Digest::Absent);
+        assert_eq!(Digest::of(&a, &Raw::NotUnicode), Digest::None);
     }
 }
