@@ -8,9 +8,7 @@ use ecs_secrets::{EcsSecrets, ErrorKind, FieldError, Secret, Vars};
 use ecs_secrets_testkit as testkit;
 use serde_json::Value;
 
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const GET: &str = "secretsmanager.GetSecretValue";
-const PARAMS: &str = "AmazonSSM.GetParameters";
+use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const SSM: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
 

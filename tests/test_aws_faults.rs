@@ -13,9 +13,7 @@ use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
 use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
 use serde_json::{Value, json};
 
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const GET: &str = "secretsmanager.GetSecretValue";
-const PARAMS: &str = "AmazonSSM.GetParameters";
+use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
 /// The shared harness ([`testkit::Moto`]) with this file's helpers.

@@ -19,9 +19,7 @@ use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
 use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
 use serde_json::{Value, json};
 
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const GET: &str = "secretsmanager.GetSecretValue";
-const PARAMS: &str = "AmazonSSM.GetParameters";
+use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
 /// No load may take longer than this; the loader's own deadline is set below it.

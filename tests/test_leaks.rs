@@ -19,9 +19,7 @@ use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const GET: &str = "secretsmanager.GetSecretValue";
-const PARAMS: &str = "AmazonSSM.GetParameters";
+use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
 /// In every canary, three times; in nothing else.

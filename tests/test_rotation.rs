@@ -16,9 +16,7 @@ use ecs_secrets::{EcsSecrets, Secret, SecretRef, Vars};
 use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Moto};
 use serde_json::json;
 
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const GET: &str = "secretsmanager.GetSecretValue";
-const PARAMS: &str = "AmazonSSM.GetParameters";
+use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 /// The upper bound of every wait: far above what any step takes on a loaded machine.
 const WAIT: Duration = Duration::from_secs(30);

@@ -662,7 +662,7 @@ fn decode_string(literal: &str, out: &mut String) {
             i += 2;
             continue;
         }
-        // `\uXXXX` (the scanner accepted no other escape).
+        // `\uHHHH` (the scanner accepted no other escape).
         let Some(first) = getu4(bytes, i) else {
             break;
         };
@@ -684,7 +684,7 @@ fn decode_string(literal: &str, out: &mut String) {
     }
 }
 
-/// decode.go `getu4`: the value of `\uXXXX` at `bytes[at..]`, if there is one.
+/// decode.go `getu4`: the value of `\uHHHH` at `bytes[at..]`, if there is one.
 fn getu4(bytes: &[u8], at: usize) -> Option<u32> {
     let escape = bytes.get(at..at + 6)?;
     if escape[0] != b'\\' || escape[1] != b'u' {

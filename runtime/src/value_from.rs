@@ -49,7 +49,7 @@ impl SecretsManagerRef {
     pub fn account(&self) -> &str {
         &self.account
     }
-    /// The name as written in the ARN, including the random `-XXXXXX` suffix if present.
+    /// The name as written in the ARN, including the random six-character suffix if present.
     pub fn secret_name(&self) -> &str {
         &self.name
     }

@@ -11,7 +11,7 @@ fn secrets(config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
 }
 
 /// Creates the string secret `name` with `value` and returns its full ARN (with the random
-/// `-XXXXXX` suffix).
+/// six-character suffix).
 ///
 /// # Panics
 ///

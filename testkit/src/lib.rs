@@ -215,6 +215,13 @@ pub fn aws_cli_json(args: &[&str]) -> serde_json::Value {
     })
 }
 
+/// `X-Amz-Target` of `BatchGetSecretValue`, as [`Proxy::count`] counts it.
+pub const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+/// `X-Amz-Target` of `GetSecretValue`.
+pub const GET: &str = "secretsmanager.GetSecretValue";
+/// `X-Amz-Target` of SSM `GetParameters`.
+pub const PARAMS: &str = "AmazonSSM.GetParameters";
+
 /// The usual harness of a test against moto: the endpoint, a counting [`Proxy`] in front of it,
 /// and a unique name prefix for the test's fixtures.
 #[derive(Debug)]
