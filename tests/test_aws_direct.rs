@@ -5,63 +5,34 @@
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, FieldError, Secret, Vars};
-use ecs_secrets_testkit as testkit;
+use ecs_secrets_testkit::{self as testkit, Moto};
 use serde_json::Value;
 
 use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const SSM: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
 
-/// The shared harness ([`testkit::Moto`]) with this file's helpers.
-struct Moto(testkit::Moto);
-
-impl std::ops::Deref for Moto {
-    type Target = testkit::Moto;
-    fn deref(&self) -> &testkit::Moto {
-        &self.0
-    }
+/// `{p}` is the test's prefix; the environment is empty unless `env` says otherwise.
+fn options(moto: &Moto, env: &[(&str, &str)]) -> Options {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Options::new()
+        .vars(Vars::new().with("p", &moto.prefix))
+        .lookup(move |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
 }
 
-impl Moto {
-    async fn start(prefix: &str) -> Option<Moto> {
-        testkit::Moto::start(prefix).await.map(Moto)
-    }
-
-    /// `{p}` is the test's prefix; the environment is empty unless `env` says otherwise.
-    fn options(&self, env: &[(&str, &str)]) -> Options {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Options::new()
-            .vars(Vars::new().with("p", &self.prefix))
-            .lookup(move |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
-
-    async fn secret(&self, suffix: &str, value: &str) -> String {
-        testkit::create_secret(&self.direct, &self.name(suffix), value).await
-    }
-
-    async fn param(&self, name: &str, value: &str, secure: bool) {
-        testkit::put_parameter(&self.direct, name, value, secure).await;
-    }
-
-    /// `[BatchGetSecretValue, GetSecretValue, GetParameters]` requests seen so far.
-    fn counts(&self) -> [usize; 3] {
-        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
-    }
-
-    /// The sorted lengths of one list in each request body with this target.
-    fn list_sizes(&self, target: &str, list: &str) -> Vec<usize> {
-        let mut sizes: Vec<usize> = self
-            .proxy
-            .bodies(target)
-            .iter()
-            .map(|b| b[list].as_array().map_or(0, Vec::len))
-            .collect();
-        sizes.sort_unstable();
-        sizes
-    }
+/// The sorted lengths of one list in each request body with this target.
+fn list_sizes(moto: &Moto, target: &str, list: &str) -> Vec<usize> {
+    let mut sizes: Vec<usize> = moto
+        .proxy
+        .bodies(target)
+        .iter()
+        .map(|b| b[list].as_array().map_or(0, Vec::len))
+        .collect();
+    sizes.sort_unstable();
+    sizes
 }
 
 fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
@@ -122,7 +93,7 @@ async fn whole_secret_and_json_keys_of_every_type() {
     moto.secret("/json", json).await;
     moto.secret("/text", "  not json, kept as is\n").await;
 
-    let c = Config::from_aws_with(&moto.config, &moto.options(&[]))
+    let c = Config::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap();
     assert_eq!(
@@ -159,7 +130,7 @@ async fn whole_secret_and_json_keys_of_every_type() {
     assert_eq!(c.text.expose_secret(), "  not json, kept as is\n");
 
     assert_eq!(moto.counts(), [1, 0, 0], "two secrets, one batch");
-    assert_eq!(moto.list_sizes(BATCH, "SecretIdList"), [2]);
+    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [2]);
 }
 
 #[tokio::test]
@@ -213,7 +184,7 @@ async fn versions_by_stage_and_id_with_fixtures_from_the_aws_cli() {
     assert_ne!(put["VersionId"].as_str(), Some(first.as_str()));
 
     let vars = Vars::new().with("p", &moto.prefix).with("first", &first);
-    let c = Config::from_aws_with(&moto.config, &moto.options(&[]).vars(vars))
+    let c = Config::from_aws_with(&moto.config, &options(&moto, &[]).vars(vars))
         .await
         .unwrap();
     assert_eq!(
@@ -237,7 +208,7 @@ async fn versions_by_stage_and_id_with_fixtures_from_the_aws_cli() {
     // Current (with or without an explicit AWSCURRENT) is one batched fetch; the previous
     // stage and the version id are one GetSecretValue each.
     assert_eq!(moto.counts(), [1, 2, 0]);
-    assert_eq!(moto.list_sizes(BATCH, "SecretIdList"), [1]);
+    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [1]);
     let mut gets: Vec<String> = moto
         .proxy
         .bodies(GET)
@@ -281,13 +252,12 @@ async fn ssm_string_securestring_names_and_arns() {
         return;
     };
     let p = &moto.prefix;
-    moto.param(&format!("/{p}/plain"), "plain value", false)
-        .await;
-    moto.param(&format!("/{p}/secure"), "s3cr3t", true).await;
-    moto.param(&format!("{p}-flat"), "8080", false).await;
-    moto.param(&format!("/{p}/by-arn"), "from arn", false).await;
+    testkit::put_parameter(&moto.direct, &format!("/{p}/plain"), "plain value", false).await;
+    testkit::put_parameter(&moto.direct, &format!("/{p}/secure"), "s3cr3t", true).await;
+    testkit::put_parameter(&moto.direct, &format!("{p}-flat"), "8080", false).await;
+    testkit::put_parameter(&moto.direct, &format!("/{p}/by-arn"), "from arn", false).await;
 
-    let c = Config::from_aws_with(&moto.config, &moto.options(&[]))
+    let c = Config::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap();
     assert_eq!(c.plain, "plain value");
@@ -353,14 +323,14 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
     };
     let p = &moto.prefix;
     moto.secret("/db", r#"{"password":"pw","port":5432}"#).await;
-    moto.param(&format!("/{p}/token"), "tok", true).await;
+    testkit::put_parameter(&moto.direct, &format!("/{p}/token"), "tok", true).await;
     let env = [
         ("INJECTED", "from env"),
         ("INJECTED_PARAM", "param from env"),
         ("NAME", "svc"),
     ];
 
-    let c = Config::load_with(&moto.config, &moto.options(&env))
+    let c = Config::load_with(&moto.config, &options(&moto, &env))
         .await
         .unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
@@ -391,14 +361,14 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
         ("INJECTED_PARAM", "ip"),
         ("NAME", "n"),
     ];
-    let c = Config::load_with(&moto.config, &moto.options(&all))
+    let c = Config::load_with(&moto.config, &options(&moto, &all))
         .await
         .unwrap();
     assert_eq!((c.db_port, c.token.as_str()), (1, "t"));
     assert_eq!(moto.proxy.total(), 0);
 
     // from_aws fetches every sourced field, so the missing secret is an error there.
-    let e = Config::from_aws_with(&moto.config, &moto.options(&env))
+    let e = Config::from_aws_with(&moto.config, &options(&moto, &env))
         .await
         .unwrap_err();
     assert_eq!(
@@ -456,9 +426,9 @@ async fn partial_failures_come_back_together() {
     moto.secret("/text", canary).await;
     moto.secret("/array", &format!(r#"["{canary}"]"#)).await;
     testkit::create_binary_secret(&moto.direct, &moto.name("/binary"), canary.as_bytes()).await;
-    moto.param(&format!("/{p}/ok"), canary, true).await;
+    testkit::put_parameter(&moto.direct, &format!("/{p}/ok"), canary, true).await;
 
-    let e = Config::from_aws_with(&moto.config, &moto.options(&[]))
+    let e = Config::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap_err();
     assert_eq!(
@@ -504,8 +474,8 @@ async fn partial_failures_come_back_together() {
     // Everything sent in as few requests as possible: one batch of the 6 distinct secrets,
     // one call for the 3 parameters.
     assert_eq!(moto.counts(), [1, 0, 1]);
-    assert_eq!(moto.list_sizes(BATCH, "SecretIdList"), [6]);
-    assert_eq!(moto.list_sizes(PARAMS, "Names"), [3]);
+    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [6]);
+    assert_eq!(list_sizes(&moto, PARAMS, "Names"), [3]);
 }
 
 #[tokio::test]
@@ -574,7 +544,7 @@ async fn twenty_five_secrets_take_two_batches() {
     }
     moto.secret("/s25", r#"{"k":"v25","j":"w25"}"#).await;
 
-    let m = Many::from_aws_with(&moto.config, &moto.options(&[]))
+    let m = Many::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap();
     let got = [
@@ -589,7 +559,7 @@ async fn twenty_five_secrets_take_two_batches() {
     );
     assert_eq!(m.s25_again, "w25");
     assert_eq!(moto.counts(), [2, 0, 0], "25 distinct secrets: 20 + 5");
-    assert_eq!(moto.list_sizes(BATCH, "SecretIdList"), [5, 20]);
+    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [5, 20]);
 }
 
 #[tokio::test]
@@ -649,10 +619,10 @@ async fn twenty_three_parameters_take_three_calls() {
     };
     for i in 1..=23 {
         let name = format!("/{}/p{i:02}", moto.prefix);
-        moto.param(&name, &format!("v{i}"), i % 2 == 0).await;
+        testkit::put_parameter(&moto.direct, &name, &format!("v{i}"), i % 2 == 0).await;
     }
 
-    let m = Many::from_aws_with(&moto.config, &moto.options(&[]))
+    let m = Many::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap();
     let got = [
@@ -666,7 +636,7 @@ async fn twenty_three_parameters_take_three_calls() {
         want.iter().map(String::as_str).collect::<Vec<_>>()[..]
     );
     assert_eq!(moto.counts(), [0, 0, 3], "23 parameters: 10 + 10 + 3");
-    assert_eq!(moto.list_sizes(PARAMS, "Names"), [3, 10, 10]);
+    assert_eq!(list_sizes(&moto, PARAMS, "Names"), [3, 10, 10]);
     assert!(
         moto.proxy
             .bodies(PARAMS)
@@ -702,7 +672,7 @@ async fn each_source_is_fetched_in_the_region_of_its_arn() {
     testkit::put_parameter(&eu, &format!("/{}/token", moto.prefix), "eu-tok", false).await;
     moto.secret("/home", "us").await;
 
-    let c = Config::from_aws_with(&moto.config, &moto.options(&[]))
+    let c = Config::from_aws_with(&moto.config, &options(&moto, &[]))
         .await
         .unwrap();
     assert_eq!(

@@ -10,45 +10,16 @@ use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
+use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
 
 use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
-/// The shared harness ([`testkit::Moto`]) with this file's helpers.
-struct Moto(testkit::Moto);
-
-impl std::ops::Deref for Moto {
-    type Target = testkit::Moto;
-    fn deref(&self) -> &testkit::Moto {
-        &self.0
-    }
-}
-
-impl Moto {
-    async fn start(prefix: &str) -> Option<Moto> {
-        testkit::Moto::start(prefix).await.map(Moto)
-    }
-
-    fn options(&self) -> Options {
-        Options::new()
-            .vars(Vars::new().with("p", &self.prefix))
-            .lookup(|_| None)
-    }
-
-    async fn secret(&self, suffix: &str, value: &str) -> String {
-        testkit::create_secret(&self.direct, &self.name(suffix), value).await
-    }
-
-    async fn param(&self, suffix: &str, value: &str) {
-        let name = format!("/{}{suffix}", self.prefix);
-        testkit::put_parameter(&self.direct, &name, value, true).await;
-    }
-
-    fn counts(&self) -> [usize; 3] {
-        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
-    }
+fn options(moto: &Moto) -> Options {
+    Options::new()
+        .vars(Vars::new().with("p", &moto.prefix))
+        .lookup(|_| None)
 }
 
 fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
@@ -88,7 +59,7 @@ async fn access_denied_on_one_secret_is_that_fields_error() {
     let locked = moto.name("/locked");
     let locked_id = format!("{SM}{locked}");
     // What AWS answers when the role may read one secret of the batch but not the other.
-    moto.proxy.add_fault(Fault::on(
+    moto.fault(
         BATCH,
         1,
         FaultKind::rewrite(move |mut answer: Value| {
@@ -102,9 +73,9 @@ async fn access_denied_on_one_secret_is_that_fields_error() {
             }]);
             answer
         }),
-    ));
+    );
 
-    let e = Config::from_aws_with(&moto.config, &moto.options())
+    let e = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap_err();
     assert_eq!(
@@ -158,10 +129,9 @@ async fn denied_batch_falls_back_to_get_secret_value() {
     testkit::put_secret_value(&moto.direct, &b, "b2").await;
     moto.secret("/c", "c").await;
     // The role lacks secretsmanager:BatchGetSecretValue.
-    moto.proxy
-        .add_fault(Fault::on(BATCH, 1, FaultKind::AccessDenied));
+    moto.fault(BATCH, 1, FaultKind::AccessDenied);
 
-    let c = Config::from_aws_with(&moto.config, &moto.options())
+    let c = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap();
     assert_eq!(
@@ -210,10 +180,9 @@ async fn throttled_batch_falls_back_after_the_retries() {
     moto.secret("/a", "a").await;
     moto.secret("/b", "b").await;
     // testkit's config makes 3 attempts: all of them throttled.
-    moto.proxy
-        .add_fault(Fault::on(BATCH, 3, FaultKind::Throttle));
+    moto.fault(BATCH, 3, FaultKind::Throttle);
 
-    let c = Config::from_aws_with(&moto.config, &moto.options())
+    let c = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
@@ -243,15 +212,14 @@ async fn a_failed_request_is_one_error_per_field_it_covered() {
     testkit::put_secret_value(&moto.direct, &db, "two").await;
     moto.param("/a", "a").await;
     moto.param("/b", "b").await;
-    moto.proxy
-        .add_fault(Fault::on(PARAMS, 1, FaultKind::AccessDenied));
-    moto.proxy.add_fault(Fault::on(
+    moto.fault(PARAMS, 1, FaultKind::AccessDenied);
+    moto.fault(
         GET,
         3,
         FaultKind::json_error(500, "InternalServiceError", "try again later"),
-    ));
+    );
 
-    let e = Config::from_aws_with(&moto.config, &moto.options())
+    let e = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap_err();
     assert_eq!(
@@ -282,10 +250,9 @@ async fn throttling_is_retried_by_the_sdk() {
         return;
     };
     moto.param("/a", "a").await;
-    moto.proxy
-        .add_fault(Fault::on(PARAMS, 2, FaultKind::Throttle));
+    moto.fault(PARAMS, 2, FaultKind::Throttle);
 
-    let c = Config::from_aws_with(&moto.config, &moto.options())
+    let c = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap();
     assert_eq!(c.a, "a");
@@ -304,14 +271,10 @@ async fn a_slow_attempt_times_out_and_is_retried() {
         return;
     };
     moto.param("/a", "a").await;
-    moto.proxy.add_fault(Fault::on(
-        PARAMS,
-        1,
-        FaultKind::Delay(Duration::from_secs(10)),
-    ));
+    moto.fault(PARAMS, 1, FaultKind::Delay(Duration::from_secs(10)));
 
     let started = Instant::now();
-    let options = moto.options().attempt_timeout(Duration::from_millis(500));
+    let options = options(&moto).attempt_timeout(Duration::from_millis(500));
     let c = Config::from_aws_with(&moto.config, &options).await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 2]);
@@ -340,14 +303,10 @@ async fn the_deadline_bounds_the_whole_load() {
     };
     moto.secret("/db", "db").await;
     moto.param("/a", "a").await;
-    moto.proxy.add_fault(Fault::on(
-        PARAMS,
-        5,
-        FaultKind::Delay(Duration::from_secs(10)),
-    ));
+    moto.fault(PARAMS, 5, FaultKind::Delay(Duration::from_secs(10)));
 
     let started = Instant::now();
-    let options = moto.options().deadline(Duration::from_millis(800));
+    let options = options(&moto).deadline(Duration::from_millis(800));
     let e = Config::from_aws_with(&moto.config, &options)
         .await
         .unwrap_err();
@@ -388,7 +347,7 @@ async fn requests_run_concurrently_up_to_the_limit() {
 
     // Three requests (a batch, a GetSecretValue, a GetParameters) at once: about one latency.
     let started = Instant::now();
-    let c = Config::from_aws_with(&moto.config, &moto.options())
+    let c = Config::from_aws_with(&moto.config, &options(&moto))
         .await
         .unwrap();
     let together = started.elapsed();
@@ -401,7 +360,7 @@ async fn requests_run_concurrently_up_to_the_limit() {
 
     // One at a time: at least three latencies.
     let started = Instant::now();
-    let options = moto.options().max_concurrency(1);
+    let options = options(&moto).max_concurrency(1);
     Config::from_aws_with(&moto.config, &options).await.unwrap();
     let serial = started.elapsed();
     assert!(serial >= latency * 3, "3 serial requests took {serial:?}");
@@ -452,8 +411,7 @@ async fn spans_name_requests_and_never_values() {
     let pinned = moto.secret("/pinned", &format!("{CANARY}-1")).await;
     testkit::put_secret_value(&moto.direct, &pinned, &format!("{CANARY}-2")).await;
     // Throttled on every attempt: falls back to GetSecretValue.
-    moto.proxy
-        .add_fault(Fault::on(BATCH, 3, FaultKind::Throttle));
+    moto.fault(BATCH, 3, FaultKind::Throttle);
 
     let captured = Captured::default();
     let writer = captured.clone();
@@ -465,7 +423,7 @@ async fn spans_name_requests_and_never_values() {
         .finish();
     let e = {
         let _guard = subscriber.set_default();
-        Config::from_aws_with(&moto.config, &moto.options())
+        Config::from_aws_with(&moto.config, &options(&moto))
             .await
             .unwrap_err()
     };

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
+use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
 
 use testkit::{BATCH, GET, PARAMS};
@@ -26,47 +26,12 @@ const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const HANG: Duration = Duration::from_secs(20);
 const DEADLINE: Duration = Duration::from_secs(15);
 
-/// The shared harness ([`testkit::Moto`]) with this file's helpers.
-struct Moto(testkit::Moto);
-
-impl std::ops::Deref for Moto {
-    type Target = testkit::Moto;
-    fn deref(&self) -> &testkit::Moto {
-        &self.0
-    }
-}
-
-impl Moto {
-    async fn start(prefix: &str) -> Option<Moto> {
-        testkit::Moto::start(prefix).await.map(Moto)
-    }
-
-    /// `{p}` is the prefix; no environment; a deadline below the test's own bound.
-    fn options(&self) -> Options {
-        Options::new()
-            .vars(Vars::new().with("p", &self.prefix))
-            .lookup(|_| None)
-            .deadline(DEADLINE)
-    }
-
-    async fn secret(&self, suffix: &str, value: &str) -> String {
-        testkit::create_secret(&self.direct, &self.name(suffix), value).await
-    }
-
-    async fn param(&self, suffix: &str, value: &str) {
-        let name = format!("/{}{suffix}", self.prefix);
-        testkit::put_parameter(&self.direct, &name, value, true).await;
-    }
-
-    fn fault(&self, target: &str, times: usize, kind: FaultKind) {
-        self.proxy.add_fault(Fault::on(target, times, kind));
-    }
-
-    /// `[BatchGetSecretValue, GetSecretValue, GetParameters]` requests the proxy saw, faulty
-    /// ones and retries included.
-    fn counts(&self) -> [usize; 3] {
-        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
-    }
+/// `{p}` is the prefix; no environment; a deadline below the test's own bound.
+fn options(moto: &Moto) -> Options {
+    Options::new()
+        .vars(Vars::new().with("p", &moto.prefix))
+        .lookup(|_| None)
+        .deadline(DEADLINE)
 }
 
 /// Awaits a load, failing the test if it does not finish within [`HANG`].
@@ -143,7 +108,7 @@ async fn server_errors_500_and_503_are_retried_until_they_pass() {
             "text/html".into(),
         ),
     );
-    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert_three(&c);
@@ -163,7 +128,7 @@ async fn connection_resets_are_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::Reset);
     }
-    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert_three(&c);
@@ -176,7 +141,7 @@ async fn throttled_get_secret_value_is_retried() {
         return;
     };
     moto.fault(GET, 2, FaultKind::Throttle);
-    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert_three(&c);
@@ -192,7 +157,7 @@ async fn slow_secrets_manager_attempts_time_out_and_are_retried() {
     };
     moto.fault(BATCH, 1, FaultKind::Delay(Duration::from_secs(10)));
     moto.fault(GET, 1, FaultKind::Delay(Duration::from_secs(10)));
-    let options = moto.options().attempt_timeout(Duration::from_millis(500));
+    let options = options(&moto).attempt_timeout(Duration::from_millis(500));
     let started = Instant::now();
     let c = bounded(Three::from_aws_with(&moto.config, &options))
         .await
@@ -211,7 +176,7 @@ async fn a_truncated_body_is_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::TruncateBody);
     }
-    let c = bounded(Three::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert_three(&c);
@@ -266,7 +231,7 @@ async fn server_errors_on_every_attempt_are_errors_on_every_field() {
         3,
         FaultKind::json_error(500, "InternalServerError", "oops"),
     );
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -294,7 +259,7 @@ async fn a_reset_on_every_attempt_is_a_dispatch_failure() {
     };
     moto.fault(BATCH, 3, FaultKind::Reset);
     moto.fault(PARAMS, 3, FaultKind::Reset);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("DispatchFailure"));
@@ -313,7 +278,7 @@ async fn slow_on_every_attempt_is_a_timeout_error_in_bounded_time() {
     };
     moto.fault(BATCH, 3, FaultKind::Delay(Duration::from_secs(10)));
     moto.fault(PARAMS, 3, FaultKind::Delay(Duration::from_secs(10)));
-    let options = moto.options().attempt_timeout(Duration::from_millis(300));
+    let options = options(&moto).attempt_timeout(Duration::from_millis(300));
     let started = Instant::now();
     let e = bounded(Fallible::from_aws_with(&moto.config, &options))
         .await
@@ -336,7 +301,7 @@ async fn a_truncated_body_on_every_attempt_is_an_error() {
     };
     moto.fault(BATCH, 3, FaultKind::TruncateBody);
     moto.fault(PARAMS, 3, FaultKind::TruncateBody);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("ResponseError"), "{e}");
@@ -363,7 +328,7 @@ async fn an_unreadable_answer_is_an_error() {
     };
     moto.fault(BATCH, 3, garbage());
     moto.fault(PARAMS, 3, garbage());
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     // The SDK reports a 200 it cannot deserialize as an unhandled service error without a code
@@ -386,7 +351,7 @@ async fn throttled_on_every_attempt_after_the_fallback_is_an_error() {
     moto.fault(BATCH, 3, FaultKind::Throttle);
     moto.fault(GET, 3, FaultKind::Throttle);
     moto.fault(PARAMS, 3, FaultKind::Throttle);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("ThrottlingException"));
@@ -408,7 +373,7 @@ async fn too_many_requests_on_the_batch_falls_back() {
         3,
         FaultKind::json_error(429, "TooManyRequestsException", "quota"),
     );
-    let c = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
@@ -426,7 +391,7 @@ async fn access_denied_on_the_batch_and_on_every_secret() {
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
     moto.fault(GET, 1, FaultKind::AccessDenied);
     moto.fault(PARAMS, 1, FaultKind::AccessDenied);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("AccessDeniedException"));
@@ -493,7 +458,7 @@ async fn batch_errors_are_per_secret() {
             answer
         }),
     );
-    let e = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -550,7 +515,7 @@ async fn kms_decryption_failure_is_the_fields_error_and_not_retried() {
         1,
         FaultKind::json_error(400, "InvalidKeyId", "The KMS key is disabled"),
     );
-    let e = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+    let e = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -589,7 +554,7 @@ async fn a_65536_byte_secret_loads_byte_for_byte() {
     let secret = format!("{head}{}\"}}", "x".repeat(fill));
     assert_eq!(secret.len(), 65_536);
     moto.secret("/big", &secret).await;
-    let c = bounded(Config::from_aws_with(&moto.config, &moto.options()))
+    let c = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
         .await
         .unwrap();
     assert!(

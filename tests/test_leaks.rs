@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use ecs_secrets::aws::Options;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind};
+use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -148,40 +148,11 @@ impl Harness {
     }
 }
 
-/// The shared harness ([`testkit::Moto`]) with this file's helpers.
-struct Moto(testkit::Moto);
-
-impl std::ops::Deref for Moto {
-    type Target = testkit::Moto;
-    fn deref(&self) -> &testkit::Moto {
-        &self.0
-    }
-}
-
-impl Moto {
-    async fn start(prefix: &str) -> Option<Moto> {
-        testkit::Moto::start(prefix).await.map(Moto)
-    }
-
-    fn options(&self) -> Options {
-        Options::new()
-            .vars(Vars::new().with("p", &self.prefix))
-            .lookup(|_| None)
-            .deadline(Duration::from_secs(15))
-    }
-
-    async fn secret(&self, suffix: &str, value: &str) -> String {
-        testkit::create_secret(&self.direct, &self.name(suffix), value).await
-    }
-
-    async fn param(&self, suffix: &str, value: &str) {
-        let name = format!("/{}{suffix}", self.prefix);
-        testkit::put_parameter(&self.direct, &name, value, true).await;
-    }
-
-    fn fault(&self, target: &str, times: usize, kind: FaultKind) {
-        self.proxy.add_fault(Fault::on(target, times, kind));
-    }
+fn options(moto: &Moto) -> Options {
+    Options::new()
+        .vars(Vars::new().with("p", &moto.prefix))
+        .lookup(|_| None)
+        .deadline(Duration::from_secs(15))
 }
 
 async fn bounded<F: std::future::Future>(load: F) -> F::Output {
@@ -316,7 +287,7 @@ async fn load_paths_never_leak() {
     let c = h
         .record(
             "from_aws",
-            bounded(Everything::from_aws_with(&moto.config, &moto.options())).await,
+            bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await,
         )
         .unwrap();
     assert_loaded(&c);
@@ -326,7 +297,7 @@ async fn load_paths_never_leak() {
         ("WHOLE", canary("env-whole")),
         ("TOKEN", canary("env-token")),
     ];
-    let options = moto.options().lookup(move |k| {
+    let options = options(&moto).lookup(move |k| {
         injected
             .iter()
             .find(|(n, _)| *n == k)
@@ -416,14 +387,14 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 1, kind());
         }
-        let r = bounded(Everything::from_aws_with(&moto.config, &moto.options())).await;
+        let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
         assert_loaded(&h.record(scenario, r).unwrap());
         assert_eq!(moto.proxy.pending_faults(), 0, "{scenario}");
     }
 
     // The batch refused on every attempt: the fallback fetches each secret alone.
     moto.fault(BATCH, 3, FaultKind::Throttle);
-    let r = bounded(Everything::from_aws_with(&moto.config, &moto.options())).await;
+    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
     assert_loaded(&h.record("fallback", r).unwrap());
 
     // Faults on every attempt: errors, whose texts must not carry the half-read answers.
@@ -438,7 +409,7 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 3, kind());
         }
-        let r = bounded(Everything::from_aws_with(&moto.config, &moto.options())).await;
+        let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
         assert!(h.record(scenario, r).is_err(), "{scenario}");
         moto.proxy.clear_faults();
     }
@@ -447,15 +418,15 @@ async fn the_fault_matrix_never_leaks() {
     for target in all {
         moto.fault(target, 3, FaultKind::Delay(Duration::from_secs(3)));
     }
-    let options = moto.options().attempt_timeout(Duration::from_millis(200));
-    let r = bounded(Everything::from_aws_with(&moto.config, &options)).await;
+    let slow = options(&moto).attempt_timeout(Duration::from_millis(200));
+    let r = bounded(Everything::from_aws_with(&moto.config, &slow)).await;
     assert!(h.record("attempt timeouts", r).is_err());
     moto.proxy.clear_faults();
     for target in all {
         moto.fault(target, 1, FaultKind::Delay(Duration::from_secs(3)));
     }
-    let options = moto.options().deadline(Duration::from_millis(500));
-    let r = bounded(Everything::from_aws_with(&moto.config, &options)).await;
+    let late = options(&moto).deadline(Duration::from_millis(500));
+    let r = bounded(Everything::from_aws_with(&moto.config, &late)).await;
     assert!(h.record("deadline", r).is_err());
     moto.proxy.clear_faults();
 
@@ -466,7 +437,7 @@ async fn the_fault_matrix_never_leaks() {
     );
     let garbage = move || FaultKind::Status(200, broken.clone(), testkit::AWS_JSON.into());
     moto.fault(BATCH, 1, garbage());
-    let r = bounded(Everything::from_aws_with(&moto.config, &moto.options())).await;
+    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
     assert!(h.record("garbage", r).is_err());
 
     // Partial `Errors`, and an entry for a secret nobody asked for (its value is dropped).
@@ -493,7 +464,7 @@ async fn the_fault_matrix_never_leaks() {
             answer
         }),
     );
-    let r = bounded(Everything::from_aws_with(&moto.config, &moto.options())).await;
+    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
     let e = h.record("partial errors", r).unwrap_err();
     assert_eq!(e.errors().len(), 1);
     assert_eq!(e.errors()[0].kind.code(), "DecryptionFailure");

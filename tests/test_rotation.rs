@@ -16,7 +16,7 @@ use ecs_secrets::{EcsSecrets, Secret, SecretRef, Vars};
 use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Moto};
 use serde_json::json;
 
-use testkit::{BATCH, GET, PARAMS};
+use testkit::PARAMS;
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 /// The upper bound of every wait: far above what any step takes on a loaded machine.
 const WAIT: Duration = Duration::from_secs(30);
@@ -68,11 +68,6 @@ fn watch_options(moto: &Moto, interval: Duration) -> WatchOptions {
     WatchOptions::new()
         .interval(interval)
         .load_options(load_options(moto))
-}
-
-/// `[BatchGetSecretValue, GetSecretValue, GetParameters]` requests seen so far.
-fn counts(moto: &Moto) -> [usize; 3] {
-    [BATCH, GET, PARAMS].map(|t| moto.proxy.count(t))
 }
 
 async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
@@ -131,7 +126,7 @@ async fn a_rotation_reaches_the_watch_within_one_interval() {
         ("app", "pw-1", "key-1", "on", 8080)
     );
     assert_eq!(
-        counts(&moto),
+        moto.counts(),
         [1, 0, 1],
         "two secrets in one batch, one parameter call"
     );
@@ -162,9 +157,9 @@ async fn a_rotation_reaches_the_watch_within_one_interval() {
     // and one parameter call.
     drop(watch);
     assert_eq!(bounded("the watch to stop", sub.recv()).await, None);
-    let [batches, gets, params] = counts(&moto);
-    assert!(batches >= 2 && gets == 0, "{:?}", counts(&moto));
-    assert!(params.abs_diff(batches) <= 1, "{:?}", counts(&moto));
+    let [batches, gets, params] = moto.counts();
+    assert!(batches >= 2 && gets == 0, "{:?}", moto.counts());
+    assert!(params.abs_diff(batches) <= 1, "{:?}", moto.counts());
 }
 
 #[tokio::test]
@@ -210,7 +205,7 @@ async fn subscribers_get_exactly_the_changed_fields() {
     assert_eq!(watch.refresh_now().await, Ok(None));
     assert_eq!(watch.status().refreshes, 3);
     assert_eq!(
-        counts(&moto),
+        moto.counts(),
         [4, 0, 4],
         "the first load and three refreshes"
     );
@@ -372,7 +367,7 @@ async fn refresh_now_storms_coalesce_into_one_fetch() {
     let outcomes = bounded("the storm", calls.join_all()).await;
     moto.proxy.set_latency(Duration::ZERO);
     assert_eq!(
-        counts(&moto),
+        moto.counts(),
         [1, 0, 1],
         "20 calls, one fetch: {:?}",
         moto.proxy.targets()
@@ -391,7 +386,7 @@ async fn refresh_now_storms_coalesce_into_one_fetch() {
 
     // The next call after the storm is a new refresh.
     assert_eq!(watch.refresh_now().await, Ok(None));
-    assert_eq!(counts(&moto), [2, 0, 2]);
+    assert_eq!(moto.counts(), [2, 0, 2]);
 }
 
 #[tokio::test]
@@ -456,7 +451,7 @@ async fn load_and_watch_starts_from_the_injected_environment() {
     .await
     .unwrap();
     assert_eq!(
-        counts(&moto),
+        moto.counts(),
         [0, 0, 0],
         "everything came from the environment"
     );
@@ -466,7 +461,7 @@ async fn load_and_watch_starts_from_the_injected_environment() {
     let change = watch.refresh_now().await.unwrap().expect("the stale key");
     assert_eq!(fields(&change).0, ["api_key"]);
     assert_eq!(watch.current().api_key.expose_secret(), "key-1");
-    assert_eq!(counts(&moto), [1, 0, 1]);
+    assert_eq!(moto.counts(), [1, 0, 1]);
 
     testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
     let change = watch.refresh_now().await.unwrap().expect("the rotation");
@@ -556,7 +551,7 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
     );
     assert_eq!(first, pinned_fragment(p, &db1, &api1));
     assert_eq!(
-        counts(&moto),
+        moto.counts(),
         [1, 0, 0],
         "one batch for both secrets; AWSPREVIOUS and SSM are not read"
     );
@@ -582,7 +577,7 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
         Pinned::secrets_pinned(&moto.config, &vars).await.unwrap(),
         pinned_fragment(p, &db2, &api2)
     );
-    assert_eq!(counts(&moto), [4, 0, 0]);
+    assert_eq!(moto.counts(), [4, 0, 0]);
 
     // Every pinned fragment is one ECS accepts.
     for entry in &second {
@@ -667,10 +662,10 @@ fn cli_pins_versions() {
     let out = run(&["secrets", "--pin-versions"]).unwrap();
     let printed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(printed, expected);
-    assert_eq!(counts(&moto), [1, 0, 0]);
+    assert_eq!(moto.counts(), [1, 0, 0]);
     let plain = run(&["secrets"]).unwrap();
     assert!(!plain.stdout.contains(&db1), "no pinning without the flag");
-    assert_eq!(counts(&moto), [1, 0, 0], "and no request");
+    assert_eq!(moto.counts(), [1, 0, 0], "and no request");
 
     let dir = std::env::temp_dir().join(testkit::unique("pincli"));
     std::fs::create_dir_all(&dir).unwrap();

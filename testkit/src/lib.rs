@@ -253,6 +253,32 @@ impl Moto {
     pub fn name(&self, suffix: &str) -> String {
         format!("{}{suffix}", self.prefix)
     }
+
+    /// Creates the string secret `{prefix}{suffix}` (not counted) and returns its full ARN.
+    pub async fn secret(&self, suffix: &str, value: &str) -> String {
+        create_secret(&self.direct, &self.name(suffix), value).await
+    }
+
+    /// Puts the SecureString parameter `/{prefix}{suffix}` (not counted).
+    pub async fn param(&self, suffix: &str, value: &str) {
+        put_parameter(
+            &self.direct,
+            &format!("/{}", self.name(suffix)),
+            value,
+            true,
+        )
+        .await;
+    }
+
+    /// Adds a fault on the requests with this `X-Amz-Target`.
+    pub fn fault(&self, target: &str, times: usize, kind: FaultKind) {
+        self.proxy.add_fault(Fault::on(target, times, kind));
+    }
+
+    /// `[BatchGetSecretValue, GetSecretValue, GetParameters]` requests seen so far.
+    pub fn counts(&self) -> [usize; 3] {
+        [BATCH, GET, PARAMS].map(|t| self.proxy.count(t))
+    }
 }
 
 #[cfg(test)]
