@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret};
 
 #[derive(Debug, EcsSecrets)]
@@ -52,19 +52,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // `load` takes what the environment has (in ECS: everything) and fetches only the rest,
     // so this binary works unchanged in ECS, on a laptop and in CI.
-    let options = Options::new()
+    let loader = Loader::new(&config)
         .attempt_timeout(Duration::from_secs(3))
         .deadline(Duration::from_secs(15));
-    match AppConfig::load_with(&config, &options).await {
+    match loader.load::<AppConfig>().await {
         Ok(app) => {
             println!("# loaded (secrets redacted)\n{app:#?}");
+            // The values go where they are used, and nowhere else (not even their lengths).
+            let (_password, _api_key) = (
+                app.database_password.expose_secret(),
+                app.api_key.expose_secret(),
+            );
             println!(
-                "listening on :{}, database on :{} ({} password characters), api key set: {}, flags: {:?}",
-                app.port,
-                app.database_port,
-                app.database_password.expose_secret().len(),
-                !app.api_key.expose_secret().is_empty(),
-                app.feature_flags,
+                "listening on :{}, database on :{}, flags: {:?}",
+                app.port, app.database_port, app.feature_flags,
             );
             Ok(())
         }

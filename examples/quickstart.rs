@@ -30,7 +30,10 @@ struct AppConfig {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("# container definition `secrets` for AppConfig");
-    println!("{}", serde_json::to_string_pretty(&AppConfig::secrets())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&AppConfig::deployment().secrets())?
+    );
 
     // What ECS injects at start, here from a map instead of the process environment.
     let injected: HashMap<&str, &str> = HashMap::from([

@@ -142,7 +142,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Ok(endpoint) = std::env::var(ecs_secrets_testkit::ENDPOINT_VAR) else {
         // Real AWS: the default 5 minutes ±10 %, until stopped.
         let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        let watch = DbConfig::load_and_watch(&config, WatchOptions::new()).await?;
+        let watch = ecs_secrets::aws::Loader::new(&config)
+            .watch::<DbConfig>(WatchOptions::new().initial(ecs_secrets::aws::Initial::Load))
+            .await?;
         let (events, mut reconnects) = mpsc::unbounded_channel();
         let (_stop, stop) = oneshot::channel();
         tokio::spawn(service(watch, Database::default(), events, stop));
@@ -158,11 +160,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Database::default();
     db.accept(&["first-pw"]);
 
-    let watch = DbConfig::watch(
-        &config,
-        WatchOptions::new().interval(Duration::from_secs(1)),
-    )
-    .await?;
+    let watch = ecs_secrets::aws::Loader::new(&config)
+        .watch::<DbConfig>(WatchOptions::new().interval(Duration::from_secs(1)))
+        .await?;
     let (events, mut reconnects) = mpsc::unbounded_channel();
     let (stop, stopped) = oneshot::channel();
     let mut changes = watch.subscribe();

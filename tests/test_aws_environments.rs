@@ -3,9 +3,9 @@
 
 #![cfg(feature = "aws")]
 
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit as testkit;
+use ecs_secrets_testkit::{self as testkit, Moto};
 
 #[derive(Debug, EcsSecrets)]
 #[ecs(region = "{region}", account = "{account}")]
@@ -19,9 +19,9 @@ struct Config {
 }
 
 /// The variables of one environment, as the process environment would hold them.
-fn env(stage: &str) -> Options {
+fn env(moto: &Moto, stage: &str) -> Loader {
     let stage = stage.to_owned();
-    Options::new().lookup(move |name| match name {
+    Loader::new(&moto.config).lookup(move |name| match name {
         "STAGE" => Some(stage.clone()),
         "REGION" => Some(testkit::REGION.to_owned()),
         "ACCOUNT" => Some(testkit::ACCOUNT_ID.to_owned()),
@@ -50,12 +50,8 @@ async fn the_stage_variable_selects_the_environment() {
         .await;
     }
 
-    let s = Config::from_aws_with(&moto.config, &env(&staging))
-        .await
-        .unwrap();
-    let p = Config::from_aws_with(&moto.config, &env(&prod))
-        .await
-        .unwrap();
+    let s = env(&moto, &staging).fetch::<Config>().await.unwrap();
+    let p = env(&moto, &prod).fetch::<Config>().await.unwrap();
     assert_eq!(
         (
             s.password.expose_secret().as_str(),
@@ -77,7 +73,7 @@ async fn the_stage_variable_selects_the_environment() {
         .with("stage", &prod)
         .with("region", testkit::REGION)
         .with("account", testkit::ACCOUNT_ID);
-    let fragment = Config::secrets_with(&vars).unwrap();
+    let fragment = Config::deployment_for(&vars).unwrap().secrets();
     assert_eq!(
         fragment[0].value_from,
         format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{prod}/my-app/db:password::")
@@ -92,7 +88,8 @@ async fn the_stage_variable_selects_the_environment() {
     assert!(asked.contains(&fragment[1].value_from), "{asked:?}");
 
     // An environment whose secrets do not exist fails on every sourced field, naming them.
-    let e = Config::from_aws_with(&moto.config, &env(&moto.name("-preview")))
+    let e = (env(&moto, &moto.name("-preview")))
+        .fetch::<Config>()
         .await
         .unwrap_err();
     let fields: Vec<_> = e

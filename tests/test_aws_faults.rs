@@ -8,7 +8,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
 use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use testkit::{BATCH, GET, PARAMS};
 const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
-fn options(moto: &Moto) -> Options {
-    Options::new()
+fn options(moto: &Moto) -> Loader {
+    Loader::new(&moto.config)
         .vars(Vars::new().with("p", &moto.prefix))
         .lookup(|_| None)
 }
@@ -30,7 +30,7 @@ fn reasons(e: &ecs_secrets::Error) -> Vec<&str> {
     e.errors()
         .iter()
         .map(|e| match &e.kind {
-            ErrorKind::Source { reason, .. } => reason.as_str(),
+            ErrorKind::Aws { reason, .. } | ErrorKind::Fetch { reason, .. } => reason.as_str(),
             _ => "",
         })
         .collect()
@@ -75,9 +75,7 @@ async fn access_denied_on_one_secret_is_that_fields_error() {
         }),
     );
 
-    let e = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap_err();
+    let e = options(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -131,9 +129,7 @@ async fn denied_batch_falls_back_to_get_secret_value() {
     // The role lacks secretsmanager:BatchGetSecretValue.
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
 
-    let c = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap();
+    let c = options(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(
         (
             c.ax.as_str(),
@@ -182,9 +178,7 @@ async fn throttled_batch_falls_back_after_the_retries() {
     // testkit's config makes 3 attempts: all of them throttled.
     moto.fault(BATCH, 3, FaultKind::Throttle);
 
-    let c = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap();
+    let c = options(&moto).fetch::<Config>().await.unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
     assert_eq!(moto.counts(), [3, 2, 0]);
     assert_eq!(moto.proxy.pending_faults(), 0);
@@ -219,9 +213,7 @@ async fn a_failed_request_is_one_error_per_field_it_covered() {
         FaultKind::json_error(500, "InternalServiceError", "try again later"),
     );
 
-    let e = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap_err();
+    let e = options(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -252,9 +244,7 @@ async fn throttling_is_retried_by_the_sdk() {
     moto.param("/a", "a").await;
     moto.fault(PARAMS, 2, FaultKind::Throttle);
 
-    let c = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap();
+    let c = options(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 3]);
 }
@@ -275,7 +265,7 @@ async fn a_slow_attempt_times_out_and_is_retried() {
 
     let started = Instant::now();
     let options = options(&moto).attempt_timeout(Duration::from_millis(500));
-    let c = Config::from_aws_with(&moto.config, &options).await.unwrap();
+    let c = options.fetch::<Config>().await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 2]);
     assert!(
@@ -307,9 +297,7 @@ async fn the_deadline_bounds_the_whole_load() {
 
     let started = Instant::now();
     let options = options(&moto).deadline(Duration::from_millis(800));
-    let e = Config::from_aws_with(&moto.config, &options)
-        .await
-        .unwrap_err();
+    let e = options.fetch::<Config>().await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(800), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
@@ -347,9 +335,7 @@ async fn requests_run_concurrently_up_to_the_limit() {
 
     // Three requests (a batch, a GetSecretValue, a GetParameters) at once: about one latency.
     let started = Instant::now();
-    let c = Config::from_aws_with(&moto.config, &options(&moto))
-        .await
-        .unwrap();
+    let c = options(&moto).fetch::<Config>().await.unwrap();
     let together = started.elapsed();
     assert_eq!(
         (c.db.as_str(), c.previous.as_str(), c.a.as_str()),
@@ -361,7 +347,7 @@ async fn requests_run_concurrently_up_to_the_limit() {
     // One at a time: at least three latencies.
     let started = Instant::now();
     let options = options(&moto).max_concurrency(1);
-    Config::from_aws_with(&moto.config, &options).await.unwrap();
+    options.fetch::<Config>().await.unwrap();
     let serial = started.elapsed();
     assert!(serial >= latency * 3, "3 serial requests took {serial:?}");
 }
@@ -423,9 +409,7 @@ async fn spans_name_requests_and_never_values() {
         .finish();
     let e = {
         let _guard = subscriber.set_default();
-        Config::from_aws_with(&moto.config, &options(&moto))
-            .await
-            .unwrap_err()
+        options(&moto).fetch::<Config>().await.unwrap_err()
     };
     assert_eq!(
         codes(&e),
@@ -471,7 +455,7 @@ async fn spans_name_requests_and_never_values() {
         log.lines().any(|l| l.contains("ecs_secrets.aws.load{")
             && l.contains("requests=5")
             && l.contains("errors=2")
-            && l.contains("ecs_secrets::aws: close")),
+            && l.contains("ecs_secrets::aws::load: close")),
         "the load's span has the totals:\n{log}"
     );
 }

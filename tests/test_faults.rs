@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
 use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
@@ -27,8 +27,8 @@ const HANG: Duration = Duration::from_secs(20);
 const DEADLINE: Duration = Duration::from_secs(15);
 
 /// `{p}` is the prefix; no environment; a deadline below the test's own bound.
-fn options(moto: &Moto) -> Options {
-    Options::new()
+fn options(moto: &Moto) -> Loader {
+    Loader::new(&moto.config)
         .vars(Vars::new().with("p", &moto.prefix))
         .lookup(|_| None)
         .deadline(DEADLINE)
@@ -49,7 +49,7 @@ fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
 fn reason<'a>(e: &'a ecs_secrets::Error, env: &str) -> &'a str {
     let fe = e.errors().iter().find(|e| e.env == env).unwrap();
     match &fe.kind {
-        ErrorKind::Source { reason, .. } => reason,
+        ErrorKind::Aws { reason, .. } | ErrorKind::Fetch { reason, .. } => reason,
         other => panic!("{env}: not a source error: {other:?}"),
     }
 }
@@ -108,9 +108,7 @@ async fn server_errors_500_and_503_are_retried_until_they_pass() {
             "text/html".into(),
         ),
     );
-    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
     assert_three(&c);
     assert_eq!(
         moto.counts(),
@@ -128,9 +126,7 @@ async fn connection_resets_are_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::Reset);
     }
-    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 2]);
 }
@@ -141,9 +137,7 @@ async fn throttled_get_secret_value_is_retried() {
         return;
     };
     moto.fault(GET, 2, FaultKind::Throttle);
-    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [1, 3, 1]);
 }
@@ -159,9 +153,7 @@ async fn slow_secrets_manager_attempts_time_out_and_are_retried() {
     moto.fault(GET, 1, FaultKind::Delay(Duration::from_secs(10)));
     let options = options(&moto).attempt_timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let c = bounded(Three::from_aws_with(&moto.config, &options))
-        .await
-        .unwrap();
+    let c = bounded(options.fetch::<Three>()).await.unwrap();
     let took = started.elapsed();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 1]);
@@ -176,9 +168,7 @@ async fn a_truncated_body_is_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::TruncateBody);
     }
-    let c = bounded(Three::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 2]);
 }
@@ -231,7 +221,7 @@ async fn server_errors_on_every_attempt_are_errors_on_every_field() {
         3,
         FaultKind::json_error(500, "InternalServerError", "oops"),
     );
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(
@@ -259,7 +249,7 @@ async fn a_reset_on_every_attempt_is_a_dispatch_failure() {
     };
     moto.fault(BATCH, 3, FaultKind::Reset);
     moto.fault(PARAMS, 3, FaultKind::Reset);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("DispatchFailure"));
@@ -280,9 +270,7 @@ async fn slow_on_every_attempt_is_a_timeout_error_in_bounded_time() {
     moto.fault(PARAMS, 3, FaultKind::Delay(Duration::from_secs(10)));
     let options = options(&moto).attempt_timeout(Duration::from_millis(300));
     let started = Instant::now();
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options))
-        .await
-        .unwrap_err();
+    let e = bounded(options.fetch::<Fallible>()).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(codes(&e), all_fields("TimeoutError"));
     assert_eq!(
@@ -301,7 +289,7 @@ async fn a_truncated_body_on_every_attempt_is_an_error() {
     };
     moto.fault(BATCH, 3, FaultKind::TruncateBody);
     moto.fault(PARAMS, 3, FaultKind::TruncateBody);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("ResponseError"), "{e}");
@@ -328,7 +316,7 @@ async fn an_unreadable_answer_is_an_error() {
     };
     moto.fault(BATCH, 3, garbage());
     moto.fault(PARAMS, 3, garbage());
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     // The SDK reports a 200 it cannot deserialize as an unhandled service error without a code
@@ -351,7 +339,7 @@ async fn throttled_on_every_attempt_after_the_fallback_is_an_error() {
     moto.fault(BATCH, 3, FaultKind::Throttle);
     moto.fault(GET, 3, FaultKind::Throttle);
     moto.fault(PARAMS, 3, FaultKind::Throttle);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("ThrottlingException"));
@@ -373,9 +361,7 @@ async fn too_many_requests_on_the_batch_falls_back() {
         3,
         FaultKind::json_error(429, "TooManyRequestsException", "quota"),
     );
-    let c = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Fallible>()).await.unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
     assert_eq!((c.port, c.user.as_deref()), (1, Some("u")));
     assert_eq!(moto.counts(), [3, 1, 1]);
@@ -391,7 +377,7 @@ async fn access_denied_on_the_batch_and_on_every_secret() {
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
     moto.fault(GET, 1, FaultKind::AccessDenied);
     moto.fault(PARAMS, 1, FaultKind::AccessDenied);
-    let e = bounded(Fallible::from_aws_with(&moto.config, &options(&moto)))
+    let e = bounded(options(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("AccessDeniedException"));
@@ -458,9 +444,7 @@ async fn batch_errors_are_per_secret() {
             answer
         }),
     );
-    let e = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap_err();
+    let e = bounded(options(&moto).fetch::<Config>()).await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -515,9 +499,7 @@ async fn kms_decryption_failure_is_the_fields_error_and_not_retried() {
         1,
         FaultKind::json_error(400, "InvalidKeyId", "The KMS key is disabled"),
     );
-    let e = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap_err();
+    let e = bounded(options(&moto).fetch::<Config>()).await.unwrap_err();
     assert_eq!(
         codes(&e),
         [("PREVIOUS", "DecryptionFailure"), ("TOKEN", "InvalidKeyId")]
@@ -554,9 +536,7 @@ async fn a_65536_byte_secret_loads_byte_for_byte() {
     let secret = format!("{head}{}\"}}", "x".repeat(fill));
     assert_eq!(secret.len(), 65_536);
     moto.secret("/big", &secret).await;
-    let c = bounded(Config::from_aws_with(&moto.config, &options(&moto)))
-        .await
-        .unwrap();
+    let c = bounded(options(&moto).fetch::<Config>()).await.unwrap();
     assert!(
         c.whole.expose_secret() == &secret,
         "whole secret, byte for byte"

@@ -26,7 +26,7 @@ fn flattened_fields_keep_their_names_and_order() {
         name: String,
     }
 
-    let json = serde_json::to_value(App::secrets()).unwrap();
+    let json = serde_json::to_value(App::deployment().secrets()).unwrap();
     assert_eq!(
         json,
         serde_json::json!([
@@ -34,7 +34,7 @@ fn flattened_fields_keep_their_names_and_order() {
             {"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db:password::"},
         ])
     );
-    let envs: Vec<_> = App::fields().iter().map(|f| f.env).collect();
+    let envs: Vec<_> = App::FIELDS.iter().map(|f| f.env).collect();
     assert_eq!(envs, ["APP_TOKEN", "DB_PASSWORD", "DB_PORT", "APP_NAME"]);
     assert_eq!(
         App::KMS_KEYS,

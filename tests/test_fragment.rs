@@ -42,7 +42,7 @@ fn secrets_manager_forms() {
     let full = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db-a1B2c3";
     let id = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE";
     assert_eq!(
-        serde_json::to_value(Config::secrets()).unwrap(),
+        serde_json::to_value(Config::deployment().secrets()).unwrap(),
         json!([
             {"name": "WHOLE", "valueFrom": arn},
             {"name": "KEY", "valueFrom": format!("{arn}:password::")},
@@ -73,7 +73,7 @@ fn ssm_forms_and_partitions() {
         secret: String,
     }
     assert_eq!(
-        serde_json::to_value(Config::secrets()).unwrap(),
+        serde_json::to_value(Config::deployment().secrets()).unwrap(),
         json!([
             {"name": "WITH_SLASH", "valueFrom": "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/my-app/api-key"},
             {"name": "WITHOUT_SLASH", "valueFrom": "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/my-app-key"},
@@ -97,7 +97,7 @@ fn env_names_prefix_and_verbatim() {
         httpServerPort: u16,
         r#type: String,
     }
-    let envs: Vec<_> = Config::fields().iter().map(|f| f.env).collect();
+    let envs: Vec<_> = Config::FIELDS.iter().map(|f| f.env).collect();
     assert_eq!(
         envs,
         [
@@ -107,10 +107,14 @@ fn env_names_prefix_and_verbatim() {
             "MY_APP_TYPE"
         ]
     );
-    let names: Vec<_> = Config::fields().iter().map(|f| f.name).collect();
+    let names: Vec<_> = Config::FIELDS.iter().map(|f| f.name).collect();
     assert_eq!(names, ["api_key", "other", "httpServerPort", "type"]);
     // Only sourced fields are in the fragment; plain env fields are the `environment`'s job.
-    let fragment: Vec<_> = Config::secrets().into_iter().map(|s| s.name).collect();
+    let fragment: Vec<_> = Config::deployment()
+        .secrets()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     assert_eq!(fragment, ["MY_APP_API_KEY", "verbatim_Name"]);
 }
 
@@ -124,10 +128,10 @@ fn optional_fields_are_still_listed() {
         flags: Option<String>,
     }
     assert_eq!(
-        serde_json::to_value(Config::secrets()).unwrap(),
+        serde_json::to_value(Config::deployment().secrets()).unwrap(),
         json!([{"name": "FLAGS", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/flags"}])
     );
-    let f = Config::fields()[0];
+    let f = Config::FIELDS[0];
     assert!(f.optional);
     assert!(matches!(f.source, Source::Ssm(_)));
 }
@@ -145,7 +149,7 @@ fn the_model_describes_every_field() {
         #[ecs(json)]
         hosts: Vec<String>,
     }
-    let [password, port, hosts] = Config::fields() else {
+    let [password, port, hosts] = Config::FIELDS else {
         panic!("three fields")
     };
     assert_eq!(password.name, "password");

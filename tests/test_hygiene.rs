@@ -53,5 +53,5 @@ fn derive_is_hygienic() {
     assert_eq!(c.port, 1);
     assert_eq!(c.maybe, None);
     assert_eq!(c.inner.name, "n");
-    assert_eq!(shadowed::Config::secrets().len(), 1);
+    assert_eq!(shadowed::Config::deployment().secrets().len(), 1);
 }

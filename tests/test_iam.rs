@@ -45,17 +45,22 @@ const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow
 fn execution_role_policy_exact_json() {
     // The typed document is compared as text: key order and array shapes are the contract.
     assert_eq!(
-        serde_json::to_string(&App::policy(Role::Execution)).unwrap(),
+        serde_json::to_string(&App::deployment().policy(Role::Execution)).unwrap(),
         EXECUTION
     );
     // The `Value` form's key order is serde_json's map order (sorted without `preserve_order`).
     let value: serde_json::Value = serde_json::from_str(EXECUTION).unwrap();
-    assert_eq!(App::iam_policy(), value);
+    assert_eq!(
+        App::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json(),
+        value
+    );
 }
 
 #[test]
 fn task_role_policy_adds_batch_get_on_star() {
-    let task = App::task_role_policy();
+    let task = App::deployment().policy(ecs_secrets::Role::Task).to_json();
     let mut expected: serde_json::Value = serde_json::from_str(EXECUTION).unwrap();
     expected["Statement"].as_array_mut().unwrap().insert(
         1,
@@ -66,7 +71,7 @@ fn task_role_policy_adds_batch_get_on_star() {
 
 #[test]
 fn typed_form() {
-    let policy = App::policy(Role::Task);
+    let policy = App::deployment().policy(Role::Task);
     let actions: Vec<Action> = policy.statements().iter().map(|s| s.action()).collect();
     assert_eq!(
         actions,
@@ -80,22 +85,28 @@ fn typed_form() {
     assert_eq!(policy.resources(Action::GetSecretValue).len(), 3);
     assert_eq!(policy.resources(Action::KmsDecrypt), [KEY_A]);
     assert!(
-        App::policy(Role::Execution)
+        App::deployment()
+            .policy(Role::Execution)
             .resources(Action::BatchGetSecretValue)
             .is_empty()
     );
-    assert_eq!(policy.to_json(), App::task_role_policy());
+    assert_eq!(
+        policy.to_json(),
+        App::deployment().policy(ecs_secrets::Role::Task).to_json()
+    );
     assert_eq!(Action::GetParameters.to_string(), "ssm:GetParameters");
     assert_eq!(Role::Task.to_string(), "task");
     // Display is the pretty JSON.
-    let pretty = App::policy(Role::Execution).to_string();
+    let pretty = App::deployment().policy(Role::Execution).to_string();
     assert!(
         pretty.starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n"),
         "{pretty}"
     );
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
-        App::iam_policy()
+        App::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json()
     );
 }
 
@@ -105,10 +116,19 @@ fn batch_get_only_for_unpinned_secrets() {
     #[derive(EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012")]
     struct Pinned {
-        #[ecs(secret = "a", version_stage = "AWSCURRENT")]
+        #[ecs(secret = "a", version_stage = "AWSPREVIOUS")]
         a: String,
         #[ecs(ssm = "/b")]
         b: String,
+    }
+    /// An explicit `AWSCURRENT` is the current version: the loader batches it, so the task
+    /// role may batch it.
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Current {
+        #[ecs(secret = "a", version_stage = "AWSCURRENT")]
+        a: String,
     }
     #[allow(dead_code)]
     #[derive(EcsSecrets)]
@@ -117,13 +137,33 @@ fn batch_get_only_for_unpinned_secrets() {
         #[ecs(ssm = "/b")]
         b: String,
     }
-    for policy in [Pinned::task_role_policy(), SsmOnly::task_role_policy()] {
+    for policy in [
+        Pinned::deployment()
+            .policy(ecs_secrets::Role::Task)
+            .to_json(),
+        SsmOnly::deployment()
+            .policy(ecs_secrets::Role::Task)
+            .to_json(),
+    ] {
         assert!(
             !policy.to_string().contains("BatchGetSecretValue"),
             "{policy}"
         );
     }
-    assert_eq!(Pinned::task_role_policy(), Pinned::iam_policy());
+    assert_eq!(
+        Pinned::deployment()
+            .policy(ecs_secrets::Role::Task)
+            .to_json(),
+        Pinned::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json()
+    );
+    assert_eq!(
+        Current::deployment()
+            .policy(ecs_secrets::Role::Task)
+            .resources(ecs_secrets::Action::BatchGetSecretValue),
+        ["*"]
+    );
 }
 
 #[test]
@@ -152,7 +192,9 @@ fn kms_keys_of_flattened_structs_sorted_and_deduplicated() {
         inner: Inner,
     }
     assert_eq!(
-        Outer::iam_policy(),
+        Outer::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
              "Resource": ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/db-??????"]},
@@ -169,10 +211,12 @@ fn no_secrets_no_statements() {
         port: u16,
     }
     assert_eq!(
-        Plain::iam_policy(),
+        Plain::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json(),
         json!({"Version": "2012-10-17", "Statement": []})
     );
-    assert!(Plain::policy(Role::Task).is_empty());
+    assert!(Plain::deployment().policy(Role::Task).is_empty());
 }
 
 #[allow(dead_code)]
@@ -202,7 +246,9 @@ fn two_environments_from_one_declaration() {
         .with("account", "222222222222")
         .with("kms_key_id", "2222bbbb-2222-2222-2222-222222222222");
     assert_eq!(
-        Staged::iam_policy_with(&prod).unwrap(),
+        Staged::deployment_for(&prod)
+            .map(|d| d.policy(ecs_secrets::Role::Execution).to_json())
+            .unwrap(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
              "Resource": ["arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/app/db-??????"]},
@@ -213,7 +259,9 @@ fn two_environments_from_one_declaration() {
         ]})
     );
     assert_eq!(
-        Staged::task_role_policy_with(&staging).unwrap(),
+        Staged::deployment_for(&staging)
+            .map(|d| d.policy(ecs_secrets::Role::Task).to_json())
+            .unwrap(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
              "Resource": ["arn:aws:secretsmanager:eu-west-1:222222222222:secret:staging/app/db-??????"]},
@@ -225,7 +273,7 @@ fn two_environments_from_one_declaration() {
         ]})
     );
     assert_eq!(
-        Staged::placeholders(),
+        ecs_secrets::placeholders::<Staged>(),
         ["region", "account", "stage", "kms_key_id"]
     );
 }
@@ -236,7 +284,9 @@ fn missing_and_invalid_values_are_reported_together() {
         .with("region", "us-east-1")
         .with("account", "111111111111")
         .with("kms_key_id", "not a key id");
-    let err = Staged::policy_with(Role::Execution, &vars).unwrap_err();
+    let err = Staged::deployment_for(&vars)
+        .map(|d| d.policy(Role::Execution))
+        .unwrap_err();
     let lines: Vec<String> = err.errors().iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
@@ -246,7 +296,9 @@ fn missing_and_invalid_values_are_reported_together() {
             "attribute `kms_key` of `Staged` (`arn:aws:kms:{region}:{account}:key/{kms_key_id}`): `arn:aws:kms:us-east-1:111111111111:key/not a key id`: expected `key/KEY-ID` after the account in a KMS key ARN",
         ]
     );
-    let err = Staged::iam_policy_with(&Vars::new().with("stage", "prod")).unwrap_err();
+    let err = Staged::deployment_for(&Vars::new().with("stage", "prod"))
+        .map(|d| d.policy(ecs_secrets::Role::Execution).to_json())
+        .unwrap_err();
     let codes: Vec<&str> = err.errors().iter().map(|e| e.kind.code()).collect();
     // region and account for each of the two fields, and region, account, kms_key_id for the key.
     assert_eq!(codes, ["Placeholder"; 7]);
@@ -265,10 +317,11 @@ fn a_kms_key_placeholder_alone_makes_the_declaration_environment_dependent() {
         #[ecs(secret = "app/db")]
         db: String,
     }
-    // `KeyOnly::iam_policy()` does not compile (tests/ui/policy_needs_vars.rs); `_with` works.
-    assert_eq!(KeyOnly::placeholders(), ["key_id"]);
-    let policy =
-        KeyOnly::policy_with(Role::Execution, &Vars::new().with("key_id", "abcd-1234")).unwrap();
+    // `KeyOnly::deployment().policy(ecs_secrets::Role::Execution).to_json()` does not compile (tests/ui/policy_needs_vars.rs); `_with` works.
+    assert_eq!(ecs_secrets::placeholders::<KeyOnly>(), ["key_id"]);
+    let policy = KeyOnly::deployment_for(&Vars::new().with("key_id", "abcd-1234"))
+        .map(|d| d.policy(Role::Execution))
+        .unwrap();
     assert_eq!(
         policy.resources(Action::KmsDecrypt),
         ["arn:aws:kms:us-east-1:123456789012:key/abcd-1234"]

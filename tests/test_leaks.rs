@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
 use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
@@ -148,8 +148,8 @@ impl Harness {
     }
 }
 
-fn options(moto: &Moto) -> Options {
-    Options::new()
+fn options(moto: &Moto) -> Loader {
+    Loader::new(&moto.config)
         .vars(Vars::new().with("p", &moto.prefix))
         .lookup(|_| None)
         .deadline(Duration::from_secs(15))
@@ -253,7 +253,7 @@ impl std::str::FromStr for Echo {
 }
 
 /// Fixtures for [`Broken`] under `{p}/broken`: a value that fails in each way.
-async fn broken(moto: &Moto) -> Options {
+async fn broken(moto: &Moto) -> Loader {
     let db = json!({"password": format!("{}\"\n\\", canary("bad"))}).to_string();
     moto.secret("/broken/db", &db).await;
     moto.secret("/broken/text", &canary("text")).await;
@@ -270,7 +270,7 @@ async fn broken(moto: &Moto) -> Options {
     )
     .await;
     moto.param("/broken/token", &canary("token-number")).await;
-    Options::new()
+    Loader::new(&moto.config)
         .vars(Vars::new().with("p", format!("{}/broken", moto.prefix)))
         .lookup(|_| None)
 }
@@ -287,7 +287,7 @@ async fn load_paths_never_leak() {
     let c = h
         .record(
             "from_aws",
-            bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await,
+            bounded(options(&moto).fetch::<Everything>()).await,
         )
         .unwrap();
     assert_loaded(&c);
@@ -305,20 +305,14 @@ async fn load_paths_never_leak() {
     });
     h.outputs.push_str(&format!("{options:?}\n"));
     let c = h
-        .record(
-            "load",
-            bounded(Everything::load_with(&moto.config, &options)).await,
-        )
+        .record("load", bounded(options.load::<Everything>()).await)
         .unwrap();
     assert!(c.whole.expose_secret().contains("env-whole"));
     assert_loaded(&c);
 
     // Every way a value can fail, each one quoted nowhere.
     let e = h
-        .record(
-            "broken",
-            bounded(Broken::from_aws_with(&moto.config, &broken_options)).await,
-        )
+        .record("broken", bounded(broken_options.fetch::<Broken>()).await)
         .unwrap_err();
     let codes: Vec<&str> = e.errors().iter().map(|e| e.kind.code()).collect();
     assert_eq!(
@@ -387,14 +381,14 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 1, kind());
         }
-        let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
+        let r = bounded(options(&moto).fetch::<Everything>()).await;
         assert_loaded(&h.record(scenario, r).unwrap());
         assert_eq!(moto.proxy.pending_faults(), 0, "{scenario}");
     }
 
     // The batch refused on every attempt: the fallback fetches each secret alone.
     moto.fault(BATCH, 3, FaultKind::Throttle);
-    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
+    let r = bounded(options(&moto).fetch::<Everything>()).await;
     assert_loaded(&h.record("fallback", r).unwrap());
 
     // Faults on every attempt: errors, whose texts must not carry the half-read answers.
@@ -409,7 +403,7 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 3, kind());
         }
-        let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
+        let r = bounded(options(&moto).fetch::<Everything>()).await;
         assert!(h.record(scenario, r).is_err(), "{scenario}");
         moto.proxy.clear_faults();
     }
@@ -419,14 +413,14 @@ async fn the_fault_matrix_never_leaks() {
         moto.fault(target, 3, FaultKind::Delay(Duration::from_secs(3)));
     }
     let slow = options(&moto).attempt_timeout(Duration::from_millis(200));
-    let r = bounded(Everything::from_aws_with(&moto.config, &slow)).await;
+    let r = bounded(slow.fetch::<Everything>()).await;
     assert!(h.record("attempt timeouts", r).is_err());
     moto.proxy.clear_faults();
     for target in all {
         moto.fault(target, 1, FaultKind::Delay(Duration::from_secs(3)));
     }
     let late = options(&moto).deadline(Duration::from_millis(500));
-    let r = bounded(Everything::from_aws_with(&moto.config, &late)).await;
+    let r = bounded(late.fetch::<Everything>()).await;
     assert!(h.record("deadline", r).is_err());
     moto.proxy.clear_faults();
 
@@ -437,7 +431,7 @@ async fn the_fault_matrix_never_leaks() {
     );
     let garbage = move || FaultKind::Status(200, broken.clone(), testkit::AWS_JSON.into());
     moto.fault(BATCH, 1, garbage());
-    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
+    let r = bounded(options(&moto).fetch::<Everything>()).await;
     assert!(h.record("garbage", r).is_err());
 
     // Partial `Errors`, and an entry for a secret nobody asked for (its value is dropped).
@@ -464,7 +458,7 @@ async fn the_fault_matrix_never_leaks() {
             answer
         }),
     );
-    let r = bounded(Everything::from_aws_with(&moto.config, &options(&moto))).await;
+    let r = bounded(options(&moto).fetch::<Everything>()).await;
     let e = h.record("partial errors", r).unwrap_err();
     assert_eq!(e.errors().len(), 1);
     assert_eq!(e.errors()[0].kind.code(), "DecryptionFailure");

@@ -413,7 +413,7 @@ proptest! {
             .with("account", &a)
             .with("stage", &stage)
             .with("app", &app);
-        let refs = Config::secrets_with(&vars).unwrap();
+        let refs = Config::deployment_for(&vars).unwrap().secrets();
         let got: Vec<&str> = refs.iter().map(|s| s.value_from.as_str()).collect();
         let want = [
             format!("arn:aws:secretsmanager:{r}:{a}:secret:{stage}/db-{app}:password::"),
@@ -431,7 +431,7 @@ proptest! {
 
         // A stage with ':' would split the ARN: refused for each field that uses it.
         let bad = vars.clone().with("stage", format!("{stage}:x"));
-        let e = Config::secrets_with(&bad).unwrap_err();
+        let e = Config::deployment_for(&bad).map(|d| d.secrets()).unwrap_err();
         prop_assert_eq!(e.errors().len(), 3);
         for err in e.errors() {
             let ErrorKind::Placeholder { reason } = &err.kind else {

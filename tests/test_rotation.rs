@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ecs_secrets::aws::{Change, Options, Subscription, WatchOptions};
+use ecs_secrets::aws::{Change, Initial, Loader, Subscription, WatchOptions};
 use ecs_secrets::{EcsSecrets, Secret, SecretRef, Vars};
 use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Moto};
 use serde_json::json;
@@ -57,17 +57,15 @@ async fn put_flag(moto: &Moto, value: &str) {
     testkit::put_parameter(&moto.direct, &name, value, true).await;
 }
 
-fn load_options(moto: &Moto) -> Options {
-    Options::new()
+fn load_options(moto: &Moto) -> Loader {
+    Loader::new(&moto.config)
         .vars(Vars::new().with("p", &moto.prefix))
         .lookup(|_| None)
         .deadline(Duration::from_secs(20))
 }
 
-fn watch_options(moto: &Moto, interval: Duration) -> WatchOptions {
-    WatchOptions::new()
-        .interval(interval)
-        .load_options(load_options(moto))
+fn watch_options(interval: Duration) -> WatchOptions {
+    WatchOptions::new().interval(interval)
 }
 
 async fn bounded<F: Future>(what: &str, f: F) -> F::Output {
@@ -98,7 +96,11 @@ fn fields(c: &Change) -> (Vec<&str>, Vec<&str>) {
 }
 
 fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
-    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
+    field_codes(e.errors())
+}
+
+fn field_codes(e: &[ecs_secrets::FieldError]) -> Vec<(&str, &str)> {
+    e.iter().map(|e| (e.env, e.kind.code())).collect()
 }
 
 #[tokio::test]
@@ -107,12 +109,10 @@ async fn a_rotation_reaches_the_watch_within_one_interval() {
         return;
     };
     let db = db_fixtures(&moto).await;
-    let watch = Db::watch(
-        &moto.config,
-        watch_options(&moto, Duration::from_millis(300)).jitter(0.0),
-    )
-    .await
-    .unwrap();
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(Duration::from_millis(300)).jitter(0.0))
+        .await
+        .unwrap();
     let mut sub = watch.subscribe();
     let first = watch.current();
     assert_eq!(
@@ -168,7 +168,8 @@ async fn subscribers_get_exactly_the_changed_fields() {
         return;
     };
     db_fixtures(&moto).await;
-    let watch = Db::watch(&moto.config, watch_options(&moto, NEVER))
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(NEVER))
         .await
         .unwrap();
     let (mut a, mut b) = (watch.subscribe(), watch.clone().subscribe());
@@ -217,7 +218,8 @@ async fn a_refresh_under_faults_keeps_the_last_good_value() {
         return;
     };
     let db = db_fixtures(&moto).await;
-    let watch = Db::watch(&moto.config, watch_options(&moto, NEVER))
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(NEVER))
         .await
         .unwrap();
     let mut sub = watch.subscribe();
@@ -321,7 +323,8 @@ async fn an_optional_value_that_vanishes_is_kept() {
         return;
     };
     let arn = testkit::create_secret(&moto.direct, &moto.name("/flags"), "a,b").await;
-    let watch = Flags::watch(&moto.config, watch_options(&moto, NEVER))
+    let watch = load_options(&moto)
+        .watch::<Flags>(watch_options(NEVER))
         .await
         .unwrap();
     assert_eq!(watch.current().later, None, "does not exist yet");
@@ -351,7 +354,8 @@ async fn refresh_now_storms_coalesce_into_one_fetch() {
         return;
     };
     let db = db_fixtures(&moto).await;
-    let watch = Db::watch(&moto.config, watch_options(&moto, NEVER))
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(NEVER))
         .await
         .unwrap();
     testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
@@ -366,27 +370,81 @@ async fn refresh_now_storms_coalesce_into_one_fetch() {
     }
     let outcomes = bounded("the storm", calls.join_all()).await;
     moto.proxy.set_latency(Duration::ZERO);
+    // The first call starts a refresh; the 19 that arrive while it is in flight may not take it
+    // (it may have read AWS before what they react to) and share the next one.
     assert_eq!(
         moto.counts(),
-        [1, 0, 1],
-        "20 calls, one fetch: {:?}",
+        [2, 0, 2],
+        "20 calls, two loads: {:?}",
         moto.proxy.targets()
     );
-    let changed: Vec<_> = outcomes
+    let mut changed: Vec<_> = outcomes
         .iter()
         .map(|o| o.as_ref().unwrap().as_ref().map(|c| c.fields.clone()))
         .collect();
+    changed.sort();
+    let mut expected = vec![None; 19];
+    expected.push(Some(vec!["password"]));
     assert_eq!(
-        changed,
-        vec![Some(vec!["password"]); 20],
-        "all share one outcome"
+        changed, expected,
+        "one saw the change, the rest share the next"
     );
-    assert_eq!(watch.status().refreshes, 1);
+    assert_eq!(watch.status().refreshes, 2);
     assert_eq!(watch.current().password.expose_secret(), "pw-2");
 
     // The next call after the storm is a new refresh.
     assert_eq!(watch.refresh_now().await, Ok(None));
-    assert_eq!(moto.counts(), [2, 0, 2]);
+    assert_eq!(moto.counts(), [3, 0, 3]);
+}
+
+/// A refresh in flight when `refresh_now` is called may have read AWS before the rotation the
+/// caller reacts to: the call must not take its outcome.
+#[tokio::test]
+async fn refresh_now_never_answers_with_data_older_than_the_call() {
+    let Some(moto) = Moto::start("fresh").await else {
+        return;
+    };
+    let db = db_fixtures(&moto).await;
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(NEVER))
+        .await
+        .unwrap();
+    moto.proxy.reset_counts();
+    // The next batch is answered by moto at once, but the answer is held at the proxy.
+    moto.proxy.add_fault(Fault::on(
+        testkit::BATCH,
+        1,
+        FaultKind::Delay(Duration::from_millis(800)),
+    ));
+    let in_flight = {
+        let watch = watch.clone();
+        tokio::spawn(async move { watch.refresh_now().await })
+    };
+    bounded("the first batch to arrive", async {
+        while moto.proxy.count(testkit::BATCH) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // Give moto time to answer the forwarded request (it does in a few ms): that answer has the
+    // old password.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
+
+    // The caller learned of the rotation (an authentication failure): it gets the new value.
+    let change = bounded("refresh_now", watch.refresh_now()).await.unwrap();
+    assert_eq!(
+        change.map(|c| c.fields),
+        Some(vec!["password"]),
+        "the call's own refresh saw the rotation"
+    );
+    assert_eq!(watch.current().password.expose_secret(), "pw-2");
+    let first = bounded("the refresh in flight", in_flight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, None, "the refresh in flight read the old value");
+    assert_eq!(moto.counts()[0], 2);
 }
 
 #[tokio::test]
@@ -396,7 +454,8 @@ async fn dropping_the_last_handle_stops_the_refresh() {
     };
     db_fixtures(&moto).await;
     let interval = Duration::from_millis(50);
-    let watch = Db::watch(&moto.config, watch_options(&moto, interval))
+    let watch = load_options(&moto)
+        .watch::<Db>(watch_options(interval))
         .await
         .unwrap();
     let mut sub = watch.subscribe();
@@ -444,12 +503,10 @@ async fn load_and_watch_starts_from_the_injected_environment() {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| (*v).to_owned())
     });
-    let watch = Db::load_and_watch(
-        &moto.config,
-        WatchOptions::new().interval(NEVER).load_options(options),
-    )
-    .await
-    .unwrap();
+    let watch = options
+        .watch::<Db>(WatchOptions::new().interval(NEVER).initial(Initial::Load))
+        .await
+        .unwrap();
     assert_eq!(
         moto.counts(),
         [0, 0, 0],
@@ -474,12 +531,11 @@ async fn watch_fails_like_from_aws_when_the_first_load_fails() {
         return;
     };
     // No fixtures: every sourced field is missing.
-    let error = Db::watch(&moto.config, watch_options(&moto, NEVER))
+    let error = load_options(&moto)
+        .watch::<Db>(watch_options(NEVER))
         .await
         .unwrap_err();
-    let from_aws = Db::from_aws_with(&moto.config, &load_options(&moto))
-        .await
-        .unwrap_err();
+    let from_aws = load_options(&moto).fetch::<Db>().await.unwrap_err();
     assert_eq!(error, from_aws);
     assert_eq!(error.errors().len(), 4);
 }
@@ -544,25 +600,24 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
     let vars = Vars::new().with("p", &moto.prefix);
     let p = &moto.prefix;
 
-    let first = Pinned::secrets_pinned(&moto.config, &vars).await.unwrap();
+    let loader = Loader::new(&moto.config);
+    let pin = || async { loader.pin::<Pinned>(&vars).await.unwrap().secrets() };
+    let first = pin().await;
     let (db1, api1) = (
         current_version(&moto, &db).await,
         current_version(&moto, &api).await,
     );
     assert_eq!(first, pinned_fragment(p, &db1, &api1));
     assert_eq!(
-        moto.counts(),
-        [1, 0, 0],
-        "one batch for both secrets; AWSPREVIOUS and SSM are not read"
+        moto.proxy.count(testkit::DESCRIBE),
+        2,
+        "one DescribeSecret per secret; AWSPREVIOUS and SSM are not read"
     );
-    assert_eq!(
-        Pinned::secrets_pinned(&moto.config, &vars).await.unwrap(),
-        first,
-        "no rotation, no change"
-    );
+    assert_eq!(moto.counts(), [0, 0, 0], "no value is read");
+    assert_eq!(pin().await, first, "no rotation, no change");
 
     let api2 = testkit::put_secret_value(&moto.direct, &api, "key-2").await;
-    let second = Pinned::secrets_pinned(&moto.config, &vars).await.unwrap();
+    let second = pin().await;
     assert_eq!(second, pinned_fragment(p, &db1, &api2));
     let changed: Vec<&str> = first
         .iter()
@@ -573,11 +628,9 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
     assert_eq!(changed, ["API_KEY"]);
 
     let db2 = testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
-    assert_eq!(
-        Pinned::secrets_pinned(&moto.config, &vars).await.unwrap(),
-        pinned_fragment(p, &db2, &api2)
-    );
-    assert_eq!(moto.counts(), [4, 0, 0]);
+    assert_eq!(pin().await, pinned_fragment(p, &db2, &api2));
+    assert_eq!(moto.proxy.count(testkit::DESCRIBE), 8);
+    assert_eq!(moto.counts(), [0, 0, 0], "still no value read");
 
     // Every pinned fragment is one ECS accepts.
     for entry in &second {
@@ -586,6 +639,25 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
             .parse::<ecs_secrets::ValueFrom>()
             .unwrap_or_else(|e| panic!("{}: {e}", entry.value_from));
     }
+
+    // What the deploy step needs for this: DescribeSecret on the unpinned secrets, nothing else.
+    let policy = Pinned::deployment_for(&vars)
+        .unwrap()
+        .policy(ecs_secrets::Role::Pin);
+    assert_eq!(
+        policy.to_json(),
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["secretsmanager:DescribeSecret"],
+                "Resource": [
+                    format!("{SM}{p}/api-??????"),
+                    format!("{SM}{p}/db-??????"),
+                ]
+            }]
+        })
+    );
 }
 
 #[tokio::test]
@@ -596,11 +668,12 @@ async fn pinning_reports_every_secret_it_cannot_read() {
     // Only the API key exists.
     testkit::create_secret(&moto.direct, &moto.name("/api"), "key-1").await;
     let vars = Vars::new().with("p", &moto.prefix);
-    let error = Pinned::secrets_pinned(&moto.config, &vars)
+    let error = Loader::new(&moto.config)
+        .pin::<Pinned>(&vars)
         .await
         .unwrap_err();
     assert_eq!(
-        codes(&error),
+        field_codes(error.errors()),
         [
             ("PASSWORD", "ResourceNotFoundException"),
             ("USERNAME", "ResourceNotFoundException")
@@ -615,11 +688,14 @@ async fn pinning_reports_every_secret_it_cannot_read() {
 
     // Missing placeholders: reported without a request.
     moto.proxy.reset_counts();
-    let error = Pinned::secrets_pinned(&moto.config, &Vars::new())
+    let error = Loader::new(&moto.config)
+        .pin::<Pinned>(&Vars::new())
         .await
         .unwrap_err();
     assert!(
-        codes(&error).iter().all(|(_, c)| *c == "Placeholder"),
+        field_codes(error.errors())
+            .iter()
+            .all(|(_, c)| *c == "Placeholder"),
         "{error}"
     );
     assert_eq!(moto.proxy.total(), 0);
@@ -662,10 +738,11 @@ fn cli_pins_versions() {
     let out = run(&["secrets", "--pin-versions"]).unwrap();
     let printed: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(printed, expected);
-    assert_eq!(moto.counts(), [1, 0, 0]);
+    assert_eq!(moto.proxy.count(testkit::DESCRIBE), 2);
+    assert_eq!(moto.counts(), [0, 0, 0], "no value read");
     let plain = run(&["secrets"]).unwrap();
     assert!(!plain.stdout.contains(&db1), "no pinning without the flag");
-    assert_eq!(moto.counts(), [1, 0, 0], "and no request");
+    assert_eq!(moto.proxy.count(testkit::DESCRIBE), 2, "and no request");
 
     let dir = std::env::temp_dir().join(testkit::unique("pincli"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -785,7 +862,8 @@ async fn a_watch_never_leaks_a_value() {
     let token = format!("/{}/token", moto.prefix);
     testkit::put_parameter(&moto.direct, &token, &canary("token-1"), true).await;
 
-    let watch = Canaries::watch(&moto.config, watch_options(&moto, NEVER))
+    let watch = load_options(&moto)
+        .watch::<Canaries>(watch_options(NEVER))
         .await
         .unwrap();
     let mut sub = watch.subscribe();

@@ -2,7 +2,7 @@
 //! AWS CLI against the local endpoint, which validates it against the ECS API model.
 
 use ecs_secrets::task_definition::{self, MAX_TASK_DEFINITION_BYTES};
-use ecs_secrets::{Drift, EcsSecrets, Secret, SecretRef, TaskDefinitionError, Vars};
+use ecs_secrets::{Drift, EcsSecrets, Secret, TaskDefinitionError, Vars};
 use serde_json::{Value, json};
 
 #[allow(dead_code)]
@@ -89,14 +89,14 @@ fn described(family: &str) -> Value {
 fn merge_sets_the_container_secrets_and_keeps_everything_else() {
     let before = registration("app");
     let mut td = before.clone();
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
 
     let mut expected = before;
     expected["containerDefinitions"][0]["secrets"] = app_secrets();
     assert_eq!(td, expected);
     // Merging again changes nothing.
     let again = td.clone();
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     assert_eq!(td, again);
 }
 
@@ -104,14 +104,14 @@ fn merge_sets_the_container_secrets_and_keeps_everything_else() {
 fn merge_into_describe_output_keeps_its_shape() {
     let before = described("app");
     let mut td = before.clone();
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     let mut expected = before;
     expected["taskDefinition"]["containerDefinitions"][0]["secrets"] = app_secrets();
     assert_eq!(td, expected);
 
     // ... and the registration input drops what ECS sets and moves the tags in.
     let mut merged = registration("app");
-    App::merge_task_definition(&mut merged, "app").unwrap();
+    App::deployment().merge_into(&mut merged, "app").unwrap();
     assert_eq!(task_definition::registration_input(&td), merged);
     assert_eq!(task_definition::registration_input(&merged), merged);
 }
@@ -119,7 +119,7 @@ fn merge_into_describe_output_keeps_its_shape() {
 #[test]
 fn merge_into_a_container_without_secrets_or_environment() {
     let mut td = json!({"family": "f", "containerDefinitions": [{"name": "app", "image": "x"}]});
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     assert_eq!(
         td,
         json!({"family": "f", "containerDefinitions": [{"name": "app", "image": "x", "secrets": app_secrets()}]})
@@ -135,7 +135,7 @@ fn refuses_a_name_already_in_environment() {
         {"name": "DB_PASSWORD", "value": "canary-plain-text-password"},
     ]);
     let before = td.clone();
-    let err = App::merge_task_definition(&mut td, "app").unwrap_err();
+    let err = App::deployment().merge_into(&mut td, "app").unwrap_err();
     assert_eq!(
         err,
         TaskDefinitionError::NameInEnvironment {
@@ -156,13 +156,13 @@ fn refuses_a_name_already_in_environment() {
     // The other container's environment does not matter.
     let mut td = registration("app");
     td["containerDefinitions"][1]["environment"] = json!([{"name": "TOKEN", "value": "x"}]);
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
 }
 
 #[test]
 fn refuses_an_unknown_container() {
     let mut td = registration("app");
-    let err = App::merge_task_definition(&mut td, "web").unwrap_err();
+    let err = App::deployment().merge_into(&mut td, "web").unwrap_err();
     assert_eq!(
         err.to_string(),
         "the task definition has no container `web`; its containers are `app`, `sidecar`"
@@ -171,7 +171,7 @@ fn refuses_an_unknown_container() {
         matches!(err, TaskDefinitionError::UnknownContainer { ref available, .. } if available.len() == 2)
     );
     let mut empty = json!({"family": "f", "containerDefinitions": []});
-    let err = App::merge_task_definition(&mut empty, "app").unwrap_err();
+    let err = App::deployment().merge_into(&mut empty, "app").unwrap_err();
     assert_eq!(
         err.to_string(),
         "the task definition has no container `app` (it has no containers)"
@@ -187,13 +187,13 @@ fn refuses_a_result_over_64_kib_measured_as_compact_json() {
         td
     };
     let mut probe = padded(0);
-    App::merge_task_definition(&mut probe, "app").unwrap();
+    App::deployment().merge_into(&mut probe, "app").unwrap();
     let base = serde_json::to_vec(&probe).unwrap().len();
     assert_eq!(task_definition::size_in_bytes(&probe), base);
 
     let fits = MAX_TASK_DEFINITION_BYTES - base;
     let mut td = padded(fits);
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     assert_eq!(
         serde_json::to_vec(&td).unwrap().len(),
         MAX_TASK_DEFINITION_BYTES
@@ -201,7 +201,7 @@ fn refuses_a_result_over_64_kib_measured_as_compact_json() {
 
     let mut td = padded(fits + 1);
     let before = td.clone();
-    let err = App::merge_task_definition(&mut td, "app").unwrap_err();
+    let err = App::deployment().merge_into(&mut td, "app").unwrap_err();
     assert_eq!(
         err,
         TaskDefinitionError::TooLarge {
@@ -221,7 +221,7 @@ fn refuses_a_result_over_64_kib_measured_as_compact_json() {
     described["taskDefinition"]["containerDefinitions"][0]["environment"] =
         json!([{"name": "REGION_NAME", "value": "x".repeat(fits)}]);
     described["taskDefinition"]["containerDefinitions"][0]["secrets"] = json!([]);
-    App::merge_task_definition(&mut described, "app").unwrap();
+    App::deployment().merge_into(&mut described, "app").unwrap();
 }
 
 #[test]
@@ -261,7 +261,7 @@ fn refuses_what_is_not_a_task_definition() {
         ),
     ];
     for (mut td, message) in cases {
-        let err = App::merge_task_definition(&mut td, "app").unwrap_err();
+        let err = App::deployment().merge_into(&mut td, "app").unwrap_err();
         assert_eq!(err.to_string(), message);
         assert!(matches!(err, TaskDefinitionError::Invalid { .. }));
     }
@@ -280,7 +280,9 @@ struct Staged {
 #[test]
 fn merge_and_check_with_placeholder_values() {
     let mut td = registration("app");
-    Staged::merge_task_definition_with(&mut td, "app", &Vars::new().with("stage", "staging"))
+    Staged::deployment_for(&Vars::new().with("stage", "staging"))
+        .expect("placeholders resolve")
+        .merge_into(&mut td, "app")
         .unwrap();
     assert_eq!(
         td["containerDefinitions"][0]["secrets"],
@@ -289,28 +291,25 @@ fn merge_and_check_with_placeholder_values() {
             {"name": "TOKEN", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/staging/app/token"},
         ])
     );
-    let staging =
-        Staged::check_task_definition_with(&td, "app", &Vars::new().with("stage", "staging"))
-            .unwrap();
+    let staging = Staged::deployment_for(&Vars::new().with("stage", "staging"))
+        .expect("placeholders resolve")
+        .check(&td, "app")
+        .unwrap();
     assert!(!staging.has_drift(), "{staging}");
-    let prod =
-        Staged::check_task_definition_with(&td, "app", &Vars::new().with("stage", "prod")).unwrap();
+    let prod = Staged::deployment_for(&Vars::new().with("stage", "prod"))
+        .expect("placeholders resolve")
+        .check(&td, "app")
+        .unwrap();
     assert_eq!(prod.drifts.len(), 2);
 
-    let before = td.clone();
-    let err = Staged::merge_task_definition_with(&mut td, "app", &Vars::new()).unwrap_err();
-    let TaskDefinitionError::Placeholders(inner) = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(inner.errors().len(), 2);
+    let err = Staged::deployment_for(&Vars::new()).unwrap_err();
+    assert_eq!(err.errors().len(), 2);
     assert_eq!(
         err.to_string(),
-        "cannot resolve the declaration's placeholders:\n  \
+        "cannot resolve the declaration for this environment: 2 problems\n  \
          - field `Staged.db_password` (env `DB_PASSWORD`, from arn:aws:secretsmanager:us-east-1:123456789012:secret:{stage}/app/db:password::): no value for placeholder `{stage}`\n  \
          - field `Staged.token` (env `TOKEN`, from arn:aws:ssm:us-east-1:123456789012:parameter/{stage}/app/token): no value for placeholder `{stage}`"
     );
-    assert_eq!(td, before);
-    assert!(Staged::check_task_definition_with(&td, "app", &Vars::new()).is_err());
 }
 
 // ------------------------------------------------------------------------------------------
@@ -319,8 +318,8 @@ fn merge_and_check_with_placeholder_values() {
 #[test]
 fn a_merged_task_definition_has_no_drift() {
     for mut td in [registration("app"), described("app")] {
-        App::merge_task_definition(&mut td, "app").unwrap();
-        let report = App::check_task_definition(&td, "app").unwrap();
+        App::deployment().merge_into(&mut td, "app").unwrap();
+        let report = App::deployment().check(&td, "app").unwrap();
         assert!(!report.has_drift());
         assert_eq!(report.to_string(), "container `app`: no drift");
     }
@@ -337,7 +336,7 @@ fn drift_report_lists_every_difference() {
         {"name": "LEGACY", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/legacy"},
         {"name": "LEGACY"},
     ]);
-    let report = App::check_task_definition(&td, "app").unwrap();
+    let report = App::deployment().check(&td, "app").unwrap();
     assert!(report.has_drift());
     assert_eq!(
         report.drifts,
@@ -387,7 +386,7 @@ fn drift_report_lists_every_difference() {
 fn drift_missing_and_changed_without_value_from() {
     let td = json!({"containerDefinitions": [{"name": "app", "secrets": [{"name": "DB_PASSWORD"}],
         "environment": [{"name": "REGION_NAME", "value": "eu"}]}]});
-    let report = App::check_task_definition(&td, "app").unwrap();
+    let report = App::deployment().check(&td, "app").unwrap();
     assert_eq!(
         report.drifts,
         [
@@ -415,22 +414,22 @@ fn plain_variables_from_secrets_or_environment_files() {
     // A required plain variable injected from a secret is set (and reported as an extra secret,
     // since a merge would drop it).
     let mut td = registration("app");
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     td["containerDefinitions"][0]["environment"] = json!([]);
     td["containerDefinitions"][0]["secrets"].as_array_mut().unwrap().push(
         json!({"name": "REGION_NAME", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/region"}),
     );
-    let report = App::check_task_definition(&td, "app").unwrap();
+    let report = App::deployment().check(&td, "app").unwrap();
     assert_eq!(report.drifts.len(), 1);
     assert!(matches!(&report.drifts[0], Drift::Extra { name, .. } if name == "REGION_NAME"));
 
     // With environmentFiles, an unset required variable cannot be checked: a note, not drift.
     let mut td = registration("app");
-    App::merge_task_definition(&mut td, "app").unwrap();
+    App::deployment().merge_into(&mut td, "app").unwrap();
     td["containerDefinitions"][0]["environment"] = json!([]);
     td["containerDefinitions"][0]["environmentFiles"] =
         json!([{"value": "arn:aws:s3:::configs/app.env", "type": "s3"}]);
-    let report = App::check_task_definition(&td, "app").unwrap();
+    let report = App::deployment().check(&td, "app").unwrap();
     assert!(!report.has_drift());
     assert_eq!(report.unverified, ["REGION_NAME"]);
     assert_eq!(
@@ -443,33 +442,13 @@ fn plain_variables_from_secrets_or_environment_files() {
 fn check_refuses_like_merge() {
     let td = registration("app");
     assert!(matches!(
-        App::check_task_definition(&td, "web"),
+        App::deployment().check(&td, "web"),
         Err(TaskDefinitionError::UnknownContainer { .. })
     ));
     assert!(matches!(
-        App::check_task_definition(&json!({"family": "f"}), "app"),
+        App::deployment().check(&json!({"family": "f"}), "app"),
         Err(TaskDefinitionError::Invalid { .. })
     ));
-}
-
-#[test]
-fn lower_level_functions_take_any_references() {
-    let secrets = [SecretRef {
-        name: "A".into(),
-        value_from: "a".into(),
-    }];
-    let mut td = json!({"containerDefinitions": [{"name": "c", "environment": [{"name": "B", "value": "b"}]}]});
-    task_definition::merge(&mut td, "c", &secrets).unwrap();
-    assert_eq!(
-        td["containerDefinitions"][0]["secrets"],
-        json!([{"name": "A", "valueFrom": "a"}])
-    );
-    let report = task_definition::check(&td, "c", &secrets, &["B", "C"]).unwrap();
-    assert_eq!(
-        report.drifts,
-        [Drift::RequiredEnvUnset { name: "C".into() }]
-    );
-    assert_eq!(task_definition::required_env(App::FIELDS), ["REGION_NAME"]);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -516,17 +495,21 @@ fn every_merged_task_definition_registers_with_the_aws_cli() {
 
     // The registration shape, merged.
     let mut a = registration(&ecs_secrets_testkit::unique("merge-register"));
-    App::merge_task_definition(&mut a, "app").unwrap();
+    App::deployment().merge_into(&mut a, "app").unwrap();
     // describe-task-definition output, merged and turned into a registration input.
     let mut b = described(&ecs_secrets_testkit::unique("merge-describe"));
-    App::merge_task_definition(&mut b, "app").unwrap();
+    App::deployment().merge_into(&mut b, "app").unwrap();
     let b = task_definition::registration_input(&b);
     // Two environments of one declaration.
     let mut staging = registration(&ecs_secrets_testkit::unique("merge-staging"));
-    Staged::merge_task_definition_with(&mut staging, "app", &Vars::new().with("stage", "staging"))
+    Staged::deployment_for(&Vars::new().with("stage", "staging"))
+        .expect("placeholders resolve")
+        .merge_into(&mut staging, "app")
         .unwrap();
     let mut prod = registration(&ecs_secrets_testkit::unique("merge-prod"));
-    Staged::merge_task_definition_with(&mut prod, "app", &Vars::new().with("stage", "prod"))
+    Staged::deployment_for(&Vars::new().with("stage", "prod"))
+        .expect("placeholders resolve")
+        .merge_into(&mut prod, "app")
         .unwrap();
 
     // The CLI does validate: describe output as is has parameters registration does not take.
@@ -549,15 +532,19 @@ fn every_merged_task_definition_registers_with_the_aws_cli() {
     assert!(stderr.contains("Unknown parameter"), "{stderr}");
 
     for (td, expected) in [
-        (&a, App::secrets()),
-        (&b, App::secrets()),
+        (&a, App::deployment().secrets()),
+        (&b, App::deployment().secrets()),
         (
             &staging,
-            Staged::secrets_with(&Vars::new().with("stage", "staging")).unwrap(),
+            Staged::deployment_for(&Vars::new().with("stage", "staging"))
+                .map(|d| d.secrets())
+                .unwrap(),
         ),
         (
             &prod,
-            Staged::secrets_with(&Vars::new().with("stage", "prod")).unwrap(),
+            Staged::deployment_for(&Vars::new().with("stage", "prod"))
+                .map(|d| d.secrets())
+                .unwrap(),
         ),
     ] {
         let secrets = register_and_read_back(td, "app");

@@ -33,9 +33,17 @@ fn production() -> Vars {
 
 #[test]
 fn two_environments_from_one_struct() {
-    assert_eq!(Config::placeholders(), ["region", "account", "stage"]);
     assert_eq!(
-        serde_json::to_value(Config::secrets_with(&staging()).unwrap()).unwrap(),
+        ecs_secrets::placeholders::<Config>(),
+        ["region", "account", "stage"]
+    );
+    assert_eq!(
+        serde_json::to_value(
+            Config::deployment_for(&staging())
+                .map(|d| d.secrets())
+                .unwrap()
+        )
+        .unwrap(),
         json!([
             {"name": "PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:staging/my-app/db:password::"},
             {"name": "API_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:111111111111:parameter/staging/my-app/api-key"},
@@ -43,7 +51,12 @@ fn two_environments_from_one_struct() {
         ])
     );
     assert_eq!(
-        serde_json::to_value(Config::secrets_with(&production()).unwrap()).unwrap(),
+        serde_json::to_value(
+            Config::deployment_for(&production())
+                .map(|d| d.secrets())
+                .unwrap()
+        )
+        .unwrap(),
         json!([
             {"name": "PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:222222222222:secret:prod/my-app/db:password::"},
             {"name": "API_KEY", "valueFrom": "arn:aws:ssm:us-east-1:222222222222:parameter/prod/my-app/api-key"},
@@ -55,7 +68,9 @@ fn two_environments_from_one_struct() {
 #[test]
 fn missing_and_invalid_values_are_reported_together() {
     let vars = Vars::new().with("stage", "pr:42").with("account", "12345");
-    let e = Config::secrets_with(&vars).unwrap_err();
+    let e = Config::deployment_for(&vars)
+        .map(|d| d.secrets())
+        .unwrap_err();
     let problems: Vec<_> = e
         .errors()
         .iter()
@@ -78,7 +93,9 @@ fn missing_and_invalid_values_are_reported_together() {
     // Values that fill every placeholder but make an invalid reference are caught by the
     // `ValueFrom` parser.
     let vars = staging().with("account", "12345");
-    let e = Config::secrets_with(&vars).unwrap_err();
+    let e = Config::deployment_for(&vars)
+        .map(|d| d.secrets())
+        .unwrap_err();
     assert_eq!(e.errors().len(), 2, "{e}");
     assert!(e.to_string().contains("account"), "{e}");
 }
@@ -86,7 +103,9 @@ fn missing_and_invalid_values_are_reported_together() {
 #[test]
 fn vars_from_the_environment_use_upper_case_names() {
     let vars = Vars::from_lookup(
-        Config::placeholders().iter().map(String::as_str),
+        ecs_secrets::placeholders::<Config>()
+            .iter()
+            .map(String::as_str),
         |k| match k {
             "STAGE" => Some("prod".into()),
             "REGION" => Some("us-east-1".into()),
@@ -112,9 +131,14 @@ fn a_flattened_struct_without_placeholders_still_has_plain_output() {
         #[ecs(flatten)]
         plain: Plain,
     }
-    assert_eq!(Outer::secrets().len(), 1);
-    assert!(Outer::placeholders().is_empty());
-    assert_eq!(Outer::secrets(), Outer::secrets_with(&Vars::new()).unwrap());
+    assert_eq!(Outer::deployment().secrets().len(), 1);
+    assert!(ecs_secrets::placeholders::<Outer>().is_empty());
+    assert_eq!(
+        Outer::deployment().secrets(),
+        Outer::deployment_for(&Vars::new())
+            .map(|d| d.secrets())
+            .unwrap()
+    );
 }
 
 #[test]

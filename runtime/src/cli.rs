@@ -16,9 +16,9 @@
 //! declaration with `{placeholders}`.
 //!
 //! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
-//! Secrets Manager reference is pinned to the id of its current version (read with the standard
-//! AWS credential chain), so a rotation makes a new task-definition revision. See
-//! `EcsSecrets::secrets_pinned`.
+//! Secrets Manager reference is pinned to the id of its current version (read with
+//! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
+//! a new task-definition revision. See `aws::Loader::pin`.
 //!
 //! Exit status: 0 on success, 1 when `check` finds drift, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
@@ -28,11 +28,11 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
 
 use crate::task_definition::{self, TaskDefinitionError};
-use crate::{EcsSecrets, Error, Role, SecretRef, Vars};
+use crate::{Deployment, EcsSecrets, ResolveError, Role, Vars};
 
 /// Exit status when `check` finds drift.
 pub const EXIT_DRIFT: i32 = 1;
@@ -76,8 +76,8 @@ enum Command {
     /// same reads plus `secretsmanager:BatchGetSecretValue`.
     Policy {
         /// Which role the policy is for.
-        #[arg(long, value_enum, default_value_t = RoleArg::Execution)]
-        role: RoleArg,
+        #[arg(long, value_enum, default_value_t = Role::Execution)]
+        role: Role,
     },
     /// Set a container's `secrets` in a task-definition JSON file; print the result, or write
     /// it back with `--in-place` or to `-o OUT`.
@@ -124,23 +124,21 @@ enum Command {
 }
 
 /// `--pin-versions`, where the `aws` feature is on.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Default)]
 struct Pin {
     /// Pin each unpinned Secrets Manager reference to the id of its current version
     /// (`ARN:key::VERSION-ID`), read from AWS with the standard credential chain, so that a
-    /// rotation produces a new task-definition revision. Needs `secretsmanager:BatchGetSecretValue`
-    /// (or `GetSecretValue`) on the secrets.
+    /// rotation produces a new task-definition revision. Reads metadata only
+    /// (`secretsmanager:DescribeSecret` on the secrets: `policy --role pin`), never a value.
     #[cfg(feature = "aws")]
     #[arg(long)]
     pin_versions: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum RoleArg {
-    /// The task execution role (ECS injects the secrets).
-    Execution,
-    /// The task role (the application fetches the secrets).
-    Task,
+impl Pin {
+    fn none() -> Self {
+        Pin::default()
+    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -178,7 +176,7 @@ pub enum CliError {
     /// Missing or invalid placeholder values, all of them.
     Placeholders {
         /// Every problem.
-        error: Error,
+        error: ResolveError,
         /// The declaration's placeholders.
         known: Vec<String>,
     },
@@ -200,7 +198,7 @@ pub enum CliError {
     #[cfg(feature = "aws")]
     Pin {
         /// Every secret that could not be pinned, with AWS's error code.
-        error: Error,
+        error: ResolveError,
     },
 }
 
@@ -348,27 +346,12 @@ fn run_inner<T: EcsSecrets>(
         }
         Err(e) => return Err(CliError::Usage(e.render().to_string())),
     };
-    let known = T::placeholders();
+    let known = crate::placeholders::<T>();
     let vars = vars(&args, &known, env)?;
-    let placeholders = |error| CliError::Placeholders {
-        error,
-        known: known.clone(),
-    };
-
+    let deployment = |pin: &Pin| deployment::<T>(&vars, &known, pin, aws);
     match args.command {
-        Command::Secrets { pin } => {
-            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
-            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
-            Ok(json_output(&secrets))
-        }
-        Command::Policy { role } => {
-            let role = match role {
-                RoleArg::Execution => Role::Execution,
-                RoleArg::Task => Role::Task,
-            };
-            let policy = T::policy_with(role, &vars).map_err(placeholders)?;
-            Ok(json_output(&policy))
-        }
+        Command::Secrets { pin } => Ok(json_output(&deployment(&pin)?.secrets())),
+        Command::Policy { role } => Ok(json_output(&deployment(&Pin::none())?.policy(role))),
         Command::Placeholders => Ok(Output {
             stdout: known.iter().map(|n| format!("{n}\n")).collect(),
             ..Output::default()
@@ -381,105 +364,124 @@ fn run_inner<T: EcsSecrets>(
             register_input,
             pin,
         } => {
-            if in_place && is_stdin(&file) {
-                return Err(CliError::Usage(
-                    "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
-                ));
-            }
-            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
-            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
-            let mut td = read_json(&file)?;
-            task_definition::merge(&mut td, &container, &secrets).map_err(|error| {
-                CliError::TaskDefinition {
-                    path: file.clone(),
-                    error,
-                }
-            })?;
-            if register_input {
-                td = task_definition::registration_input(&td);
-            }
-            let text = pretty(&td);
             let target = if in_place {
-                Some(&file)
-            } else {
-                output.as_ref()
-            };
-            match target {
-                None => Ok(Output {
-                    stdout: text,
-                    ..Output::default()
-                }),
-                Some(path) => {
-                    write_file(path, &text)?;
-                    Ok(Output {
-                        stderr: format!(
-                            "wrote {} secrets of `{name}` into container `{container}` of {}\n",
-                            secrets.len(),
-                            path.display()
-                        ),
-                        ..Output::default()
-                    })
+                if is_stdin(&file) {
+                    return Err(CliError::Usage(
+                        "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
+                    ));
                 }
-            }
+                Some(file.clone())
+            } else {
+                output
+            };
+            merge(
+                &deployment(&pin)?,
+                &container,
+                &file,
+                target.as_deref(),
+                register_input,
+            )
         }
         Command::Check {
             container,
             file,
             pin,
-        } => {
-            let secrets = T::secrets_with(&vars).map_err(placeholders)?;
-            let secrets = pin_versions::<T>(secrets, &pin, &vars, aws)?;
-            let td = read_json(&file)?;
-            let required = task_definition::required_env(T::FIELDS);
-            let report =
-                task_definition::check(&td, &container, &secrets, &required).map_err(|error| {
-                    CliError::TaskDefinition {
-                        path: file.clone(),
-                        error,
-                    }
-                })?;
-            Ok(Output {
-                stdout: format!("{report}\n"),
-                code: if report.has_drift() { EXIT_DRIFT } else { 0 },
-                ..Output::default()
-            })
-        }
+        } => check(&deployment(&pin)?, &container, &file),
     }
 }
 
-/// `secrets`, or with `--pin-versions` the same list pinned to the current versions.
-#[cfg_attr(
-    not(feature = "aws"),
-    allow(clippy::unnecessary_wraps, clippy::extra_unused_type_parameters)
-)]
-fn pin_versions<T: EcsSecrets>(
-    secrets: Vec<SecretRef>,
-    pin: &Pin,
+/// The deployment for `vars`; with `--pin-versions`, pinned to the current versions.
+#[cfg_attr(not(feature = "aws"), allow(clippy::needless_pass_by_value))]
+fn deployment<T: EcsSecrets>(
     vars: &Vars,
+    known: &[String],
+    pin: &Pin,
     aws: Aws<'_>,
-) -> Result<Vec<SecretRef>, CliError> {
+) -> Result<Deployment, CliError> {
     #[cfg(feature = "aws")]
     if pin.pin_versions {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::Usage(format!("error: cannot start a Tokio runtime: {e}")))?;
-        let pinned = runtime.block_on(async {
-            let default;
-            let config = match aws.config {
-                Some(config) => config,
-                None => {
-                    default =
-                        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                    &default
-                }
-            };
-            crate::aws::secrets_pinned::<T>(config, vars, &crate::aws::Options::new()).await
-        });
-        return pinned.map_err(|error| CliError::Pin { error });
+        return pin_versions::<T>(vars, aws);
     }
-    let _ = (pin, vars, aws);
-    Ok(secrets)
+    let _ = (pin, aws);
+    T::deployment_for(vars).map_err(|error| CliError::Placeholders {
+        error,
+        known: known.to_vec(),
+    })
+}
+
+/// `merge`: the task definition in `file` with the container's `secrets` set, printed or
+/// written to `target`.
+fn merge(
+    deployment: &Deployment,
+    container: &str,
+    file: &Path,
+    target: Option<&Path>,
+    register_input: bool,
+) -> Result<Output, CliError> {
+    let mut td = read_json(file)?;
+    deployment
+        .merge_into(&mut td, container)
+        .map_err(|error| CliError::TaskDefinition {
+            path: file.to_owned(),
+            error,
+        })?;
+    if register_input {
+        td = task_definition::registration_input(&td);
+    }
+    let text = pretty(&td);
+    let Some(path) = target else {
+        return Ok(Output {
+            stdout: text,
+            ..Output::default()
+        });
+    };
+    write_file(path, &text)?;
+    Ok(Output {
+        stderr: format!(
+            "wrote {} secrets of `{}` into container `{container}` of {}\n",
+            deployment.references().len(),
+            deployment.name(),
+            path.display()
+        ),
+        ..Output::default()
+    })
+}
+
+/// `check`: the drift report of the container in `file`; exit 1 on drift.
+fn check(deployment: &Deployment, container: &str, file: &Path) -> Result<Output, CliError> {
+    let td = read_json(file)?;
+    let report = deployment
+        .check(&td, container)
+        .map_err(|error| CliError::TaskDefinition {
+            path: file.to_owned(),
+            error,
+        })?;
+    Ok(Output {
+        stdout: format!("{report}\n"),
+        code: if report.has_drift() { EXIT_DRIFT } else { 0 },
+        ..Output::default()
+    })
+}
+
+/// `--pin-versions`: [`crate::aws::Loader::pin`] on a current-thread runtime of its own.
+#[cfg(feature = "aws")]
+fn pin_versions<T: EcsSecrets>(vars: &Vars, aws: Aws<'_>) -> Result<Deployment, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("error: cannot start a Tokio runtime: {e}")))?;
+    let pinned = runtime.block_on(async {
+        let default;
+        let config = match aws.config {
+            Some(config) => config,
+            None => {
+                default = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                &default
+            }
+        };
+        crate::aws::Loader::new(config).pin::<T>(vars).await
+    });
+    pinned.map_err(|error| CliError::Pin { error })
 }
 
 fn vars(
@@ -537,18 +539,53 @@ fn read_json(path: &Path) -> Result<Value, CliError> {
     serde_json::from_str(&text).map_err(|e| file_error(format!("not valid JSON: {e}")))
 }
 
-/// Writes through a temporary file in the same directory and a rename, so an interrupted
-/// `--in-place` never leaves half a task definition behind.
+/// Writes through a temporary file beside the target and a rename, so an interrupted
+/// `--in-place` never leaves half a task definition behind. A task definition may hold plain
+/// `environment` values, so the result keeps the original file's permissions, and the temporary
+/// file is created exclusively (never through an existing path or symlink, with a name nobody
+/// can predict) and readable by its owner only until it takes the original's place. A symlink
+/// target is written through: the file it points to is replaced, the link stays.
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::hash::BuildHasher;
+
     let file_error = |e: std::io::Error| CliError::File {
         path: path.to_owned(),
         reason: format!("cannot write it: {e}"),
     };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".ecs-secrets-{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text).map_err(file_error)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(file_error(e)),
+    };
+    let permissions = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let base = target.file_name().unwrap_or_default().to_string_lossy();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let nonce = std::collections::hash_map::RandomState::new().hash_one(attempt);
+        let tmp = dir.join(format!(".{base}.ecs-secrets-{nonce:016x}.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+            Err(e) => return Err(file_error(e)),
+        }
+    };
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| match permissions {
+            Some(p) => std::fs::set_permissions(&tmp, p),
+            None => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&tmp, &target));
+    written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         file_error(e)
     })

@@ -1,71 +1,77 @@
-//! Load errors: every problem of a load at once, each naming field, variable and source — never
+//! Load and resolve errors: every problem of a load at once, each naming field, variable and source — never
 //! a value.
 
 use core::fmt;
 
 use crate::model::Field;
 
-/// Everything that went wrong while loading a configuration struct.
+/// Everything that went wrong while loading a configuration struct (`from_env`, `from_lookup`,
+/// and the [`aws`](crate::aws) loader).
 ///
-/// `Display` lists one problem per line. No variant carries a value: parser messages are
-/// scrubbed of the input, JSON errors keep only their category and position, and `Secret`
-/// fields say only that parsing failed.
+/// `Display` lists one problem per line. No variant carries a value: a sourced field's error
+/// text depends only on the field and the kind of failure, JSON errors keep only their
+/// category, and `Secret` fields say only that parsing failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     errors: Vec<FieldError>,
-    output: bool,
 }
 
-impl Error {
-    /// Builds a load error from field errors (normally non-empty).
-    pub fn new(errors: Vec<FieldError>) -> Self {
-        Error {
-            errors,
-            output: false,
-        }
-    }
-
-    /// Builds an error of producing deployment output (`secrets_with`, the policies, merge,
-    /// drift check): placeholder values that are missing or make invalid references.
-    pub fn output(errors: Vec<FieldError>) -> Self {
-        Error {
-            errors,
-            output: true,
-        }
-    }
-
-    /// Every problem, in field order.
-    pub fn errors(&self) -> &[FieldError] {
-        &self.errors
-    }
-
-    /// Consumes the error, giving the list.
-    pub fn into_errors(self) -> Vec<FieldError> {
-        self.errors
-    }
+/// Why a declaration could not be resolved for one environment
+/// ([`EcsSecrets::deployment_for`](crate::EcsSecrets::deployment_for), pinning versions):
+/// placeholder values that are missing or make invalid references, or (when pinning) secrets
+/// whose current version could not be read. Every problem at once, in field order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolveError {
+    errors: Vec<FieldError>,
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = if self.output {
-            "cannot resolve the declaration for this environment"
-        } else {
-            "failed to load configuration"
-        };
-        match self.errors.as_slice() {
-            [one] => write!(f, "{what}: {one}"),
-            many => {
-                write!(f, "{what}: {} problems", many.len())?;
-                for e in many {
-                    write!(f, "\n  - {e}")?;
-                }
-                Ok(())
+macro_rules! field_error_list {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            /// Builds the error from field errors (normally non-empty).
+            pub fn new(errors: Vec<FieldError>) -> Self {
+                $ty { errors }
+            }
+
+            /// Every problem, in field order.
+            pub fn errors(&self) -> &[FieldError] {
+                &self.errors
+            }
+
+            /// Consumes the error, giving the list.
+            pub fn into_errors(self) -> Vec<FieldError> {
+                self.errors
             }
         }
-    }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_list(f, $what, &self.errors)
+            }
+        }
+
+        impl std::error::Error for $ty {}
+    };
 }
 
-impl std::error::Error for Error {}
+field_error_list!(Error, "failed to load configuration");
+field_error_list!(
+    ResolveError,
+    "cannot resolve the declaration for this environment"
+);
+
+fn write_list(f: &mut fmt::Formatter<'_>, what: &str, errors: &[FieldError]) -> fmt::Result {
+    match errors {
+        [one] => write!(f, "{what}: {one}"),
+        many => {
+            write!(f, "{what}: {} problems", many.len())?;
+            for e in many {
+                write!(f, "\n  - {e}")?;
+            }
+            Ok(())
+        }
+    }
+}
 
 /// One problem with one field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,19 +158,98 @@ pub enum ErrorKind {
         /// Which placeholder and why.
         reason: String,
     },
-    /// Fetching or extracting the value failed (feature `aws`).
-    Source {
-        /// The AWS error code where AWS gave one (`ResourceNotFoundException`,
-        /// `AccessDeniedException`…), else one of ours (`JsonKeyMissing`, `NotJson`,
-        /// `NotObject`, `BinarySecret`, `ParameterNotFound`…).
+    /// AWS answered a request for the value with an error (feature `aws`).
+    Aws {
+        /// The service's own error code (`ResourceNotFoundException`, `AccessDeniedException`,
+        /// `ThrottlingException`…), as AWS spelled it.
         code: String,
+        /// What happened, naming the operation.
+        reason: String,
+    },
+    /// Fetching or extracting the value failed for a reason of this crate's own (feature
+    /// `aws`): no answer in time, a JSON key that is not there, a binary secret…
+    Fetch {
+        /// Which failure.
+        code: FetchCode,
         /// What happened, naming the operation where a request failed.
         reason: String,
     },
 }
 
+/// The failures of fetching a value that this crate reports itself (AWS's own error codes are
+/// [`ErrorKind::Aws`]). `Display` is the variant's name, the same text as [`ErrorKind::code`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FetchCode {
+    /// The load's deadline passed before the request answered.
+    DeadlineExceeded,
+    /// The request's task ended without an answer.
+    NoAnswer,
+    /// Every attempt the retry policy allowed timed out.
+    Timeout,
+    /// The request could not be sent (connection refused, DNS, TLS…).
+    Dispatch,
+    /// The request could not be built (no region, no credentials provider…).
+    Construction,
+    /// The answer could not be read.
+    Response,
+    /// The SDK failed in a way it does not classify.
+    Unknown,
+    /// The answer did not mention this secret or parameter at all.
+    NotInResponse,
+    /// The answer named the item but carried no value.
+    NoValue,
+    /// SSM listed the parameter in `InvalidParameters`: it does not exist (or is not
+    /// visible to the caller).
+    ParameterNotFound,
+    /// The secret holds `SecretBinary` only; ECS injects `SecretString` text only.
+    BinarySecret,
+    /// The secret is not JSON, so no key can be extracted from it.
+    NotJson,
+    /// The secret is JSON but not an object, so no key can be extracted from it.
+    NotObject,
+    /// The JSON object has no such top-level key.
+    JsonKeyMissing,
+    /// A watched `Option` field's source had a value and no longer exists.
+    SourceVanished,
+    /// The answer named no version id (pinning).
+    NoVersionId,
+}
+
+impl FetchCode {
+    /// The variant's name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FetchCode::DeadlineExceeded => "DeadlineExceeded",
+            FetchCode::NoAnswer => "NoAnswer",
+            FetchCode::Timeout => "TimeoutError",
+            FetchCode::Dispatch => "DispatchFailure",
+            FetchCode::Construction => "ConstructionFailure",
+            FetchCode::Response => "ResponseError",
+            FetchCode::Unknown => "UnknownError",
+            FetchCode::NotInResponse => "NotInResponse",
+            FetchCode::NoValue => "NoValue",
+            FetchCode::ParameterNotFound => "ParameterNotFound",
+            FetchCode::BinarySecret => "BinarySecret",
+            FetchCode::NotJson => "NotJson",
+            FetchCode::NotObject => "NotObject",
+            FetchCode::JsonKeyMissing => "JsonKeyMissing",
+            FetchCode::SourceVanished => "SourceVanished",
+            FetchCode::NoVersionId => "NoVersionId",
+        }
+    }
+}
+
+impl fmt::Display for FetchCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl ErrorKind {
-    /// A stable code for matching in tests and logs.
+    /// A stable name for logs and machine-readable output: the variant's name, AWS's own code
+    /// for [`ErrorKind::Aws`], the [`FetchCode`]'s name for [`ErrorKind::Fetch`]. Match on the
+    /// variants to act on an error.
     pub fn code(&self) -> &str {
         match self {
             ErrorKind::Missing => "Missing",
@@ -173,7 +258,8 @@ impl ErrorKind {
             ErrorKind::InvalidJson { .. } => "InvalidJson",
             ErrorKind::InvalidDefault { .. } => "InvalidDefault",
             ErrorKind::Placeholder { .. } => "Placeholder",
-            ErrorKind::Source { code, .. } => code,
+            ErrorKind::Aws { code, .. } => code,
+            ErrorKind::Fetch { code, .. } => code.as_str(),
         }
     }
 }
@@ -194,7 +280,8 @@ impl fmt::Display for ErrorKind {
             ),
             ErrorKind::InvalidDefault { reason } => write!(f, "invalid default: {reason}"),
             ErrorKind::Placeholder { reason } => write!(f, "{reason}"),
-            ErrorKind::Source { code, reason } => write!(f, "{code}: {reason}"),
+            ErrorKind::Aws { code, reason } => write!(f, "{code}: {reason}"),
+            ErrorKind::Fetch { code, reason } => write!(f, "{code}: {reason}"),
         }
     }
 }

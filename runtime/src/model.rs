@@ -97,11 +97,6 @@ impl Template {
             ))]
         })
     }
-
-    /// The text of a template without placeholders (escapes undone).
-    pub(crate) fn literal_text(&self) -> String {
-        self.0.replace("{{", "{").replace("}}", "}")
-    }
 }
 
 impl fmt::Debug for Template {

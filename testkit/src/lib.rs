@@ -221,6 +221,8 @@ pub const BATCH: &str = "secretsmanager.BatchGetSecretValue";
 pub const GET: &str = "secretsmanager.GetSecretValue";
 /// `X-Amz-Target` of SSM `GetParameters`.
 pub const PARAMS: &str = "AmazonSSM.GetParameters";
+/// `X-Amz-Target` of `DescribeSecret` (metadata, no value).
+pub const DESCRIBE: &str = "secretsmanager.DescribeSecret";
 
 /// The usual harness of a test against moto: the endpoint, a counting [`Proxy`] in front of it,
 /// and a unique name prefix for the test's fixtures.

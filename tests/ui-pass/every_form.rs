@@ -25,6 +25,6 @@ struct Config {
 }
 
 fn main() {
-    let _ = Config::secrets();
+    let _ = Config::deployment();
     let _ = Config::from_env();
 }

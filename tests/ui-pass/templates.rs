@@ -20,5 +20,5 @@ fn main() {
         .with("partition", "aws")
         .with("stage", "prod")
         .with("suffix", "a1B2c3");
-    let _ = Config::secrets_with(&vars);
+    let _ = Config::deployment_for(&vars);
 }

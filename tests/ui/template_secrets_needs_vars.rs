@@ -14,6 +14,6 @@ struct Outer {
 }
 
 fn main() {
-    let _ = Config::secrets();
-    let _ = Outer::secrets();
+    let _ = Config::deployment();
+    let _ = Outer::deployment();
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ecs_secrets::aws::Options;
+use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Vars};
 use ecs_secrets_bench::fetch::{
     Fetch10, Fetch50, Fetch200, Fetch1000, Item, Pin, SPEC10, SPEC50, SPEC200, SPEC1000, Spec,
@@ -161,8 +161,9 @@ async fn approach_a<T: EcsSecrets + Values>(
     config: &SdkConfig,
     fx: &Fixture,
 ) -> Vec<(&'static str, String)> {
-    let options = Options::new().vars(fx.vars()).lookup(|_| None);
-    T::from_aws_with(config, &options)
+    let options = Loader::new(config).vars(fx.vars()).lookup(|_| None);
+    options
+        .fetch::<T>()
         .await
         .unwrap_or_else(|e| panic!("from_aws: {e}"))
         .values()
@@ -520,14 +521,12 @@ async fn profile(proxy: &Proxy, config: &SdkConfig, fx: &Fixture, runs: usize) {
     }
     proxy.set_latency(Duration::from_millis(100));
     for c in [1, 2, 5, 32] {
-        let options = Options::new()
+        let options = Loader::new(config)
             .vars(fx.vars())
             .lookup(|_| None)
             .max_concurrency(c);
         let ms = median_ms(runs, || async {
-            Fetch50::from_aws_with(config, &options)
-                .await
-                .expect("from_aws");
+            options.fetch::<Fetch50>().await.expect("from_aws");
         })
         .await;
         eprintln!("latency 100 ms, max_concurrency {c}: from_aws {ms:.1} ms");

@@ -1,38 +1,36 @@
 //! Runs a [`Plan`]: every request at once on its own task, bounded by a semaphore and the load's
-//! deadline, with a client per region built from the caller's `SdkConfig`.
+//! deadline, with the [`Loader`]'s clients (one per region, built once).
 //!
 //! Each request gets a `tracing` span (`ecs_secrets.aws.request`) with its operation, region,
 //! identifiers, count, duration and outcome. Identifiers are ARNs and parameter names; no value
 //! ever goes into a span, an event or a [`Failure`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
-use super::Options;
+use crate::error::{ErrorKind, FetchCode};
+
+use super::Loader;
 use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches, secret_matches};
 
 const BATCH_GET: &str = "BatchGetSecretValue";
 const GET: &str = "GetSecretValue";
 const GET_PARAMETERS: &str = "GetParameters";
 
-/// Our code for a parameter in `InvalidParameters` (AWS gives the name, not a code).
-pub(crate) const PARAMETER_NOT_FOUND: &str = "ParameterNotFound";
 /// AWS's code for a secret (or version) that does not exist.
 pub(crate) const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
 
 /// A fetched secret.
 #[derive(Clone)]
 pub(crate) enum SecretValue {
-    /// `SecretString` (wiped when dropped), and the id of the version it is (for pinning).
-    Text(Zeroizing<String>, Option<String>),
+    /// `SecretString` (wiped when dropped).
+    Text(Zeroizing<String>),
     /// `SecretBinary` only: ECS cannot inject it, and neither do we.
     Binary,
 }
@@ -40,23 +38,41 @@ pub(crate) enum SecretValue {
 /// Why one secret or parameter could not be fetched. Never carries a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Failure {
-    /// AWS's error code where it gave one, else ours.
-    pub code: String,
-    /// What happened, naming the operation.
-    pub reason: String,
+    /// [`ErrorKind::Aws`] (AWS's code) or [`ErrorKind::Fetch`] (ours).
+    pub kind: ErrorKind,
 }
 
 impl Failure {
-    fn new(code: impl Into<String>, reason: impl Into<String>) -> Self {
+    fn aws(code: impl Into<String>, reason: impl Into<String>) -> Self {
         Failure {
-            code: code.into(),
-            reason: reason.into(),
+            kind: ErrorKind::Aws {
+                code: code.into(),
+                reason: reason.into(),
+            },
         }
+    }
+
+    pub(crate) fn ours(code: FetchCode, reason: impl Into<String>) -> Self {
+        Failure {
+            kind: ErrorKind::Fetch {
+                code,
+                reason: reason.into(),
+            },
+        }
+    }
+
+    /// AWS's or our code, for logs.
+    pub fn code(&self) -> &str {
+        self.kind.code()
     }
 
     /// Whether the secret or parameter does not exist (so an `Option` field is `None`).
     pub fn not_found(&self) -> bool {
-        self.code == RESOURCE_NOT_FOUND || self.code == PARAMETER_NOT_FOUND
+        match &self.kind {
+            ErrorKind::Aws { code, .. } => code == RESOURCE_NOT_FOUND,
+            ErrorKind::Fetch { code, .. } => *code == FetchCode::ParameterNotFound,
+            _ => false,
+        }
     }
 }
 
@@ -79,66 +95,9 @@ enum Done {
     Fallback(Vec<usize>, Failure),
 }
 
-/// Clients by region, each built once from the caller's config.
-struct Clients {
-    secrets: HashMap<String, aws_sdk_secretsmanager::Client>,
-    ssm: HashMap<Option<String>, aws_sdk_ssm::Client>,
-}
-
-impl Clients {
-    fn new(config: &SdkConfig, options: &Options, plan: &Plan) -> Self {
-        let mut clients = Clients {
-            secrets: HashMap::new(),
-            ssm: HashMap::new(),
-        };
-        for s in &plan.secrets {
-            if !clients.secrets.contains_key(&s.region) {
-                let mut b = aws_sdk_secretsmanager::config::Builder::from(config).region(
-                    aws_sdk_secretsmanager::config::Region::new(s.region.clone()),
-                );
-                if let Some(retry) = &options.retry {
-                    b = b.retry_config(retry.clone());
-                }
-                if let Some(t) = timeouts(config, options) {
-                    b = b.timeout_config(t);
-                }
-                let client = aws_sdk_secretsmanager::Client::from_conf(b.build());
-                clients.secrets.insert(s.region.clone(), client);
-            }
-        }
-        for p in &plan.params {
-            if !clients.ssm.contains_key(&p.region) {
-                let mut b = aws_sdk_ssm::config::Builder::from(config);
-                if let Some(region) = &p.region {
-                    b = b.region(aws_sdk_ssm::config::Region::new(region.clone()));
-                }
-                if let Some(retry) = &options.retry {
-                    b = b.retry_config(retry.clone());
-                }
-                if let Some(t) = timeouts(config, options) {
-                    b = b.timeout_config(t);
-                }
-                let client = aws_sdk_ssm::Client::from_conf(b.build());
-                clients.ssm.insert(p.region.clone(), client);
-            }
-        }
-        clients
-    }
-}
-
-/// The caller's timeouts with the per-attempt timeout of the options on top.
-fn timeouts(config: &SdkConfig, options: &Options) -> Option<aws_config::timeout::TimeoutConfig> {
-    let attempt = options.attempt_timeout?;
-    let base = config.timeout_config().map_or_else(
-        aws_config::timeout::TimeoutConfig::builder,
-        aws_config::timeout::TimeoutConfig::to_builder,
-    );
-    Some(base.operation_attempt_timeout(attempt).build())
-}
-
 struct Ctx<'a> {
     plan: &'a Plan,
-    clients: Clients,
+    loader: &'a Loader,
     permits: Arc<Semaphore>,
     /// The operation each unanswered secret / parameter waits on, for deadline errors.
     secret_ops: Vec<&'static str>,
@@ -148,10 +107,11 @@ struct Ctx<'a> {
 
 /// Sends every request of the plan and collects the answers. Never fails as a whole: each
 /// secret and parameter gets its own result.
-pub(crate) async fn fetch(config: &SdkConfig, options: &Options, plan: &Plan) -> Fetched {
+pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
+    let options = loader.settings();
     let mut ctx = Ctx {
         plan,
-        clients: Clients::new(config, options, plan),
+        loader,
         permits: Arc::new(Semaphore::new(options.max_concurrency.max(1))),
         secret_ops: vec![BATCH_GET; plan.secrets.len()],
         param_ops: vec![GET_PARAMETERS; plan.params.len()],
@@ -179,11 +139,14 @@ pub(crate) async fn fetch(config: &SdkConfig, options: &Options, plan: &Plan) ->
     drop(tasks);
 
     let unanswered = |op: &str| match missing {
-        Some(d) => Failure::new(
-            "DeadlineExceeded",
+        Some(d) => Failure::ours(
+            FetchCode::DeadlineExceeded,
             format!("the load's deadline ({d:?}) passed before {op} answered"),
         ),
-        None => Failure::new("NoAnswer", format!("the {op} task ended without an answer")),
+        None => Failure::ours(
+            FetchCode::NoAnswer,
+            format!("the {op} task ended without an answer"),
+        ),
     };
     if missing.is_some() {
         tracing::warn!(deadline = ?options.deadline, "deadline passed; unanswered fetches fail");
@@ -225,7 +188,7 @@ async fn drive(
             }
             Done::Fallback(items, why) => {
                 tracing::warn!(
-                    code = %why.code,
+                    code = why.code(),
                     secrets = items.len(),
                     "BatchGetSecretValue refused; fetching with GetSecretValue instead"
                 );
@@ -242,9 +205,7 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
     let permits = Arc::clone(&ctx.permits);
     match request {
         Request::Batch { region, items } => {
-            let Some(client) = ctx.clients.secrets.get(&region).cloned() else {
-                return;
-            };
+            let client = ctx.loader.secrets_client(&region);
             let fetches: Vec<(usize, SecretFetch)> = items
                 .iter()
                 .map(|&i| (i, ctx.plan.secrets[i].clone()))
@@ -255,17 +216,13 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
         }
         Request::Get { item } => {
             let fetch = ctx.plan.secrets[item].clone();
-            let Some(client) = ctx.clients.secrets.get(&fetch.region).cloned() else {
-                return;
-            };
+            let client = ctx.loader.secrets_client(&fetch.region);
             ctx.secret_ops[item] = GET;
             let span = request_span(GET, Some(&fetch.region), &[&fetch.describe()]);
             tasks.spawn(get(client, item, fetch, permits).instrument(span));
         }
         Request::Params { region, items } => {
-            let Some(client) = ctx.clients.ssm.get(&region).cloned() else {
-                return;
-            };
+            let client = ctx.loader.ssm_client(region.as_deref());
             let fetches: Vec<(usize, ParamFetch)> = items
                 .iter()
                 .map(|&i| (i, ctx.plan.params[i].clone()))
@@ -305,7 +262,7 @@ fn duration_ms(d: Duration) -> u64 {
 }
 
 /// The failure of a whole request after the SDK's retries, for every item it covered.
-fn request_failure<E, R>(op: &str, e: &SdkError<E, R>) -> Failure
+pub(crate) fn request_failure<E, R>(op: &str, e: &SdkError<E, R>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -313,28 +270,30 @@ where
     match e {
         SdkError::ServiceError(se) => {
             let err = se.err();
-            let code = err.code().unwrap_or("UnknownError");
             let message = err.message().unwrap_or("no message");
-            Failure::new(code, format!("{op} failed: {message}"))
+            match err.code() {
+                Some(code) => Failure::aws(code, format!("{op} failed: {message}")),
+                None => Failure::ours(FetchCode::Unknown, format!("{op} failed: {message}")),
+            }
         }
-        SdkError::TimeoutError(_) => Failure::new(
-            "TimeoutError",
+        SdkError::TimeoutError(_) => Failure::ours(
+            FetchCode::Timeout,
             format!("{op} timed out (every attempt the retry policy allowed)"),
         ),
-        SdkError::DispatchFailure(_) => Failure::new(
-            "DispatchFailure",
+        SdkError::DispatchFailure(_) => Failure::ours(
+            FetchCode::Dispatch,
             format!("{op} could not be sent: {}", chain(e)),
         ),
-        SdkError::ConstructionFailure(_) => Failure::new(
-            "ConstructionFailure",
+        SdkError::ConstructionFailure(_) => Failure::ours(
+            FetchCode::Construction,
             format!("{op} could not be built: {}", chain(e)),
         ),
         // The chain of a response error can quote the body it failed to read: leave it out.
-        SdkError::ResponseError(_) => Failure::new(
-            "ResponseError",
+        SdkError::ResponseError(_) => Failure::ours(
+            FetchCode::Response,
             format!("{op} got an answer that could not be read"),
         ),
-        _ => Failure::new("UnknownError", format!("{op} failed")),
+        _ => Failure::ours(FetchCode::Unknown, format!("{op} failed")),
     }
 }
 
@@ -356,17 +315,21 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// Whether a failed `BatchGetSecretValue` should be retried one by one: the role may lack
 /// `secretsmanager:BatchGetSecretValue` (it needs `*`), and its quota (~100/s) is far below
 /// `GetSecretValue`'s.
-fn falls_back(code: &str) -> bool {
+fn falls_back(failure: &Failure) -> bool {
     matches!(
-        code,
-        "AccessDeniedException" | "ThrottlingException" | "TooManyRequestsException"
+        &failure.kind,
+        ErrorKind::Aws { code, .. }
+            if matches!(
+                code.as_str(),
+                "AccessDeniedException" | "ThrottlingException" | "TooManyRequestsException"
+            )
     )
 }
 
 /// `SecretString`, or else a binary secret (`SecretBinary`, which has no text).
-fn secret_value(string: Option<String>, version_id: Option<String>) -> SecretValue {
+fn secret_value(string: Option<String>) -> SecretValue {
     match string {
-        Some(s) => SecretValue::Text(Zeroizing::new(s), version_id),
+        Some(s) => SecretValue::Text(Zeroizing::new(s)),
         None => SecretValue::Binary,
     }
 }
@@ -390,11 +353,11 @@ async fn batch(
         Err(e) => {
             let failure = request_failure(BATCH_GET, &e);
             let items: Vec<usize> = fetches.iter().map(|(i, _)| *i).collect();
-            if falls_back(&failure.code) {
+            if falls_back(&failure) {
                 finish(started, "fallback", 0);
                 return Done::Fallback(items, failure);
             }
-            finish(started, &failure.code, items.len());
+            finish(started, failure.code(), items.len());
             return Done::Secrets(
                 items
                     .into_iter()
@@ -412,12 +375,12 @@ async fn batch(
             .position(|e| secret_matches(fetch, e.arn.as_deref(), e.name.as_deref()));
         let result = if let Some(at) = found {
             let entry = entries.swap_remove(at);
-            Ok(secret_value(entry.secret_string, entry.version_id))
+            Ok(secret_value(entry.secret_string))
         } else if let Some(err) = errors
             .iter()
             .find(|e| e.secret_id.as_deref() == Some(fetch.secret_id.as_str()))
         {
-            Err(Failure::new(
+            Err(Failure::aws(
                 err.error_code.as_deref().unwrap_or("UnknownError"),
                 format!(
                     "{BATCH_GET} returned an error for this secret: {}",
@@ -425,8 +388,8 @@ async fn batch(
                 ),
             ))
         } else {
-            Err(Failure::new(
-                "NotInResponse",
+            Err(Failure::ours(
+                FetchCode::NotInResponse,
                 format!("{BATCH_GET} answered without this secret"),
             ))
         };
@@ -460,11 +423,11 @@ async fn get(
     let result = match sent {
         Ok(out) => {
             finish(started, "ok", 0);
-            Ok(secret_value(out.secret_string, out.version_id))
+            Ok(secret_value(out.secret_string))
         }
         Err(e) => {
             let failure = request_failure(GET, &e);
-            finish(started, &failure.code, 1);
+            finish(started, failure.code(), 1);
             Err(failure)
         }
     };
@@ -490,7 +453,7 @@ async fn get_parameters(
         Ok(out) => out,
         Err(e) => {
             let failure = request_failure(GET_PARAMETERS, &e);
-            finish(started, &failure.code, fetches.len());
+            finish(started, failure.code(), fetches.len());
             return Done::Params(
                 fetches
                     .into_iter()
@@ -510,20 +473,20 @@ async fn get_parameters(
             // One parameter can answer two identifiers (`/a/b` and its ARN): keep a copy.
             Some(at) => match &parameters[at].value {
                 Some(v) => Ok(Zeroizing::new(v.clone())),
-                None => Err(Failure::new(
-                    "NoValue",
+                None => Err(Failure::ours(
+                    FetchCode::NoValue,
                     format!("{GET_PARAMETERS} returned the parameter without a value"),
                 )),
             },
-            None if invalid.contains(&fetch.ident) => Err(Failure::new(
-                PARAMETER_NOT_FOUND,
+            None if invalid.contains(&fetch.ident) => Err(Failure::ours(
+                FetchCode::ParameterNotFound,
                 format!(
                     "{GET_PARAMETERS} listed it in InvalidParameters: it does not exist, or \
                      is not visible to this role and region"
                 ),
             )),
-            None => Err(Failure::new(
-                "NotInResponse",
+            None => Err(Failure::ours(
+                FetchCode::NotInResponse,
                 format!("{GET_PARAMETERS} answered without this parameter"),
             )),
         };

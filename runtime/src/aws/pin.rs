@@ -1,107 +1,181 @@
-//! Pinned versions for env injection (issue #8 §2): the `secrets` fragment with each unpinned
-//! Secrets Manager reference pinned to the id of its current version, so that a rotation makes
-//! a new task-definition revision and ECS rolls the service onto the new value.
+//! Pinned versions for env injection: a [`Deployment`] whose unpinned Secrets Manager references
+//! carry the id of their current version, so that a rotation makes a new task-definition
+//! revision and ECS rolls the service onto the new value.
 //!
-//! The version ids come from the same fetch as direct loading: `BatchGetSecretValue` returns the
-//! `AWSCURRENT` version's `VersionId` with each value, 20 secrets a call, which is the fewest
-//! calls (`DescribeSecret` is one call per secret), and needs exactly the task role's rights
-//! (`secretsmanager:BatchGetSecretValue`, or `GetSecretValue` with batching off or refused). The
-//! values come along and are wiped at once; only the ids are kept.
+//! The version ids come from `DescribeSecret` (`VersionIdsToStages`), which reads metadata only:
+//! no secret value is read, nothing is decrypted (no KMS call), CloudTrail records no secret
+//! read, and the deploy role needs only `secretsmanager:DescribeSecret` on the secrets
+//! ([`Role::Pin`](crate::Role::Pin)). One call per distinct secret, all at once under the
+//! loader's concurrency bound and deadline (`DescribeSecret`'s quota is 40,000/s per account and
+//! region, far above `BatchGetSecretValue`'s 100/s).
 
-use aws_config::SdkConfig;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::EcsSecrets;
-use crate::error::{Error, ErrorKind, FieldError};
-use crate::fragment::{self, SecretRef, Vars};
+use crate::deployment::Deployment;
+use crate::deployment::fragment::Vars;
+use crate::error::{FetchCode, FieldError, ResolveError};
 use crate::value_from::{ValueFrom, with_selector};
 
-use super::Options;
-use super::fetch::{self, SecretValue};
-use super::plan::{Plan, Target};
+use super::Loader;
+use super::fetch::{Failure, request_failure};
 
-/// The `secrets` fragment of `T` for the environment `vars`, with every unpinned Secrets Manager
-/// reference pinned to its current version: `ARN:json-key::version-id` (the stage left empty:
-/// ECS takes a stage or an id, not both).
-///
-/// References that already select a version (`version_stage` or `version_id`) and SSM
-/// parameters (ECS accepts no version on them) are emitted as [`EcsSecrets::secrets_with`] does.
-/// An explicit `version_stage = "AWSCURRENT"` counts as unpinned. `options` gives the transport
-/// (timeouts, deadline, retries, batching); its `vars` and `lookup` are not used.
-///
-/// Fails with every problem at once: missing placeholder values, and each secret that could
-/// not be read (with AWS's error code) or holds `SecretBinary` only, which ECS cannot inject.
-pub async fn secrets_pinned<T: EcsSecrets>(
-    config: &SdkConfig,
+const DESCRIBE: &str = "DescribeSecret";
+const AWSCURRENT: &str = "AWSCURRENT";
+
+/// One distinct secret to describe: its region and the identifier the `valueFrom` holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Describe {
+    region: String,
+    secret_id: String,
+}
+
+/// See the module docs. References that already select a version (`version_stage` other than
+/// `AWSCURRENT`, or `version_id`) and SSM parameters (ECS accepts no version on them) stay as
+/// they are. Fails with every problem at once: missing placeholder values, and each secret whose
+/// current version could not be read (with AWS's error code).
+pub(super) async fn pin<T: EcsSecrets>(
+    loader: &Loader,
     vars: &Vars,
-    options: &Options,
-) -> Result<Vec<SecretRef>, Error> {
-    let resolved = fragment::resolve(T::FIELDS, vars)?;
-    let unpinned: Vec<(usize, ValueFrom)> = resolved
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| match v {
-            Some(ValueFrom::SecretsManager(r))
-                if r.version_id().is_none()
-                    && r.version_stage().is_none_or(|s| s == "AWSCURRENT") =>
-            {
-                Some((i, ValueFrom::SecretsManager(r.clone())))
-            }
-            _ => None,
-        })
-        .collect();
-    let plan = Plan::new(&unpinned, config.region().map(|r| r.as_ref()));
-    let fetched = if plan.fields.is_empty() {
-        None
-    } else {
-        Some(fetch::fetch(config, options, &plan).await)
-    };
-
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut targets = plan.fields.iter().peekable();
-    for (i, (field, value_from)) in T::FIELDS.iter().zip(&resolved).enumerate() {
-        let Some(value_from) = value_from else {
+) -> Result<Deployment, ResolveError> {
+    let mut deployment = T::deployment_for(vars)?;
+    // Which reference needs which describe.
+    let mut describes: Vec<Describe> = Vec::new();
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    for (at, (_, value_from)) in deployment.references_mut().iter().enumerate() {
+        let ValueFrom::SecretsManager(r) = value_from else {
             continue;
         };
-        let mut text = value_from.to_string();
-        if let Some((_, Target::Secret(s, _))) = targets.next_if(|(at, _)| *at == i) {
-            let fetched = fetched.as_ref().expect("fetched when the plan has fields");
-            let failure = match &fetched.secrets[*s] {
-                Ok(SecretValue::Text(_, Some(id))) => {
-                    let ValueFrom::SecretsManager(r) = value_from else {
-                        unreachable!("only Secrets Manager references are planned")
-                    };
-                    text = with_selector(&r.secret_id(), r.json_key(), None, Some(id));
-                    None
-                }
-                Ok(SecretValue::Text(_, None)) => Some((
-                    "NoVersionId".to_owned(),
-                    "the answer named no version id".to_owned(),
-                )),
-                Ok(SecretValue::Binary) => Some((
-                    "BinarySecret".to_owned(),
-                    "the secret holds SecretBinary only; ECS injects SecretString text only"
-                        .to_owned(),
-                )),
-                Err(f) => Some((f.code.clone(), f.reason.clone())),
-            };
-            if let Some((code, reason)) = failure {
-                errors.push(
-                    FieldError::new(field, ErrorKind::Source { code, reason }).with_source(text),
-                );
-                continue;
+        if !crate::iam::follows_current(r) {
+            continue;
+        }
+        let d = Describe {
+            region: r.region().to_owned(),
+            secret_id: r.secret_id(),
+        };
+        let i = match describes.iter().position(|x| *x == d) {
+            Some(i) => i,
+            None => {
+                describes.push(d);
+                describes.len() - 1
+            }
+        };
+        wanted.push((at, i));
+    }
+    if describes.is_empty() {
+        return Ok(deployment);
+    }
+    let answers = describe_all(loader, &describes).await;
+
+    let mut errors = Vec::new();
+    let refs = deployment.references_mut();
+    for (at, i) in wanted {
+        let (field, value_from) = &mut refs[at];
+        let ValueFrom::SecretsManager(r) = &*value_from else {
+            unreachable!("only Secrets Manager references are described")
+        };
+        match &answers[i] {
+            Ok(id) => {
+                let text = with_selector(&r.secret_id(), r.json_key(), None, Some(id));
+                *value_from = text
+                    .parse()
+                    .expect("a pinned reference of a valid reference is valid");
+            }
+            Err(failure) => errors.push(
+                FieldError::new(field, failure.kind.clone()).with_source(value_from.to_string()),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok(deployment)
+    } else {
+        Err(ResolveError::new(errors))
+    }
+}
+
+/// The current version id of each secret, or why not.
+async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<String, Failure>> {
+    let settings = loader.settings();
+    let permits = Arc::new(Semaphore::new(settings.max_concurrency));
+    let mut tasks = JoinSet::new();
+    for (i, d) in describes.iter().enumerate() {
+        let client = loader.secrets_client(&d.region);
+        let permits = Arc::clone(&permits);
+        let secret_id = d.secret_id.clone();
+        let span = tracing::info_span!(
+            "ecs_secrets.aws.request",
+            op = DESCRIBE,
+            region = d.region.as_str(),
+            ids = ?[&secret_id],
+            count = 1,
+        );
+        tasks.spawn(
+            async move {
+                let _permit = permits.acquire_owned().await.ok();
+                let answer = client.describe_secret().secret_id(secret_id).send().await;
+                (i, current_version(answer))
+            }
+            .instrument(span),
+        );
+    }
+    let mut out: Vec<Option<Result<String, Failure>>> = vec![None; describes.len()];
+    let collect = async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((i, answer)) = joined {
+                out[i] = Some(answer);
             }
         }
-        out.push(SecretRef {
-            name: field.env.to_owned(),
-            value_from: text,
-        });
-    }
-    // The fetched values are wiped here, when `fetched` drops.
-    drop(fetched);
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(Error::output(errors))
-    }
+    };
+    let deadline = match settings.deadline {
+        Some(d) => tokio::time::timeout(d, collect).await.err().map(|_| d),
+        None => {
+            collect.await;
+            None
+        }
+    };
+    drop(tasks);
+    out.into_iter()
+        .map(|answer| {
+            answer.unwrap_or_else(|| {
+                Err(match deadline {
+                    Some(d) => Failure::ours(
+                        FetchCode::DeadlineExceeded,
+                        format!("the deadline ({d:?}) passed before {DESCRIBE} answered"),
+                    ),
+                    None => Failure::ours(
+                        FetchCode::NoAnswer,
+                        format!("the {DESCRIBE} task ended without an answer"),
+                    ),
+                })
+            })
+        })
+        .collect()
+}
+
+type DescribeAnswer = Result<
+    aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
+    aws_sdk_secretsmanager::error::SdkError<
+        aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError,
+        aws_sdk_secretsmanager::config::http::HttpResponse,
+    >,
+>;
+
+/// The version that carries `AWSCURRENT`.
+fn current_version(answer: DescribeAnswer) -> Result<String, Failure> {
+    let out = answer.map_err(|e| request_failure(DESCRIBE, &e))?;
+    let versions = out.version_ids_to_stages.unwrap_or_default();
+    let current = versions
+        .into_iter()
+        .find(|(_, stages)| stages.iter().any(|s| s == AWSCURRENT))
+        .map(|(id, _)| id);
+    current.ok_or_else(|| {
+        Failure::ours(
+            FetchCode::NoVersionId,
+            format!("{DESCRIBE} named no version with the stage {AWSCURRENT}"),
+        )
+    })
 }

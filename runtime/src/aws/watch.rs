@@ -1,19 +1,21 @@
-//! Live configuration (issue #8 §1): a [`Watch`] holds the current value of a configuration
+//! Live configuration: a [`Watch`] holds the current value of a configuration
 //! struct and refreshes it from Secrets Manager / SSM in the background, so a rotated secret
 //! reaches a running task without a redeploy.
 //!
 //! - Readers call [`Watch::current`]: an `Arc<T>` out of an [`ArcSwap`], no lock, never blocked
 //!   by a refresh, nothing held across an `.await`.
-//! - A refresh is one [`super::load`] with `Mode::All` (the same plan, batching and errors as
-//!   `from_aws`). Any field error fails the whole refresh: the last good value stays, the error
+//! - A refresh is one load of every sourced field with the watch's [`Loader`] (the same plan,
+//!   batching, clients and errors as [`Loader::fetch`]). Any field error fails the whole refresh: the last good value stays, the error
 //!   goes to [`Status`] and a `tracing` warning. A value is replaced only by a complete one.
 //! - Which fields changed: the loader shows each sourced field's raw text to the watch, which
 //!   keeps only a keyed digest of it (SipHash with a per-watch random key, std's
 //!   `RandomState`), never a second copy of a value.
-//! - Concurrent [`Watch::refresh_now`] calls share one refresh: refreshes run one at a time
-//!   under an async mutex and are counted when they finish; a caller that finds the count
-//!   moved on while it waited for the mutex takes that refresh's outcome instead of fetching
-//!   again.
+//! - Concurrent [`Watch::refresh_now`] calls share one refresh, but never one that started
+//!   before the call: refreshes run one at a time under an async mutex and are numbered when
+//!   they start; a caller that finds, once it holds the mutex, that a refresh numbered after its
+//!   call has finished takes that outcome instead of fetching again. A refresh already in flight
+//!   at the call may have read AWS before the rotation the caller reacts to, so it is not
+//!   shared: a storm of calls during a refresh costs that refresh and one more.
 //! - The background task belongs to the handles: dropping the last [`Watch`] aborts it.
 
 use std::collections::hash_map::RandomState;
@@ -24,15 +26,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use aws_config::SdkConfig;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use super::{Mode, Options};
-use crate::__private::Raw;
+use super::Loader;
+use super::load::{self, Mode};
 use crate::EcsSecrets;
-use crate::error::{Error, ErrorKind, FieldError};
+use crate::error::{Error, ErrorKind, FetchCode, FieldError};
+use crate::load::Raw;
 
 /// The default of [`WatchOptions::interval`]: 5 minutes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -46,19 +48,35 @@ const CHANNEL_CAPACITY: usize = 16;
 ///
 /// ```
 /// use std::time::Duration;
-/// use ecs_secrets::aws::{Options, WatchOptions};
+/// use ecs_secrets::aws::{Initial, WatchOptions};
 ///
 /// let options = WatchOptions::new()
 ///     .interval(Duration::from_secs(60))
 ///     .jitter(0.2)
-///     .load_options(Options::new().deadline(Duration::from_secs(10)));
+///     .initial(Initial::Load);
 /// assert_eq!(options.get_interval(), Duration::from_secs(60));
 /// ```
+///
+/// How each load fetches (timeouts, deadline, retries, batching, lookup, placeholders) is the
+/// [`Loader`]'s.
 #[derive(Clone, Debug)]
 pub struct WatchOptions {
     interval: Duration,
     jitter: f64,
-    load: Options,
+    initial: Initial,
+}
+
+/// Where a [`Watch`]'s first value comes from. Every refresh reads AWS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Initial {
+    /// Every sourced field from AWS, as [`Loader::fetch`].
+    #[default]
+    Fetch,
+    /// What the environment has first (in ECS: what ECS injected), the rest from AWS, as
+    /// [`Loader::load`]. Refreshes still read AWS, so the task role needs read access
+    /// ([`Role::Task`](crate::Role::Task)).
+    Load,
 }
 
 impl Default for WatchOptions {
@@ -66,13 +84,13 @@ impl Default for WatchOptions {
         WatchOptions {
             interval: DEFAULT_INTERVAL,
             jitter: DEFAULT_JITTER,
-            load: Options::new(),
+            initial: Initial::Fetch,
         }
     }
 }
 
 impl WatchOptions {
-    /// Every 5 minutes ±10 %, each load with [`Options::new`].
+    /// Every 5 minutes ±10 %, the first value from AWS.
     pub fn new() -> Self {
         WatchOptions::default()
     }
@@ -94,11 +112,15 @@ impl WatchOptions {
         self
     }
 
-    /// How each load fetches (timeouts, deadline, retries, batching, lookup, placeholders): the
-    /// first one and every refresh.
-    pub fn load_options(mut self, options: Options) -> Self {
-        self.load = options;
+    /// Where the first value comes from. Default: [`Initial::Fetch`].
+    pub fn initial(mut self, initial: Initial) -> Self {
+        self.initial = initial;
         self
+    }
+
+    /// Where the first value comes from.
+    pub fn get_initial(&self) -> Initial {
+        self.initial
     }
 
     /// The interval.
@@ -199,8 +221,7 @@ impl fmt::Debug for Subscription {
     }
 }
 
-/// A configuration struct that follows Secrets Manager rotation: see
-/// [`EcsSecrets::watch`]. Cheap to clone; every clone is the same
+/// A configuration struct that follows Secrets Manager rotation: see [`Loader::watch`]. Cheap to clone; every clone is the same
 /// watch. The background refresh stops when the last clone is dropped.
 pub struct Watch<T> {
     handle: Arc<Handle<T>>,
@@ -228,13 +249,13 @@ impl<T> Drop for Handle<T> {
 }
 
 struct Shared<T> {
-    config: SdkConfig,
+    loader: Loader,
     options: WatchOptions,
     current: ArcSwap<T>,
     changes: broadcast::Sender<Change>,
     status: Mutex<Status>,
-    /// Refreshes finished so far (the number of the last one in `Refreshing::last`).
-    finished: AtomicU64,
+    /// Refreshes started so far: the number of the latest one.
+    started: AtomicU64,
     refresh: tokio::sync::Mutex<Refreshing>,
     /// The digest key: random per watch, so digests mean nothing outside this process.
     key: RandomState,
@@ -244,8 +265,8 @@ struct Shared<T> {
 struct Refreshing {
     /// Per field of `T::FIELDS`, the digest of its text in the current value.
     digests: Vec<Digest>,
-    /// The outcome of the last refresh that finished.
-    last: Option<Outcome>,
+    /// The number and outcome of the last refresh that finished.
+    last: Option<(u64, Outcome)>,
 }
 
 type Outcome = Result<Option<Change>, Error>;
@@ -272,21 +293,20 @@ impl Digest {
 }
 
 impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
-    /// Loads `T` once (every sourced field from AWS with `Mode::All`; with `Mode::Missing`,
-    /// what the environment has first) and starts the background refresh.
-    pub(crate) async fn start(
-        config: SdkConfig,
-        options: WatchOptions,
-        mode: Mode,
-    ) -> Result<Watch<T>, Error> {
+    /// Loads `T` once (see [`Initial`]) and starts the background refresh.
+    pub(super) async fn start(loader: Loader, options: WatchOptions) -> Result<Watch<T>, Error> {
         let key = RandomState::new();
         let mut digests = vec![Digest::None; T::FIELDS.len()];
+        let mode = match options.initial {
+            Initial::Fetch => Mode::All,
+            Initial::Load => Mode::Missing,
+        };
         let value = {
             let mut observe = |i: usize, answer: &Raw| digests[i] = Digest::of(&key, answer);
-            super::load_observed::<T>(&config, &options.load, mode, Some(&mut observe)).await?
+            load::load::<T>(&loader, mode, Some(&mut observe)).await?
         };
         let shared = Arc::new(Shared {
-            config,
+            loader,
             options,
             current: ArcSwap::from_pointee(value),
             changes: broadcast::channel(CHANNEL_CAPACITY).0,
@@ -299,7 +319,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
                 failures: 0,
                 consecutive_failures: 0,
             }),
-            finished: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             refresh: tokio::sync::Mutex::new(Refreshing {
                 digests,
                 last: None,
@@ -328,9 +348,10 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
     /// with the change, if any, or the error of a failed refresh (the current value is then
     /// the last good one).
     ///
-    /// Calls that overlap share one refresh: a call made while a refresh is in progress (a
-    /// background one or another caller's) waits for it and takes its outcome instead of
-    /// fetching again, so a storm of calls after a failed connection costs one fetch.
+    /// Never answers with data older than the call: a refresh already in flight when the call
+    /// is made (it may have read AWS before the rotation the caller reacts to) is waited out,
+    /// not taken. Calls that overlap share the refresh that starts after them, so a storm of
+    /// calls after a failed connection costs at most that refresh and one more.
     pub async fn refresh_now(&self) -> Result<Option<Change>, Error> {
         self.handle.shared.refresh().await
     }
@@ -382,18 +403,19 @@ impl<T> Shared<T> {
 
 impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
     async fn refresh(&self) -> Outcome {
-        let seen = self.finished.load(Ordering::SeqCst);
+        // Every refresh numbered above this one started after the call.
+        let called = self.started.load(Ordering::SeqCst);
         let mut state = self.refresh.lock().await;
-        // A refresh finished while this call waited: it was in progress at the call.
-        if self.finished.load(Ordering::SeqCst) != seen {
-            if let Some(outcome) = &state.last {
+        if let Some((number, outcome)) = &state.last {
+            if *number > called {
                 return outcome.clone();
             }
         }
-        // (A refresh whose caller was cancelled finishes nothing: the next caller runs one.)
+        // Numbered while holding the mutex, so numbers follow the order refreshes run in. (A
+        // refresh whose caller was cancelled finishes nothing: the next caller runs one.)
+        let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
         let outcome = self.refresh_once(&mut state.digests).await;
-        state.last = Some(outcome.clone());
-        self.finished.fetch_add(1, Ordering::SeqCst);
+        state.last = Some((number, outcome.clone()));
         outcome
     }
 
@@ -403,13 +425,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
         let loaded = {
             let key = &self.key;
             let mut observe = |i: usize, answer: &Raw| fresh[i] = Digest::of(key, answer);
-            super::load_observed::<T>(
-                &self.config,
-                &self.options.load,
-                Mode::All,
-                Some(&mut observe),
-            )
-            .await
+            load::load::<T>(&self.loader, Mode::All, Some(&mut observe)).await
         };
         let loaded = loaded.and_then(|value| vanished::<T>(digests, &fresh).map(|()| value));
         let now = SystemTime::now();
@@ -474,8 +490,8 @@ fn vanished<T: EcsSecrets>(before: &[Digest], after: &[Digest]) -> Result<(), Er
         .map(|(_, field)| {
             FieldError::new(
                 field,
-                ErrorKind::Source {
-                    code: "SourceVanished".to_owned(),
+                ErrorKind::Fetch {
+                    code: FetchCode::SourceVanished,
                     reason: "the secret or parameter had a value and no longer exists; \
                              keeping the last good value"
                         .to_owned(),

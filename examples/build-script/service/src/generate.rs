@@ -20,14 +20,19 @@ pub const WRITE_VAR: &str = "ECS_SECRETS_WRITE_TASK_DEFINITION";
 pub fn task_definition(base: &str) -> Result<String, String> {
     let mut td: serde_json::Value =
         serde_json::from_str(base).map_err(|e| format!("{BASE_FILE} is not valid JSON: {e}"))?;
-    AppConfig::merge_task_definition(&mut td, CONTAINER)
+    AppConfig::deployment()
+        .merge_into(&mut td, CONTAINER)
         .map_err(|e| format!("{BASE_FILE}: {e}"))?;
     Ok(pretty(&td))
 }
 
 /// The execution role's policy, pretty-printed.
 pub fn execution_role_policy() -> String {
-    pretty(&AppConfig::iam_policy())
+    pretty(
+        &AppConfig::deployment()
+            .policy(ecs_secrets::Role::Execution)
+            .to_json(),
+    )
 }
 
 /// Reads the base file from `manifest_dir` and writes both outputs into `out_dir` and, when

@@ -31,7 +31,7 @@ fn generated_task_definition_is_the_base_plus_the_secrets() {
     let keys: Vec<&String> = generated.as_object().unwrap().keys().collect();
     assert_eq!(keys[..2], ["family", "executionRoleArn"]);
 
-    let report = AppConfig::check_task_definition(&generated, "app").unwrap();
+    let report = AppConfig::deployment().check(&generated, "app").unwrap();
     assert!(!report.has_drift(), "{report}");
 }
 

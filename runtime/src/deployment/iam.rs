@@ -31,9 +31,6 @@ use core::fmt;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::error::{Error, ErrorKind, FieldError};
-use crate::fragment::Vars;
-use crate::model::Field;
 use crate::value_from::{self, ValueFrom};
 
 /// The IAM policy language version every document uses.
@@ -44,6 +41,8 @@ const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// Which IAM role the policy is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[non_exhaustive]
 pub enum Role {
     /// The task **execution** role: the ECS agent reads the secrets and injects them as
     /// environment variables at container start.
@@ -52,14 +51,20 @@ pub enum Role {
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
     /// secrets.
     Task,
+    /// The deploy step that pins secrets to their current versions
+    /// ([`aws::Loader::pin`](crate::aws::Loader::pin), the CLI's `--pin-versions`):
+    /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
+    /// `kms:Decrypt`.
+    Pin,
 }
 
 impl Role {
-    /// `execution` or `task`.
+    /// `execution`, `task` or `pin`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Execution => "execution",
             Role::Task => "task",
+            Role::Pin => "pin",
         }
     }
 }
@@ -83,6 +88,8 @@ pub enum Action {
     GetParameters,
     /// `kms:Decrypt`, on each customer-managed key.
     KmsDecrypt,
+    /// `secretsmanager:DescribeSecret`, on each secret (metadata: its version ids and stages).
+    DescribeSecret,
 }
 
 impl Action {
@@ -93,6 +100,7 @@ impl Action {
             Action::BatchGetSecretValue => "secretsmanager:BatchGetSecretValue",
             Action::GetParameters => "ssm:GetParameters",
             Action::KmsDecrypt => "kms:Decrypt",
+            Action::DescribeSecret => "secretsmanager:DescribeSecret",
         }
     }
 }
@@ -153,13 +161,20 @@ impl PolicyDocument {
         let mut grants: Vec<(Action, String)> = Vec::new();
         let mut grant = |action, resource: String| grants.push((action, resource));
         for r in refs {
+            if role == Role::Pin {
+                if let ValueFrom::SecretsManager(s) = r {
+                    if follows_current(s) {
+                        grant(Action::DescribeSecret, s.iam_resource());
+                    }
+                }
+                continue;
+            }
             match r {
                 ValueFrom::SecretsManager(s) => {
                     grant(Action::GetSecretValue, s.iam_resource());
                     // BatchGetSecretValue takes no version selector, so the loader batches only
                     // unpinned secrets.
-                    let pinned = s.version_stage().is_some() || s.version_id().is_some();
-                    if role == Role::Task && !pinned {
+                    if role == Role::Task && follows_current(s) {
                         grant(Action::BatchGetSecretValue, "*".to_owned());
                     }
                 }
@@ -172,7 +187,9 @@ impl PolicyDocument {
             }
         }
         for key in kms_keys {
-            grant(Action::KmsDecrypt, key.to_owned());
+            if role != Role::Pin {
+                grant(Action::KmsDecrypt, key.to_owned());
+            }
         }
         grants.sort_unstable();
         grants.dedup();
@@ -283,45 +300,10 @@ pub(crate) fn kms_placeholders(kms_keys: &[&str]) -> Vec<String> {
     out
 }
 
-/// The policy for a declaration (`fields` and its `kms_key` templates) with `vars`; every
-/// missing or invalid placeholder value of the fields and the keys is reported at once.
-pub(crate) fn policy_with(
-    struct_name: &'static str,
-    fields: &[Field],
-    kms_keys: &[&'static str],
-    role: Role,
-    vars: &Vars,
-) -> Result<PolicyDocument, Error> {
-    let (refs, mut errors) = match crate::fragment::resolve(fields, vars) {
-        Ok(refs) => (refs, Vec::new()),
-        Err(e) => (Vec::new(), e.into_errors()),
-    };
-    let lookup = |name: &str| vars.get(name).map(str::to_owned);
-    let mut keys = Vec::with_capacity(kms_keys.len());
-    for &template in kms_keys {
-        let problem = |reason: String| FieldError {
-            field: "kms_key",
-            struct_name,
-            env: "",
-            source: template.to_owned(),
-            kind: ErrorKind::Placeholder { reason },
-        };
-        match value_from::resolve(template, &lookup) {
-            Ok(key) => match value_from::check_kms_key(&key) {
-                Ok(()) => keys.push(key),
-                Err(reason) => errors.push(problem(reason)),
-            },
-            Err(problems) => errors.extend(problems.into_iter().map(|p| problem(p.to_string()))),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::output(errors));
-    }
-    Ok(PolicyDocument::from_references(
-        role,
-        refs.iter().flatten(),
-        keys.iter().map(String::as_str),
-    ))
+/// Whether a reference follows the current version (no version id, no stage other than
+/// `AWSCURRENT`): what the loader batches and what pinning pins.
+pub(crate) fn follows_current(r: &value_from::SecretsManagerRef) -> bool {
+    r.version_id().is_none() && r.version_stage().is_none_or(|stage| stage == "AWSCURRENT")
 }
 
 /// The last path segment of a type name, without generics: `my_app::AppConfig` → `AppConfig`.

@@ -15,8 +15,7 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
-use crate::fragment::SecretRef;
+use super::fragment::SecretRef;
 use crate::model::{Field, Source};
 
 /// ECS's limit on the size of a task definition: 64 KiB.
@@ -70,8 +69,6 @@ pub enum TaskDefinitionError {
         /// [`MAX_TASK_DEFINITION_BYTES`].
         limit: usize,
     },
-    /// A placeholder of the declaration has no value, or an invalid one (the `_with` methods).
-    Placeholders(Error),
 }
 
 impl fmt::Display for TaskDefinitionError {
@@ -115,31 +112,11 @@ impl fmt::Display for TaskDefinitionError {
                 "with the secrets of container `{container}` the task definition would be \
                  {bytes} bytes, over ECS's limit of {limit} bytes"
             ),
-            TaskDefinitionError::Placeholders(e) => {
-                f.write_str("cannot resolve the declaration's placeholders:")?;
-                for e in e.errors() {
-                    write!(f, "\n  - {e}")?;
-                }
-                Ok(())
-            }
         }
     }
 }
 
-impl std::error::Error for TaskDefinitionError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            TaskDefinitionError::Placeholders(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<Error> for TaskDefinitionError {
-    fn from(e: Error) -> Self {
-        TaskDefinitionError::Placeholders(e)
-    }
-}
+impl std::error::Error for TaskDefinitionError {}
 
 fn quoted(names: &[String]) -> String {
     names
@@ -283,7 +260,7 @@ pub fn size_in_bytes(task_definition: &Value) -> usize {
 /// Refuses, leaving `task_definition` unchanged, when the container does not exist, when one of
 /// the names is already in the container's `environment`, or when the result would exceed
 /// [`MAX_TASK_DEFINITION_BYTES`].
-pub fn merge(
+pub(crate) fn merge(
     task_definition: &mut Value,
     container: &str,
     secrets: &[SecretRef],
@@ -486,7 +463,7 @@ impl fmt::Display for DriftReport {
 
 /// Compares container `container` of a task definition with the declaration: its `secrets`
 /// and the `required_env` plain variables (see [`Drift`] for what is reported).
-pub fn check(
+pub(crate) fn check(
     task_definition: &Value,
     container: &str,
     secrets: &[SecretRef],
@@ -565,7 +542,7 @@ pub fn check(
 
 /// The plain environment variables a declaration cannot load without: no source, no `default`,
 /// not `Option`.
-pub fn required_env(fields: &[Field]) -> Vec<&'static str> {
+pub(crate) fn required_env(fields: &[Field]) -> Vec<&'static str> {
     fields
         .iter()
         .filter(|f| matches!(f.source, Source::Env) && !f.optional && f.default.is_none())

@@ -2,7 +2,7 @@
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::error::{Error, ErrorKind, FieldError};
+use crate::error::{ErrorKind, FieldError};
 use crate::model::Field;
 use crate::value_from::ValueFrom;
 
@@ -93,7 +93,7 @@ impl Vars {
 }
 
 /// The distinct placeholders of a field list, in order of appearance.
-pub fn placeholders(fields: &[Field]) -> Vec<String> {
+pub(crate) fn placeholders(fields: &[Field]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in fields.iter().filter_map(|f| f.source.value_from()) {
         for p in t.placeholders() {
@@ -105,62 +105,30 @@ pub fn placeholders(fields: &[Field]) -> Vec<String> {
     out
 }
 
-/// Resolves every sourced field's `valueFrom` with `vars`; one entry per field (`None` for plain
-/// env fields), or every problem at once.
-pub fn resolve(fields: &[Field], vars: &Vars) -> Result<Vec<Option<ValueFrom>>, Error> {
+/// Resolves every sourced field's `valueFrom` with `vars`: the fields with their final
+/// references, in field order, and every problem.
+pub(crate) fn resolve(
+    fields: &'static [Field],
+    vars: &Vars,
+) -> (Vec<(&'static Field, ValueFrom)>, Vec<FieldError>) {
     let lookup = |name: &str| vars.get(name).map(str::to_owned);
     let mut out = Vec::with_capacity(fields.len());
     let mut errors = Vec::new();
     for field in fields {
-        match field.source.value_from() {
-            None => out.push(None),
-            Some(t) => match t.resolve(&lookup) {
-                Ok(v) => out.push(Some(v)),
-                Err(problems) => {
-                    out.push(None);
-                    errors.extend(problems.into_iter().map(|p| {
-                        FieldError::new(
-                            field,
-                            ErrorKind::Placeholder {
-                                reason: p.to_string(),
-                            },
-                        )
-                    }));
-                }
-            },
+        let Some(template) = field.source.value_from() else {
+            continue;
+        };
+        match template.resolve(&lookup) {
+            Ok(v) => out.push((field, v)),
+            Err(problems) => errors.extend(problems.into_iter().map(|p| {
+                FieldError::new(
+                    field,
+                    ErrorKind::Placeholder {
+                        reason: p.to_string(),
+                    },
+                )
+            })),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(Error::output(errors))
-    }
-}
-
-/// The `secrets` fragment for `fields` with `vars`.
-pub fn secrets_with(fields: &[Field], vars: &Vars) -> Result<Vec<SecretRef>, Error> {
-    let resolved = resolve(fields, vars)?;
-    Ok(fields
-        .iter()
-        .zip(resolved)
-        .filter_map(|(f, v)| {
-            v.map(|v| SecretRef {
-                name: f.env.to_owned(),
-                value_from: v.to_string(),
-            })
-        })
-        .collect())
-}
-
-/// The `secrets` fragment of a declaration without placeholders.
-pub fn secrets(fields: &[Field]) -> Vec<SecretRef> {
-    fields
-        .iter()
-        .filter_map(|f| {
-            f.source.value_from().map(|t| SecretRef {
-                name: f.env.to_owned(),
-                value_from: t.literal_text(),
-            })
-        })
-        .collect()
+    (out, errors)
 }

@@ -1,0 +1,413 @@
+//! [`Loader`]: the handle that owns the AWS clients and the settings of every load, refresh and
+//! pin.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use zeroize::Zeroizing;
+
+use crate::EcsSecrets;
+use crate::deployment::Deployment;
+use crate::deployment::fragment::Vars;
+use crate::error::{Error, ResolveError};
+use crate::load::{self, Raw};
+
+use super::load::Mode;
+use super::watch::{Watch, WatchOptions};
+
+/// The default of [`Loader::max_concurrency`]: more than a struct's requests, so all go out at
+/// once (Secrets Manager allows 10,000 `GetSecretValue`/s, ~100 `BatchGetSecretValue`/s).
+pub const DEFAULT_MAX_CONCURRENCY: usize = 32;
+/// The default of [`Loader::deadline`]: a start-up load should fail, not hang.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// Loads configuration structs directly from Secrets Manager and SSM Parameter Store.
+///
+/// Built once from the caller's [`SdkConfig`] (credentials, region, retries and timeouts from
+/// `aws-config`'s standard chain), then used for every load: it builds each region's clients on
+/// first use and reuses them for every later load, refresh and pin. Cheap to clone — clones
+/// share the clients — and `Send + Sync`; its futures are `Send`.
+///
+/// The settings are a builder; changing the retry policy or the attempt timeout gives the
+/// loader clients of its own (the SDK bakes both into a client):
+///
+/// ```no_run
+/// # async fn f() -> Result<(), ecs_secrets::Error> {
+/// use std::time::Duration;
+/// use ecs_secrets::{EcsSecrets, aws::Loader};
+///
+/// #[derive(EcsSecrets)]
+/// #[ecs(region = "us-east-1", account = "123456789012")]
+/// struct AppConfig {
+///     #[ecs(secret = "app/db", key = "password")]
+///     db_password: ecs_secrets::Secret<String>,
+/// }
+///
+/// let sdk_config = aws_config::load_from_env().await;
+/// let loader = Loader::new(&sdk_config)
+///     .attempt_timeout(Duration::from_secs(2))
+///     .deadline(Duration::from_secs(10));
+/// let config: AppConfig = loader.load().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Loader {
+    config: Arc<SdkConfig>,
+    settings: Arc<Settings>,
+    clients: Arc<Clients>,
+}
+
+#[derive(Clone)]
+pub(super) struct Settings {
+    pub attempt_timeout: Option<Duration>,
+    pub deadline: Option<Duration>,
+    pub max_concurrency: usize,
+    pub batching: bool,
+    pub retry: Option<RetryConfig>,
+    pub lookup: Option<Arc<LookupFn>>,
+    pub vars: Option<Vars>,
+}
+
+/// Clients by region, each built once.
+#[derive(Default)]
+struct Clients {
+    secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
+    /// `None`: the `SdkConfig`'s region (a bare parameter name).
+    ssm: Mutex<HashMap<Option<String>, aws_sdk_ssm::Client>>,
+}
+
+impl Loader {
+    /// A loader with the defaults: the `SdkConfig`'s timeouts and retry policy, a 30 s deadline,
+    /// 32 requests at once, batching on, the process environment, placeholder values from the
+    /// environment.
+    pub fn new(config: &SdkConfig) -> Self {
+        Loader {
+            config: Arc::new(config.clone()),
+            settings: Arc::new(Settings {
+                attempt_timeout: None,
+                deadline: Some(DEFAULT_DEADLINE),
+                max_concurrency: DEFAULT_MAX_CONCURRENCY,
+                batching: true,
+                retry: None,
+                lookup: None,
+                vars: None,
+            }),
+            clients: Arc::default(),
+        }
+    }
+
+    fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(Arc::make_mut(&mut self.settings));
+        self
+    }
+
+    /// Bounds each attempt of each request; an attempt that takes longer is retried by the
+    /// retry policy (`TimeoutConfig::operation_attempt_timeout`, set on top of the
+    /// `SdkConfig`'s other timeouts). Default: the `SdkConfig`'s.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.clients = Arc::default();
+        self.set(|s| s.attempt_timeout = Some(timeout))
+    }
+
+    /// Bounds each whole load, retries included. Whatever has not answered by then fails with
+    /// [`FetchCode::DeadlineExceeded`](crate::FetchCode::DeadlineExceeded), naming the
+    /// operation it waited on. Default: 30 s.
+    pub fn deadline(self, deadline: Duration) -> Self {
+        self.set(|s| s.deadline = Some(deadline))
+    }
+
+    /// No overall deadline: a load takes as long as the attempts and retries do.
+    pub fn no_deadline(self) -> Self {
+        self.set(|s| s.deadline = None)
+    }
+
+    /// At most this many requests in flight at once per load (at least 1). Default: 32.
+    pub fn max_concurrency(self, n: usize) -> Self {
+        self.set(|s| s.max_concurrency = n.max(1))
+    }
+
+    /// Whether unpinned secrets go through `BatchGetSecretValue` (20 per call); off, every
+    /// secret is one `GetSecretValue`, and the role needs no `secretsmanager:BatchGetSecretValue`.
+    /// Default: on.
+    pub fn batching(self, on: bool) -> Self {
+        self.set(|s| s.batching = on)
+    }
+
+    /// The retry policy of every request, instead of the `SdkConfig`'s.
+    pub fn retry_config(mut self, retry: RetryConfig) -> Self {
+        self.clients = Arc::default();
+        self.set(|s| s.retry = Some(retry))
+    }
+
+    /// Reads environment variables through `lookup` instead of the process environment: the
+    /// plain fields, the variables [`Loader::load`] checks first, and (unless
+    /// [`Loader::vars`] is set) the placeholder values.
+    pub fn lookup(self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.set(|s| s.lookup = Some(Arc::new(lookup)))
+    }
+
+    /// The values of the declarations' `{placeholders}`. Default: each from the variable of its
+    /// upper-case name (`{stage}` ← `STAGE`), read through the lookup.
+    pub fn vars(self, vars: Vars) -> Self {
+        self.set(|s| s.vars = Some(vars))
+    }
+
+    /// The per-attempt timeout, if set.
+    pub fn get_attempt_timeout(&self) -> Option<Duration> {
+        self.settings.attempt_timeout
+    }
+
+    /// The overall deadline of a load, if any.
+    pub fn get_deadline(&self) -> Option<Duration> {
+        self.settings.deadline
+    }
+
+    /// The maximum of requests in flight.
+    pub fn get_max_concurrency(&self) -> usize {
+        self.settings.max_concurrency
+    }
+
+    /// Whether batching is on.
+    pub fn get_batching(&self) -> bool {
+        self.settings.batching
+    }
+
+    /// Takes each field from the environment when its variable is set (ECS injected it) and
+    /// fetches only the missing sourced fields, so one binary works in ECS, on a laptop and in
+    /// CI. Reports every problem at once.
+    pub async fn load<T: EcsSecrets>(&self) -> Result<T, Error> {
+        super::load::load::<T>(self, Mode::Missing, None).await
+    }
+
+    /// Loads every sourced field directly from Secrets Manager / SSM Parameter Store, each in
+    /// the region of its ARN, and the plain fields from the environment (or their default).
+    /// Reports every problem at once. A sourced field's `default` is not used when its secret
+    /// is missing; an `Option` field whose source does not exist is `None`.
+    pub async fn fetch<T: EcsSecrets>(&self) -> Result<T, Error> {
+        super::load::load::<T>(self, Mode::All, None).await
+    }
+
+    /// Loads `T` (see [`WatchOptions::initial`]: from AWS, or environment first), then keeps the
+    /// value fresh in a background task that reloads every sourced field on an interval
+    /// (default 5 minutes ±10 %), replaces the value only with a complete load, and tells
+    /// subscribers which fields changed. Needs a Tokio runtime; the refresh stops when the last
+    /// handle drops.
+    pub async fn watch<T>(&self, options: WatchOptions) -> Result<Watch<T>, Error>
+    where
+        T: EcsSecrets + Send + Sync + 'static,
+    {
+        Watch::start(self.clone(), options).await
+    }
+
+    /// The [`Deployment`] of `T` for the environment `vars`, with every unpinned Secrets
+    /// Manager reference pinned to the id of its current version (`ARN:key::VERSION-ID`), so
+    /// that a rotation produces a new task-definition revision and ECS rolls the service onto
+    /// the new value. The version ids come from `DescribeSecret` (`VersionIdsToStages`): no
+    /// value is read, nothing is decrypted, and the caller needs only
+    /// `secretsmanager:DescribeSecret` on the secrets ([`Role::Pin`](crate::Role::Pin)). One
+    /// call per distinct unpinned secret, all at once under the loader's concurrency bound and
+    /// deadline. References that already select a version, and SSM parameters (ECS takes no
+    /// version on them), stay as they are; every problem is reported at once.
+    pub async fn pin<T: EcsSecrets>(&self, vars: &Vars) -> Result<Deployment, ResolveError> {
+        super::pin::pin::<T>(self, vars).await
+    }
+
+    pub(super) fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    pub(super) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The Secrets Manager client of `region`, built on first use.
+    pub(super) fn secrets_client(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let mut clients = lock(&self.clients.secrets);
+        if let Some(client) = clients.get(region) {
+            return client.clone();
+        }
+        let mut b = aws_sdk_secretsmanager::config::Builder::from(&*self.config).region(
+            aws_sdk_secretsmanager::config::Region::new(region.to_owned()),
+        );
+        if let Some(retry) = &self.settings.retry {
+            b = b.retry_config(retry.clone());
+        }
+        if let Some(t) = self.timeouts() {
+            b = b.timeout_config(t);
+        }
+        let client = aws_sdk_secretsmanager::Client::from_conf(b.build());
+        clients.insert(region.to_owned(), client.clone());
+        client
+    }
+
+    /// The SSM client of `region` (`None`: the `SdkConfig`'s), built on first use.
+    pub(super) fn ssm_client(&self, region: Option<&str>) -> aws_sdk_ssm::Client {
+        let key = region.map(str::to_owned);
+        let mut clients = lock(&self.clients.ssm);
+        if let Some(client) = clients.get(&key) {
+            return client.clone();
+        }
+        let mut b = aws_sdk_ssm::config::Builder::from(&*self.config);
+        if let Some(region) = region {
+            b = b.region(aws_sdk_ssm::config::Region::new(region.to_owned()));
+        }
+        if let Some(retry) = &self.settings.retry {
+            b = b.retry_config(retry.clone());
+        }
+        if let Some(t) = self.timeouts() {
+            b = b.timeout_config(t);
+        }
+        let client = aws_sdk_ssm::Client::from_conf(b.build());
+        clients.insert(key, client.clone());
+        client
+    }
+
+    /// The caller's timeouts with the per-attempt timeout on top.
+    fn timeouts(&self) -> Option<aws_config::timeout::TimeoutConfig> {
+        let attempt = self.settings.attempt_timeout?;
+        let base = self.config.timeout_config().map_or_else(
+            aws_config::timeout::TimeoutConfig::builder,
+            aws_config::timeout::TimeoutConfig::to_builder,
+        );
+        Some(base.operation_attempt_timeout(attempt).build())
+    }
+
+    /// One environment variable, through the lookup or from the process environment.
+    pub(super) fn env_raw(&self, name: &str) -> Raw {
+        match &self.settings.lookup {
+            None => load::env_var(name),
+            Some(f) => match f(name) {
+                Some(s) => Raw::Value(Zeroizing::new(s)),
+                None => Raw::Absent,
+            },
+        }
+    }
+
+    /// The placeholder values of `T`: the configured ones, or each read from the environment.
+    pub(super) fn vars_for<T: EcsSecrets>(&self) -> Vars {
+        if let Some(vars) = &self.settings.vars {
+            return vars.clone();
+        }
+        let names = crate::placeholders::<T>();
+        let text = |name: &str| match &self.settings.lookup {
+            None => std::env::var(name).ok(),
+            Some(f) => f(name),
+        };
+        Vars::from_lookup(names.iter().map(String::as_str), text)
+    }
+
+    #[cfg(test)]
+    fn client_count(&self) -> usize {
+        lock(&self.clients.secrets).len() + lock(&self.clients.ssm).len()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding it leaves a map of complete clients.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for Loader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.settings;
+        f.debug_struct("Loader")
+            .field("region", &self.config.region())
+            .field("attempt_timeout", &s.attempt_timeout)
+            .field("deadline", &s.deadline)
+            .field("max_concurrency", &s.max_concurrency)
+            .field("batching", &s.batching)
+            .field("retry", &s.retry)
+            .field("lookup", &s.lookup.as_ref().map(|_| "<fn>"))
+            .field("vars", &s.vars)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build()
+    }
+
+    #[test]
+    fn settings_defaults_and_builder() {
+        let l = Loader::new(&config());
+        assert_eq!(l.get_attempt_timeout(), None);
+        assert_eq!(l.get_deadline(), Some(DEFAULT_DEADLINE));
+        assert!(l.get_max_concurrency() >= 16);
+        assert!(l.get_batching());
+        let l = l
+            .attempt_timeout(Duration::from_millis(5))
+            .no_deadline()
+            .max_concurrency(0)
+            .batching(false)
+            .lookup(|_| Some("secret-looking".into()));
+        assert_eq!(
+            (
+                l.get_attempt_timeout(),
+                l.get_deadline(),
+                l.get_max_concurrency(),
+                l.get_batching()
+            ),
+            (Some(Duration::from_millis(5)), None, 1, false)
+        );
+        let shown = format!("{l:?}");
+        assert!(shown.contains("lookup: Some(\"<fn>\")"), "{shown}");
+        assert!(!shown.contains("secret-looking"));
+    }
+
+    #[test]
+    fn clients_are_built_once_per_region_and_shared_by_clones() {
+        let l = Loader::new(&config());
+        l.secrets_client("us-east-1");
+        l.secrets_client("us-east-1");
+        l.secrets_client("eu-west-1");
+        l.ssm_client(None);
+        l.ssm_client(None);
+        assert_eq!(l.client_count(), 3);
+        let clone = l.clone();
+        clone.ssm_client(Some("eu-west-1"));
+        assert_eq!(l.client_count(), 4, "clones share one set of clients");
+        // Settings that the SDK bakes into a client give the loader clients of its own.
+        let retried = l.clone().retry_config(RetryConfig::standard());
+        assert_eq!(retried.client_count(), 0);
+        assert_eq!(l.client_count(), 4);
+        // Settings that are the loader's own keep the clients.
+        let batched = l.clone().batching(false);
+        assert_eq!(batched.client_count(), 4);
+    }
+
+    #[test]
+    fn the_lookup_answers_environment_variables() {
+        let l = Loader::new(&config()).lookup(|name| (name == "A").then(|| "1".to_owned()));
+        assert!(matches!(l.env_raw("A"), Raw::Value(v) if v.as_str() == "1"));
+        assert!(matches!(l.env_raw("B"), Raw::Absent));
+    }
+
+    #[test]
+    fn loader_is_send_sync_and_its_futures_are_send() {
+        fn send_sync<T: Send + Sync + Clone>(_: &T) {}
+        fn send<F: Send>(_: F) {}
+        #[derive(crate::EcsSecrets)]
+        struct C {
+            #[ecs(default = "1")]
+            _a: u8,
+        }
+        let l = Loader::new(&config());
+        send_sync(&l);
+        send(l.load::<C>());
+        send(l.fetch::<C>());
+        send(l.pin::<C>(&Vars::new()));
+    }
+}

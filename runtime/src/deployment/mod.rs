@@ -1,0 +1,183 @@
+//! The deployment outputs of a declaration for one environment: the container's `secrets`, the
+//! IAM policies, and the merge into and drift check of a task definition.
+//!
+//! A [`Deployment`] is resolved once — every `{placeholder}` filled in, every final `valueFrom`
+//! and `kms_key` checked — so its outputs cannot fail for the declaration's sake and always
+//! agree with each other.
+
+pub(crate) mod fragment;
+pub mod iam;
+pub mod task_definition;
+
+use serde_json::Value;
+
+use crate::EcsSecrets;
+use crate::error::{ErrorKind, FieldError, ResolveError};
+use crate::model::Field;
+use crate::value_from::{self, ValueFrom};
+
+use fragment::{SecretRef, Vars};
+use iam::{PolicyDocument, Role};
+use task_definition::{DriftReport, TaskDefinitionError};
+
+/// One environment's resolved declaration: what ECS must be told to inject, and what the roles
+/// must be allowed to read.
+///
+/// Made by [`EcsSecrets::deployment`] (a declaration without placeholders) or
+/// [`EcsSecrets::deployment_for`] (any declaration, with the placeholder values of one
+/// environment); with the `aws` feature, [`aws::Loader::pin`](crate::aws::Loader::pin) makes one
+/// whose secrets are pinned to their current versions.
+///
+/// ```
+/// use ecs_secrets::{EcsSecrets, Role};
+///
+/// #[derive(EcsSecrets)]
+/// #[ecs(region = "us-east-1", account = "123456789012")]
+/// struct Config {
+///     #[ecs(secret = "app/db", key = "password")]
+///     db_password: String,
+/// }
+///
+/// let d = Config::deployment();
+/// assert_eq!(
+///     d.secrets()[0].value_from,
+///     "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:password::"
+/// );
+/// assert_eq!(
+///     d.policy(Role::Execution).resources(ecs_secrets::Action::GetSecretValue),
+///     ["arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????"]
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    name: &'static str,
+    fields: &'static [Field],
+    /// Every sourced field with its final `valueFrom`, in field order.
+    references: Vec<(&'static Field, ValueFrom)>,
+    /// The resolved `kms_key`s.
+    kms_keys: Vec<String>,
+}
+
+impl Deployment {
+    /// Resolves `T` with `vars`, reporting every missing or invalid value at once.
+    pub(crate) fn resolve<T: EcsSecrets>(vars: &Vars) -> Result<Deployment, ResolveError> {
+        let name = iam::short_type_name::<T>();
+        let (references, mut errors) = fragment::resolve(T::FIELDS, vars);
+        let lookup = |name: &str| vars.get(name).map(str::to_owned);
+        let mut kms_keys = Vec::with_capacity(T::KMS_KEYS.len());
+        for &template in T::KMS_KEYS {
+            let problem = |reason: String| FieldError {
+                field: "kms_key",
+                struct_name: name,
+                env: "",
+                source: template.to_owned(),
+                kind: ErrorKind::Placeholder { reason },
+            };
+            match value_from::resolve(template, &lookup) {
+                Ok(key) => match value_from::check_kms_key(&key) {
+                    Ok(()) => kms_keys.push(key),
+                    Err(reason) => errors.push(problem(reason)),
+                },
+                Err(problems) => {
+                    errors.extend(problems.into_iter().map(|p| problem(p.to_string())));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ResolveError::new(errors));
+        }
+        Ok(Deployment {
+            name,
+            fields: T::FIELDS,
+            references,
+            kms_keys,
+        })
+    }
+
+    /// The name of the declaration's struct (`AppConfig`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The declaration's fields (the model every output is built from).
+    pub fn fields(&self) -> &'static [Field] {
+        self.fields
+    }
+
+    /// Every sourced field with its final `valueFrom`, in field order.
+    pub fn references(&self) -> impl ExactSizeIterator<Item = (&'static Field, &ValueFrom)> {
+        self.references.iter().map(|(f, v)| (*f, v))
+    }
+
+    /// The customer-managed KMS keys (`kms_key`), resolved.
+    pub fn kms_keys(&self) -> &[String] {
+        &self.kms_keys
+    }
+
+    /// The container definition's `secrets` list, in field order.
+    pub fn secrets(&self) -> Vec<SecretRef> {
+        self.references
+            .iter()
+            .map(|(field, value_from)| SecretRef {
+                name: field.env.to_owned(),
+                value_from: value_from.to_string(),
+            })
+            .collect()
+    }
+
+    /// The least-privilege policy document for `role`: for [`Role::Execution`] (ECS injects the
+    /// secrets) `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters` on each
+    /// parameter, `kms:Decrypt` on each `kms_key`; [`Role::Task`] (the application fetches them
+    /// itself, feature `aws`) adds `secretsmanager:BatchGetSecretValue`. Shape and rules:
+    /// [`PolicyDocument`].
+    pub fn policy(&self, role: Role) -> PolicyDocument {
+        PolicyDocument::from_references(
+            role,
+            self.references.iter().map(|(_, v)| v),
+            self.kms_keys.iter().map(String::as_str),
+        )
+    }
+
+    /// Sets the `secrets` of container `container` in a task-definition JSON (the
+    /// `register-task-definition` input or `describe-task-definition` output) to this
+    /// declaration's, leaving every other field as it was. Refuses, changing nothing, when the
+    /// container does not exist, when one of the names is in its `environment`, or when the
+    /// result would exceed 64 KiB.
+    pub fn merge_into(
+        &self,
+        task_definition: &mut Value,
+        container: &str,
+    ) -> Result<(), TaskDefinitionError> {
+        task_definition::merge(task_definition, container, &self.secrets())
+    }
+
+    /// Compares container `container` of a task definition with this declaration: missing,
+    /// extra and changed secrets, secrets set as plain `environment` variables, and required
+    /// plain variables set nowhere (see [`Drift`](crate::Drift)).
+    pub fn check(
+        &self,
+        task_definition: &Value,
+        container: &str,
+    ) -> Result<DriftReport, TaskDefinitionError> {
+        let required = task_definition::required_env(self.fields);
+        task_definition::check(task_definition, container, &self.secrets(), &required)
+    }
+
+    /// The references, for pinning.
+    #[cfg(feature = "aws")]
+    pub(crate) fn references_mut(&mut self) -> &mut [(&'static Field, ValueFrom)] {
+        &mut self.references
+    }
+}
+
+/// The distinct placeholder names of `T` (sources first, then `kms_key`s), in order of
+/// appearance: the values [`EcsSecrets::deployment_for`] needs.
+pub fn placeholders<T: EcsSecrets>() -> Vec<String> {
+    let mut names = fragment::placeholders(T::FIELDS);
+    for name in iam::kms_placeholders(T::KMS_KEYS) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
