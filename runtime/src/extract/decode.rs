@@ -4,9 +4,9 @@
 use serde_json::{Map, Number, Value};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::ExtractError;
 use super::go_fmt::{go_format, push_go_float};
 use super::scan::{Scanner, Token};
+use super::{ExtractError, NotJsonKind};
 
 /// Finds the byte span of the value of the last top-level member named `key`, after checking
 /// the whole input the way `json.Unmarshal(data, &map[string]interface{}{})` does: syntax errors
@@ -16,7 +16,7 @@ pub(super) fn locate(input: &str, key: &str) -> Result<(usize, usize), ExtractEr
     let mut scanner = Scanner::new(input);
     let first = scanner
         .next()?
-        .ok_or_else(|| scanner.error("eof", input.len()))?;
+        .ok_or(ExtractError::NotJson(NotJsonKind::Eof))?;
     match first.token {
         Token::BeginObject => {}
         other => {
@@ -38,7 +38,7 @@ pub(super) fn locate(input: &str, key: &str) -> Result<(usize, usize), ExtractEr
     let mut matching = false; // the member being read is named `key`
     let mut value_start: Option<usize> = None; // start of a matching container value
     let mut found: Option<(usize, usize)> = None;
-    let mut range_error: Option<usize> = None;
+    let mut out_of_range = false;
 
     while let Some(event) = scanner.next()? {
         match event.token {
@@ -66,10 +66,10 @@ pub(super) fn locate(input: &str, key: &str) -> Result<(usize, usize), ExtractEr
             }
             Token::Number | Token::String | Token::True | Token::False | Token::Null => {
                 if event.token == Token::Number
-                    && range_error.is_none()
+                    && !out_of_range
                     && !parse_number(&input[event.start..event.end]).is_finite()
                 {
-                    range_error = Some(event.start);
+                    out_of_range = true;
                 }
                 if depth == 1 {
                     if matching {
@@ -81,8 +81,8 @@ pub(super) fn locate(input: &str, key: &str) -> Result<(usize, usize), ExtractEr
         }
     }
 
-    if let Some(at) = range_error {
-        return Err(scanner.error("data", at));
+    if out_of_range {
+        return Err(ExtractError::NotJson(NotJsonKind::NumberOutOfRange));
     }
     found.ok_or(ExtractError::KeyMissing)
 }
@@ -163,7 +163,7 @@ fn build(text: &str) -> Result<Value, ExtractError> {
             }
             Token::Number => match Number::from_f64(parse_number(slice)) {
                 Some(n) => Value::Number(n),
-                None => return Err(scanner.error("data", event.start)),
+                None => return Err(ExtractError::NotJson(NotJsonKind::NumberOutOfRange)),
             },
         };
         match stack.last_mut() {
@@ -186,7 +186,7 @@ fn build(text: &str) -> Result<Value, ExtractError> {
             }
         }
     }
-    result.ok_or_else(|| scanner.error("eof", text.len()))
+    result.ok_or(ExtractError::NotJson(NotJsonKind::Eof))
 }
 
 /// Drops a decoded value iteratively, wiping its strings (keys and values) first.
@@ -291,6 +291,7 @@ fn getu4(bytes: &[u8], at: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use crate::extract::ExtractError;
+    use crate::extract::NotJsonKind::{NumberOutOfRange, Syntax};
     use crate::extract::testing::{err, get, not_json, v};
 
     #[test]
@@ -407,14 +408,17 @@ mod tests {
     fn numbers_out_of_float64_range_fail_like_go() {
         // Go's convertNumber returns an UnmarshalTypeError, so json.Unmarshal fails even when
         // the number is not under the requested key.
-        assert_eq!(err(r#"{"a":"ok","b":1e400}"#, "a"), not_json("data", 1, 15));
+        assert_eq!(
+            err(r#"{"a":"ok","b":1e400}"#, "a"),
+            not_json(NumberOutOfRange)
+        );
         assert_eq!(
             err(r#"{"a":"ok","b":[{"c":-1e309}]}"#, "a"),
-            not_json("data", 1, 21)
+            not_json(NumberOutOfRange)
         );
-        assert_eq!(err(r#"{"b":1e400}"#, "missing"), not_json("data", 1, 6));
+        assert_eq!(err(r#"{"b":1e400}"#, "missing"), not_json(NumberOutOfRange));
         // But a syntax error anywhere comes first.
-        assert_eq!(err(r#"{"b":1e400,}"#, "b"), not_json("syntax", 1, 12));
+        assert_eq!(err(r#"{"b":1e400,}"#, "b"), not_json(Syntax));
         // The largest finite value and rounding down to it are fine.
         assert_eq!(v("1.7976931348623158e308"), "1.7976931348623157e+308");
     }

@@ -23,8 +23,9 @@
 //!   10 000 levels of nesting (`maxNestingDepth`) where serde_json stops at 128; and a number
 //!   outside `float64` range is a type error in Go (`convertNumber`), not a syntax error.
 //!   The decoded tree is still a [`serde_json::Value`]. Input cut off inside an escape, number or
-//!   literal is reported as `"eof"` here; Go words that case as a syntax error about the space its
-//!   scanner feeds itself at the end (`scanner.go` `eof`), but either way the task fails.
+//!   literal is reported as [`NotJsonKind::Eof`] here; Go words that case as a syntax error about
+//!   the space its scanner feeds itself at the end (`scanner.go` `eof`), but either way the task
+//!   fails.
 //! * **Formatting** follows `fmt` (`print.go` `printValue`/`fmtFloat`, `format.go` `fmtFloat`) and
 //!   `strconv` (`ftoa.go` `formatDigits`): strings raw, `true`/`false`, null as `<nil>`, numbers
 //!   as `strconv.FormatFloat(f, 'g', -1, 64)` (shortest digits, ties to even; exponent form when
@@ -50,24 +51,19 @@ pub use go_fmt::go_format;
 
 /// Why a JSON key could not be extracted.
 ///
-/// Never carries any part of the secret: only a category and a position. The requested key is
-/// not part of it either, so callers add it to their own message when they want it.
+/// Depends on the kind of failure only, never on the secret: no part of it, no position in it,
+/// nothing that varies with its length (a byte offset would tell how long a truncated secret
+/// is; a column after `123abc`, that it starts with three digits). Go's own errors are no model
+/// here: they quote the input (`scanner.go` "invalid character 'x' after top-level value",
+/// `decode.go` `convertNumber` "cannot unmarshal number 1e400 …") and carry
+/// `SyntaxError.Offset`. The requested key is not part of it either, so callers add it to their
+/// own message when they want it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExtractError {
     /// The secret string is not JSON that Go's `json.Unmarshal` accepts (the agent then fails the
     /// task with that error).
-    NotJson {
-        /// `"syntax"` (invalid JSON, including nesting deeper than 10 000), `"eof"` (the input
-        /// ends early, or is empty), `"data"` (valid JSON whose number does not fit a 64-bit
-        /// float, which Go rejects), or `"io"` (never produced here; kept for callers that map
-        /// serde_json errors onto this type).
-        category: &'static str,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem, counted in characters.
-        column: usize,
-    },
+    NotJson(NotJsonKind),
     /// Valid JSON but not an object (ECS needs a top-level object): an array, string, number or
     /// boolean. A top-level `null` is [`ExtractError::KeyMissing`] instead, as in the agent.
     NotObject,
@@ -76,11 +72,23 @@ pub enum ExtractError {
     KeyMissing,
 }
 
+/// Why Go's `json.Unmarshal` rejects a secret string ([`ExtractError::NotJson`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotJsonKind {
+    /// Invalid JSON, including nesting deeper than 10 000 levels.
+    Syntax,
+    /// The input ends early, or is empty.
+    Eof,
+    /// Valid JSON with a number that does not fit a 64-bit float, which Go rejects.
+    NumberOutOfRange,
+}
+
 impl ExtractError {
     /// A stable, machine-readable name: `"NotJson"`, `"NotObject"` or `"JsonKeyMissing"`.
     pub fn code(&self) -> &'static str {
         match self {
-            ExtractError::NotJson { .. } => "NotJson",
+            ExtractError::NotJson(_) => "NotJson",
             ExtractError::NotObject => "NotObject",
             ExtractError::KeyMissing => "JsonKeyMissing",
         }
@@ -90,22 +98,13 @@ impl ExtractError {
 impl fmt::Display for ExtractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExtractError::NotJson {
-                category,
-                line,
-                column,
-            } => {
-                let what = match *category {
-                    "syntax" => "syntax error",
-                    "eof" => "unexpected end of input",
-                    "data" => "number out of range for a 64-bit float",
-                    "io" => "read error",
-                    _ => "error",
+            ExtractError::NotJson(kind) => {
+                let what = match kind {
+                    NotJsonKind::Syntax => "syntax error",
+                    NotJsonKind::Eof => "unexpected end of input",
+                    NotJsonKind::NumberOutOfRange => "number out of range for a 64-bit float",
                 };
-                write!(
-                    f,
-                    "the secret is not valid JSON ({what} at line {line}, column {column})"
-                )
+                write!(f, "the secret is not valid JSON ({what})")
             }
             ExtractError::NotObject => {
                 f.write_str("the secret is JSON but not an object, so it has no key")
@@ -146,7 +145,7 @@ pub fn json_key(secret_string: &str, key: &str) -> Result<Zeroizing<String>, Ext
 // error classes on these and on 2.8 million generated secrets.
 #[cfg(test)]
 mod testing {
-    use super::{ExtractError, json_key};
+    use super::{ExtractError, NotJsonKind, json_key};
 
     /// `json_key` that must succeed.
     pub(super) fn get(secret: &str, key: &str) -> String {
@@ -169,17 +168,14 @@ mod testing {
         get(&format!("{{\"k\": {json}}}"), "k")
     }
 
-    pub(super) fn not_json(category: &'static str, line: usize, column: usize) -> ExtractError {
-        ExtractError::NotJson {
-            category,
-            line,
-            column,
-        }
+    pub(super) fn not_json(kind: NotJsonKind) -> ExtractError {
+        ExtractError::NotJson(kind)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::NotJsonKind::{Eof, NumberOutOfRange, Syntax};
     use super::testing::{err, get, not_json};
     use super::*;
 
@@ -213,21 +209,103 @@ mod tests {
         }
     }
 
+    /// Part of every bad value below; no three characters of it in a row may reach an error.
+    const CANARY: &str = "QX7Z-93KW";
+
+    /// The error `json_key(value, "password")` gives for every one of `values`, after checking
+    /// that they all give the very same `Display` and `Debug` text and that none of it comes from
+    /// a value: the error must tell the kind of failure only, never where it is or how long the
+    /// value is.
+    fn one_error_for_all(values: &[String]) -> ExtractError {
+        let texts = |e: &ExtractError| [e.to_string(), format!("{e:?}"), format!("{e:#?}")];
+        let first = err(&values[0], "password");
+        for value in values {
+            let e = err(value, "password");
+            assert_eq!(texts(&e), texts(&first), "{value:?} vs {:?}", values[0]);
+            for text in texts(&e) {
+                for part in CANARY.as_bytes().windows(3) {
+                    let part = std::str::from_utf8(part).unwrap();
+                    assert!(!text.contains(part), "{part:?} of {value:?} in {text:?}");
+                }
+            }
+        }
+        first
+    }
+
+    #[test]
+    fn errors_depend_on_the_kind_of_failure_only() {
+        let object = format!(
+            "{{\"user\": \"{CANARY}\",\n \"pin\": 12345,\n \"tags\": [\"{CANARY}\", true, null]}}"
+        );
+        // Cut off anywhere: every proper prefix, whatever its length or line count.
+        let truncated: Vec<String> = (0..object.len())
+            .filter(|&n| object.is_char_boundary(n))
+            .map(|n| object[..n].to_owned())
+            .collect();
+        // A syntax error early, late, on another line, after a number's digits, too deep.
+        let syntax = [
+            CANARY.to_owned(),
+            format!("123{CANARY}"),
+            format!("{{\"user\":\"{CANARY}\",}}"),
+            format!("{{\"user\" \"{CANARY}\"}}"),
+            format!("{{\"user\":\"{CANARY}\\q\"}}"),
+            format!("{{\"user\":\"{CANARY}\tx\"}}"),
+            format!("{{\"user\":'{CANARY}'}}"),
+            format!("{{\"user\":\"{CANARY}\"}}\n{CANARY}"),
+            format!("{{\"pin\":0123,\"user\":\"{CANARY}\"}}"),
+            format!("[\"{CANARY}\"] x"),
+            format!("{}{CANARY}", "[".repeat(10_001)),
+        ];
+        // Valid JSON with a number Go's float64 cannot hold, anywhere in it.
+        let range = [
+            "{\"n\":1e400}".to_owned(),
+            format!("{{\"user\":\"{CANARY}\",\n\"n\":[1,-1e309]}}"),
+            format!("{{\"n\":123456789e999,\"password\":\"{CANARY}\"}}"),
+        ];
+        // Valid JSON of another type and length than an object.
+        let not_object = [
+            "123".to_owned(),
+            "-0.5e3".to_owned(),
+            "true".to_owned(),
+            "[1,2]".to_owned(),
+            format!("\"{CANARY}\""),
+            format!("[\"{CANARY}\",{{\"password\":\"{CANARY}\"}}]"),
+        ];
+        // An object without the key (or null, which Go decodes into an empty map).
+        let missing = [
+            "{}".to_owned(),
+            "null".to_owned(),
+            format!("{{\"{CANARY}\":1}}"),
+            format!("{{\"user\":\"{CANARY}\",\n\"pin\":1234}}"),
+            format!("{{\"nested\":{{\"password\":\"{CANARY}\"}}}}"),
+        ];
+        let kinds = [
+            one_error_for_all(&truncated),
+            one_error_for_all(&syntax),
+            one_error_for_all(&range),
+            one_error_for_all(&not_object),
+            one_error_for_all(&missing),
+        ];
+        // The kind itself is kept: five kinds, five different errors.
+        for (i, a) in kinds.iter().enumerate() {
+            for b in &kinds[i + 1..] {
+                assert_ne!(a.to_string(), b.to_string());
+            }
+        }
+    }
+
     #[test]
     fn codes_and_messages() {
-        let e = not_json("syntax", 1, 5);
+        let e = not_json(Syntax);
         assert_eq!(e.code(), "NotJson");
+        assert_eq!(e.to_string(), "the secret is not valid JSON (syntax error)");
         assert_eq!(
-            e.to_string(),
-            "the secret is not valid JSON (syntax error at line 1, column 5)"
+            not_json(Eof).to_string(),
+            "the secret is not valid JSON (unexpected end of input)"
         );
         assert_eq!(
-            not_json("eof", 2, 3).to_string(),
-            "the secret is not valid JSON (unexpected end of input at line 2, column 3)"
-        );
-        assert_eq!(
-            not_json("data", 1, 6).to_string(),
-            "the secret is not valid JSON (number out of range for a 64-bit float at line 1, column 6)"
+            not_json(NumberOutOfRange).to_string(),
+            "the secret is not valid JSON (number out of range for a 64-bit float)"
         );
         assert_eq!(
             ExtractError::NotObject.to_string(),

@@ -1,7 +1,7 @@
 //! The tokenizer: the grammar of encoding/json v1 `scanner.go`, as a pull scanner that reports
 //! each token's byte span.
 
-use super::ExtractError;
+use super::{ExtractError, NotJsonKind};
 
 /// Go's `encoding/json` `maxNestingDepth` (`scanner.go`): the 10 001st open bracket is an error.
 const MAX_DEPTH: usize = 10_000;
@@ -64,34 +64,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An error at byte offset `at`, with a 1-based line and character column.
-    pub(super) fn error(&self, category: &'static str, at: usize) -> ExtractError {
-        let at = at.min(self.bytes.len());
-        let before = &self.bytes[..at];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        // Count characters, not bytes: skip UTF-8 continuation bytes.
-        let column = 1 + before[line_start..]
-            .iter()
-            .filter(|&&b| b & 0xC0 != 0x80)
-            .count();
-        ExtractError::NotJson {
-            category,
-            line,
-            column,
-        }
-    }
-
-    /// The error for byte `at`: "eof" past the end of the input, "syntax" otherwise.
+    /// The error for a byte the grammar does not allow at `at`: `Eof` when the input ended
+    /// before it. The position itself stays out of the error (see [`ExtractError`]).
     fn unexpected(&self, at: usize) -> ExtractError {
-        if at >= self.bytes.len() {
-            self.error("eof", at)
+        ExtractError::NotJson(if at >= self.bytes.len() {
+            NotJsonKind::Eof
         } else {
-            self.error("syntax", at)
-        }
+            NotJsonKind::Syntax
+        })
     }
 
     fn skip_whitespace(&mut self) {
@@ -126,7 +106,7 @@ impl<'a> Scanner<'a> {
                 Expect::End => {
                     return match byte {
                         None => Ok(None),
-                        Some(_) => Err(self.error("syntax", start)),
+                        Some(_) => Err(ExtractError::NotJson(NotJsonKind::Syntax)),
                     };
                 }
                 Expect::Colon => {
@@ -171,7 +151,7 @@ impl<'a> Scanner<'a> {
                         Some(open @ (b'{' | b'[')) => {
                             // scanner.go pushParseState: "exceeded max depth".
                             if self.stack.len() >= MAX_DEPTH {
-                                return Err(self.error("syntax", start));
+                                return Err(ExtractError::NotJson(NotJsonKind::Syntax));
                             }
                             self.pos += 1;
                             let object = open == b'{';
@@ -229,7 +209,7 @@ impl<'a> Scanner<'a> {
         self.pos += 1;
         loop {
             match self.bytes.get(self.pos) {
-                None => return Err(self.error("eof", self.pos)),
+                None => return Err(ExtractError::NotJson(NotJsonKind::Eof)),
                 Some(b'"') => {
                     self.pos += 1;
                     return Ok(());
@@ -252,7 +232,7 @@ impl<'a> Scanner<'a> {
                         _ => return Err(self.unexpected(self.pos)),
                     }
                 }
-                Some(&b) if b < 0x20 => return Err(self.error("syntax", self.pos)),
+                Some(&b) if b < 0x20 => return Err(ExtractError::NotJson(NotJsonKind::Syntax)),
                 Some(_) => self.pos += 1,
             }
         }
@@ -312,6 +292,7 @@ impl<'a> Scanner<'a> {
 #[cfg(test)]
 mod tests {
     use crate::extract::ExtractError;
+    use crate::extract::NotJsonKind::{Eof, Syntax};
     use crate::extract::testing::{err, get, not_json};
 
     #[test]
@@ -320,42 +301,42 @@ mod tests {
     }
 
     #[test]
-    fn not_json_categories_and_positions() {
-        assert_eq!(err("", "k"), not_json("eof", 1, 1));
-        assert_eq!(err("   ", "k"), not_json("eof", 1, 4));
-        assert_eq!(err("not json", "k"), not_json("syntax", 1, 2)); // 'o' is not "null"
-        assert_eq!(err("secret", "k"), not_json("syntax", 1, 1));
-        assert_eq!(err(r#"{"a":1,}"#, "a"), not_json("syntax", 1, 8));
-        assert_eq!(err(r#"{"a" 1}"#, "a"), not_json("syntax", 1, 6));
-        assert_eq!(err("{'a':1}", "a"), not_json("syntax", 1, 2));
-        assert_eq!(err(r#"{"a":01}"#, "a"), not_json("syntax", 1, 7));
-        assert_eq!(err(r#"{"a":1} x"#, "a"), not_json("syntax", 1, 9));
-        assert_eq!(err(r#"{"a":1}{}"#, "a"), not_json("syntax", 1, 8));
-        assert_eq!(err(r#"{"a":"\x"}"#, "a"), not_json("syntax", 1, 8));
-        assert_eq!(err(r#"{"a":"\u12g4"}"#, "a"), not_json("syntax", 1, 11));
-        assert_eq!(err("{\"a\":\"tab\there\"}", "a"), not_json("syntax", 1, 10));
-        assert_eq!(err(r#"{"a":+1}"#, "a"), not_json("syntax", 1, 6));
-        assert_eq!(err(r#"{"a":1.}"#, "a"), not_json("syntax", 1, 8));
-        assert_eq!(err(r#"{"a":-}"#, "a"), not_json("syntax", 1, 7));
-        assert_eq!(err(r#"{"a":1e}"#, "a"), not_json("syntax", 1, 8));
-        assert_eq!(err(r#"{"a":NaN}"#, "a"), not_json("syntax", 1, 6));
-        assert_eq!(err(r#"{"a":[1,]}"#, "a"), not_json("syntax", 1, 9));
-        assert_eq!(err(r#"{"a":truex}"#, "a"), not_json("syntax", 1, 10));
-        assert_eq!(err("\u{feff}{}", "a"), not_json("syntax", 1, 1));
-        assert_eq!(err("{\"a\":1 // c\n}", "a"), not_json("syntax", 1, 8));
+    fn not_json_kinds() {
+        assert_eq!(err("", "k"), not_json(Eof));
+        assert_eq!(err("   ", "k"), not_json(Eof));
+        assert_eq!(err("not json", "k"), not_json(Syntax)); // 'o' is not "null"
+        assert_eq!(err("secret", "k"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":1,}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a" 1}"#, "a"), not_json(Syntax));
+        assert_eq!(err("{'a':1}", "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":01}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":1} x"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":1}{}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":"\x"}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":"\u12g4"}"#, "a"), not_json(Syntax));
+        assert_eq!(err("{\"a\":\"tab\there\"}", "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":+1}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":1.}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":-}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":1e}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":NaN}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":[1,]}"#, "a"), not_json(Syntax));
+        assert_eq!(err(r#"{"a":truex}"#, "a"), not_json(Syntax));
+        assert_eq!(err("\u{feff}{}", "a"), not_json(Syntax));
+        assert_eq!(err("{\"a\":1 // c\n}", "a"), not_json(Syntax));
         // Input that stops early.
-        assert_eq!(err(r#"{"a":"b"#, "a"), not_json("eof", 1, 8));
-        assert_eq!(err(r#"{"a":tru"#, "a"), not_json("eof", 1, 9));
-        assert_eq!(err(r#"{"a":"#, "a"), not_json("eof", 1, 6));
-        assert_eq!(err("{", "a"), not_json("eof", 1, 2));
-        assert_eq!(err("[1,2", "a"), not_json("eof", 1, 5));
-        // Lines and character columns.
-        assert_eq!(err("{\n  \"a\": tru\n}", "a"), not_json("syntax", 2, 11));
-        assert_eq!(err("{\"é\": x}", "é"), not_json("syntax", 1, 7));
+        assert_eq!(err(r#"{"a":"b"#, "a"), not_json(Eof));
+        assert_eq!(err(r#"{"a":tru"#, "a"), not_json(Eof));
+        assert_eq!(err(r#"{"a":"#, "a"), not_json(Eof));
+        assert_eq!(err("{", "a"), not_json(Eof));
+        assert_eq!(err("[1,2", "a"), not_json(Eof));
+        // On a later line, after a multi-byte character.
+        assert_eq!(err("{\n  \"a\": tru\n}", "a"), not_json(Syntax));
+        assert_eq!(err("{\"é\": x}", "é"), not_json(Syntax));
         // Syntax errors anywhere win over the top-level type.
-        assert_eq!(err("[1,2] x", "a"), not_json("syntax", 1, 7));
-        assert_eq!(err("null x", "a"), not_json("syntax", 1, 6));
-        assert_eq!(err(r#""str"#, "a"), not_json("eof", 1, 5));
+        assert_eq!(err("[1,2] x", "a"), not_json(Syntax));
+        assert_eq!(err("null x", "a"), not_json(Syntax));
+        assert_eq!(err(r#""str"#, "a"), not_json(Eof));
     }
 
     #[test]
@@ -365,7 +346,7 @@ mod tests {
         let value = get(&ok, "k");
         assert_eq!(value, format!("{}{}", "[".repeat(9_999), "]".repeat(9_999)));
         let too_deep = format!("{{\"k\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(err(&too_deep, "k"), not_json("syntax", 1, 10_005));
+        assert_eq!(err(&too_deep, "k"), not_json(Syntax));
         let deep_maps = format!(
             "{{\"k\":{}0{}}}",
             "{\"a\":".repeat(9_999),
