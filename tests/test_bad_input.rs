@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use ecs_secrets::extract::{ExtractError, json_key};
+use ecs_secrets::extract::{ExtractError, NotJsonKind, json_key};
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret};
 
 const CANARY: &str = "CANARY-bad-input-7d41";
@@ -515,20 +515,12 @@ fn json_secret_shapes() {
         (
             "k",
             c.into(),
-            Err(ExtractError::NotJson {
-                category: "syntax",
-                line: 1,
-                column: 1,
-            }),
+            Err(ExtractError::NotJson(NotJsonKind::Syntax)),
         ),
         (
             "k",
             format!("{{\"k\":\"{c}"),
-            Err(ExtractError::NotJson {
-                category: "eof",
-                line: 1,
-                column: 28,
-            }),
+            Err(ExtractError::NotJson(NotJsonKind::Eof)),
         ),
     ];
     for (key, secret, want) in cases {
