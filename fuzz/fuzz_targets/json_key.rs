@@ -1,4 +1,4 @@
-//! Fuzzes JSON key extraction (`runtime/src/extract.rs`), which reproduces the ECS agent's
+//! Fuzzes JSON key extraction (`runtime/src/extract/`), which reproduces the ECS agent's
 //! `json.Unmarshal` into `map[string]interface{}` followed by `fmt.Sprintf("%v", value)`.
 //!
 //! Input: one byte `n`, then `n` bytes of key, then the secret string (both must be UTF-8).
@@ -34,13 +34,6 @@ fn check(secret: &str, key: &str) {
         // An empty key field in `valueFrom` means the whole secret, unparsed.
         assert_eq!(got.as_deref().map(String::as_str), Ok(secret));
         return;
-    }
-    if let Err(ExtractError::NotJson { line, column, .. }) = &got {
-        assert!(*line >= 1 && *column >= 1, "positions are 1-based: {got:?}");
-        assert!(
-            *line <= secret.split('\n').count(),
-            "line past the end: {got:?}"
-        );
     }
     let reference = match serde_json::from_str::<Value>(secret) {
         Ok(v) => v,
