@@ -41,12 +41,8 @@ fn kinds(e: &ecs_secrets::Error) -> Vec<(&'static str, ErrorKind)> {
         .collect()
 }
 
-fn json_error(category: &'static str, line: usize, column: usize) -> ErrorKind {
-    ErrorKind::InvalidJson {
-        category,
-        line,
-        column,
-    }
+fn json_error(category: &'static str) -> ErrorKind {
+    ErrorKind::InvalidJson { category }
 }
 
 fn invalid(reason: &str) -> ErrorKind {
@@ -236,7 +232,7 @@ fn empty_values_are_present_and_parsed() {
                 "enabled",
                 invalid("provided string was not `true` or `false`")
             ),
-            ("tags", json_error("eof", 1, 0)),
+            ("tags", json_error("eof")),
         ]
     );
 
@@ -304,7 +300,7 @@ fn one_mebibyte_values_load_whole() {
 }
 
 #[test]
-fn one_mebibyte_invalid_values_are_rejected_without_echo() {
+fn one_mebibyte_invalid_values_are_rejected_with_bounded_messages() {
     /// A parser that quotes all of its input in its error, as many do.
     #[derive(Debug)]
     struct Echo;
@@ -338,12 +334,19 @@ fn one_mebibyte_invalid_values_are_rejected_without_echo() {
         kinds(e),
         [
             ("number", invalid("number too large to fit in target type")),
-            ("echo", invalid("bad value `<value>`")),
-            ("list", json_error("eof", 1, list.len())),
-            ("secret_json", json_error("data", 1, 0)),
+            // A plain variable is in clear in the task definition: its parser's message is
+            // kept, cut to 200 bytes.
+            (
+                "echo",
+                invalid(&format!("{}…", &format!("bad value `{text}`")[..200]))
+            ),
+            ("list", json_error("eof")),
+            ("secret_json", json_error("data")),
         ]
     );
-    assert_clean(&outputs(&r));
+    // Every error but the plain variable's (in clear anyway) is free of the value.
+    let secrets: Vec<_> = e.errors().iter().filter(|f| f.field != "echo").collect();
+    assert_clean(&format!("{secrets:?}"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,24 +411,22 @@ fn json_of_unexpected_shapes() {
         ("NOT_JSON", c.into()),
     ]));
     let e = r.as_ref().unwrap_err();
-    let n = c.len();
     assert_eq!(
         kinds(e),
         [
-            ("as_array", json_error("data", 1, n + 4)),
-            ("as_string", json_error("data", 1, n + 2)),
-            ("as_null", json_error("data", 1, 4)),
-            ("as_number", json_error("data", 1, 2)),
-            ("out_of_range", json_error("data", 1, n + 23)),
-            ("wrong_field_type", json_error("data", 1, 9)),
-            ("duplicate_field", json_error("data", 1, n + 26)),
-            ("trailing", json_error("syntax", 1, n + 22)),
-            // serde_json reports a wrong container type at column 0.
-            ("list_as_object", json_error("data", 1, 0)),
+            ("as_array", json_error("data")),
+            ("as_string", json_error("data")),
+            ("as_null", json_error("data")),
+            ("as_number", json_error("data")),
+            ("out_of_range", json_error("data")),
+            ("wrong_field_type", json_error("data")),
+            ("duplicate_field", json_error("data")),
+            ("trailing", json_error("syntax")),
+            ("list_as_object", json_error("data")),
             // A set variable is parsed as the inner type: `null` is not "absent".
-            ("null_option", json_error("data", 1, 4)),
-            ("secret_object", json_error("data", 1, 0)),
-            ("not_json", json_error("syntax", 1, 1)),
+            ("null_option", json_error("data")),
+            ("secret_object", json_error("data")),
+            ("not_json", json_error("syntax")),
         ]
     );
     assert_clean(&outputs(&r));
@@ -442,7 +443,7 @@ fn deeply_nested_json_is_an_error_not_a_crash() {
     }
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let e = Config::from_lookup(lookup(&[("VALUE", deep)])).unwrap_err();
-    assert_eq!(kinds(&e), [("value", json_error("syntax", 1, 128))]);
+    assert_eq!(kinds(&e), [("value", json_error("syntax"))]);
 }
 
 /// Duplicate keys in a `json` field: a map keeps the last, like serde_json and Go; a struct

@@ -102,16 +102,13 @@ fn failed_parses_never_echo_the_value() {
     let e = r.as_ref().unwrap_err();
     assert_eq!(e.errors().len(), 6, "{e}");
     assert_clean(&outputs(&r));
-    // The scrubbed parser message keeps its shape.
+    // A secret's parser message is never shown: only the type it is not a value of.
     let echo = e.errors().iter().find(|e| e.field == "echo").unwrap();
-    assert_eq!(
-        echo.kind.to_string(),
-        "invalid value: bad value '<value>' (\"<value>\")"
-    );
+    assert_eq!(echo.kind.to_string(), "invalid value: not a valid `Echo`");
     let secret = e
         .errors()
         .iter()
         .find(|e| e.field == "secret_echo")
         .unwrap();
-    assert!(secret.kind.to_string().contains("withheld"));
+    assert_eq!(secret.kind.to_string(), "invalid value: not a valid `Echo`");
 }

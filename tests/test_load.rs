@@ -125,22 +125,10 @@ fn json_fields() {
     assert_eq!(
         kinds,
         [
-            (
-                "endpoints",
-                ErrorKind::InvalidJson {
-                    category: "data",
-                    line: 1,
-                    column: 11
-                }
-            ),
-            (
-                "credentials",
-                ErrorKind::InvalidJson {
-                    category: "eof",
-                    line: 1,
-                    column: 4
-                }
-            ),
+            ("endpoints", ErrorKind::InvalidJson { category: "data" }),
+            // A `Secret`'s own deserialization failure is a data error whatever went wrong
+            // inside: its message says only that the secret could not be parsed.
+            ("credentials", ErrorKind::InvalidJson { category: "data" }),
         ]
     );
 }
@@ -185,8 +173,8 @@ fn every_problem_is_reported_at_once() {
         e.to_string(),
         "failed to load configuration: 4 problems\n  \
          - field `Config.password` (env `PASSWORD`, from arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db:password::): missing: the variable is not set\n  \
-         - field `Config.db_port` (env `DB_PORT`, from arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db:port::): invalid value: number too large to fit in target type\n  \
-         - field `Config.limit` (env `LIMIT`, from arn:aws:ssm:us-east-1:123456789012:parameter/limit): invalid value: invalid digit found in string\n  \
+         - field `Config.db_port` (env `DB_PORT`, from arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db:port::): invalid value: not a valid `u16`\n  \
+         - field `Config.limit` (env `LIMIT`, from arn:aws:ssm:us-east-1:123456789012:parameter/limit): invalid value: not a valid `u32`\n  \
          - field `Config.workers` (env `WORKERS`, from environment): invalid default: invalid digit found in string"
     );
 }
@@ -307,7 +295,7 @@ fn string_fields_take_the_text_every_other_type_parses_it() {
     assert_eq!(
         e.errors()[0].kind,
         ErrorKind::Invalid {
-            reason: "invalid digit found in string".into()
+            reason: "not a valid `u16`".into()
         }
     );
 }

@@ -177,7 +177,7 @@ fn a_failed_load_zeroizes_the_secrets_it_had_parsed() {
     assert_eq!(
         e.errors()[0].kind,
         ErrorKind::Invalid {
-            reason: "invalid digit found in string".into()
+            reason: "not a valid `u16`".into()
         }
     );
     assert_eq!(

@@ -134,19 +134,18 @@ pub enum ErrorKind {
     Missing,
     /// The variable is set but is not valid UTF-8.
     NotUnicode,
-    /// `FromStr` failed; the message is the parser's, with the value scrubbed out.
+    /// `FromStr` failed. For a plain environment variable, the parser's message; for a secret
+    /// (a Secrets Manager or SSM source, a `Secret<T>` field), only the type it is not a valid
+    /// value of (`not a valid \`u16\``): parsers quote their input.
     Invalid {
-        /// The parser's message, scrubbed.
+        /// The parser's message, or `not a valid \`TYPE\``.
         reason: String,
     },
-    /// A `json` field's value is not valid JSON for its type.
+    /// A `json` field's value is not valid JSON for its type. Only the category is kept: serde's
+    /// messages quote the input, and a position tells a secret's length or shape.
     InvalidJson {
         /// serde_json's category: `syntax`, `data`, `eof` or `io`.
         category: &'static str,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
     },
     /// The `default` value itself does not parse.
     InvalidDefault {
@@ -270,14 +269,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Missing => f.write_str("missing: the variable is not set"),
             ErrorKind::NotUnicode => f.write_str("the value is not valid UTF-8"),
             ErrorKind::Invalid { reason } => write!(f, "invalid value: {reason}"),
-            ErrorKind::InvalidJson {
-                category,
-                line,
-                column,
-            } => write!(
-                f,
-                "invalid JSON: {category} error at line {line}, column {column}"
-            ),
+            ErrorKind::InvalidJson { category } => write!(f, "invalid JSON: {category} error"),
             ErrorKind::InvalidDefault { reason } => write!(f, "invalid default: {reason}"),
             ErrorKind::Placeholder { reason } => write!(f, "{reason}"),
             ErrorKind::Aws { code, reason } => write!(f, "{code}: {reason}"),

@@ -90,8 +90,14 @@ impl<T: Zeroize + FromStr> FromStr for Secret<T> {
     }
 }
 
+/// Deserializes `T`; on failure the error says only that the secret could not be parsed
+/// ([`SecretParseError`]'s text): serde's messages quote the input (`invalid type: string
+/// "hunter2", expected u16`). A format may still add where in the document it stopped (serde_json
+/// appends the line and column), which is outside this type's reach.
 impl<'de, T: Zeroize + serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        T::deserialize(deserializer).map(Secret::new)
+        T::deserialize(deserializer)
+            .map(Secret::new)
+            .map_err(|_| serde::de::Error::custom(SecretParseError))
     }
 }

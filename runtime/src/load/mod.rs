@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::error::{ErrorKind, FieldError};
 use crate::model::{Field, Source};
 
-pub use parse::{ParseFn, parse_json, parse_str};
+pub use parse::{Detail, ParseFn, parse_json, parse_str};
 
 /// Where a load reads raw values from: the process environment, a caller's lookup, or values
 /// fetched from AWS.
@@ -91,7 +91,14 @@ fn load<T>(
             return None;
         }
     };
-    match parse(&mut text) {
+    // A default is the user's own literal, and a plain variable is in clear in the task
+    // definition: their parser messages may be shown. A secret's may not.
+    let detail = if from_default || !needs_wipe(field) {
+        Detail::Message
+    } else {
+        Detail::KindOnly
+    };
+    match parse(&mut text, detail) {
         Ok(v) => {
             if !needs_wipe(field) || text.capacity() == 0 {
                 // Freed without wiping: the text of a plain variable is no secret, and text a
