@@ -1,7 +1,7 @@
 //! The rules that involve more than one attribute or field: which keys go together, how a name
 //! becomes an ARN, env names and their uniqueness, templates. Single values are checked by the
-//! grammar shared with the runtime (`value_from.rs`), so a reference that compiles is one the
-//! runtime parser accepts.
+//! grammar shared with the runtime (the `ecs-secrets-grammar` crate), so a reference that
+//! compiles is one the runtime parser accepts.
 //!
 //! Duplicate env names through `flatten` cannot be seen here (the other struct's fields are not
 //! visible to this derive); `expand.rs` emits them as `const` assertions.
@@ -10,7 +10,8 @@ use heck::ToShoutySnakeCase;
 use syn::LitStr;
 
 use crate::ast::{Field, Input};
-use crate::value_from::{self as vf, ValueFrom};
+use ecs_secrets_grammar::__derive::{self as vf, parse_with_wildcards};
+use ecs_secrets_grammar::{ValueFrom, placeholders, secret_arn, ssm_arn, with_selector};
 
 pub enum Kind {
     Env,
@@ -120,10 +121,10 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
     }
     // A `kms_key` template counts too: the IAM policies depend on its values.
     let has_placeholders = fields.iter().any(|c| match &c.kind {
-        Kind::SecretsManager(t) | Kind::Ssm(t) => !vf::placeholders(t).is_empty(),
+        Kind::SecretsManager(t) | Kind::Ssm(t) => !placeholders([t.as_str()]).is_empty(),
         _ => false,
     }) || (input.attrs.kms_keys.iter())
-        .any(|k| !vf::placeholders(&k.value()).is_empty());
+        .any(|k| !placeholders([k.value().as_str()]).is_empty());
     Model {
         input,
         fields,
@@ -292,7 +293,7 @@ fn secret_template(
     let a = &f.attrs;
     let has_selector = a.key.is_some() || a.version_stage.is_some() || a.version_id.is_some();
     let base = if w.starts_with("arn:") {
-        match ValueFrom::parse_with_wildcards(&w) {
+        match parse_with_wildcards(&w) {
             Ok(ValueFrom::SecretsManager(_)) => {
                 if has_selector && w.matches(':').count() > 6 {
                     errors.push(err(
@@ -318,21 +319,21 @@ fn secret_template(
             return None;
         }
         let (region, account) = needs_context(ctx, lit, "a secret name", errors)?;
-        vf::secret_arn(&ctx.partition, region, account, &lit.value())
+        secret_arn(&ctx.partition, region, account, &lit.value())
     };
     if !selector_ok {
         return None;
     }
     let esc = |l: &Option<LitStr>| l.as_ref().map(|l| vf::escape(&l.value()));
     let (key, stage, id) = (esc(&a.key), esc(&a.version_stage), esc(&a.version_id));
-    let template = vf::with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
+    let template = with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
     final_check(lit, &template, errors)
 }
 
 fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
     let w = wildcards(lit, errors)?;
     let template = if w.starts_with("arn:") {
-        match ValueFrom::parse_with_wildcards(&w) {
+        match parse_with_wildcards(&w) {
             Ok(ValueFrom::Ssm(_)) => lit.value(),
             Ok(ValueFrom::SecretsManager(_)) => {
                 errors.push(err(
@@ -352,7 +353,7 @@ fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Op
             return None;
         }
         let (region, account) = needs_context(ctx, lit, "an SSM parameter name", errors)?;
-        vf::ssm_arn(&ctx.partition, region, account, &lit.value())
+        ssm_arn(&ctx.partition, region, account, &lit.value())
     };
     final_check(lit, &template, errors)
 }
@@ -360,8 +361,8 @@ fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Op
 /// The whole `valueFrom` must parse: with wildcards for a template, strictly otherwise.
 fn final_check(lit: &LitStr, template: &str, errors: &mut Vec<syn::Error>) -> Option<String> {
     let result = match vf::to_wildcards(template) {
-        Ok(w) if vf::placeholders(template).is_empty() => w.parse::<ValueFrom>().map(drop),
-        Ok(w) => ValueFrom::parse_with_wildcards(&w).map(drop),
+        Ok(w) if placeholders([template]).is_empty() => w.parse::<ValueFrom>().map(drop),
+        Ok(w) => parse_with_wildcards(&w).map(drop),
         Err(e) => {
             errors.push(err(lit, e));
             return None;

@@ -275,7 +275,7 @@ fn looks_complete(name: &str) -> bool {
 /// The distinct placeholders of the KMS key templates, in order of appearance.
 pub(crate) fn kms_placeholders(kms_keys: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for p in kms_keys.iter().flat_map(|k| value_from::placeholders(k)) {
+    for p in kms_keys.iter().flat_map(|k| value_from::placeholders([*k])) {
         if !out.contains(&p) {
             out.push(p);
         }
@@ -307,7 +307,7 @@ pub(crate) fn policy_with(
             kind: ErrorKind::Placeholder { reason },
         };
         match value_from::resolve(template, &lookup) {
-            Ok(key) => match value_from::check_kms_key(&key) {
+            Ok(key) => match value_from::__derive::check_kms_key(&key) {
                 Ok(()) => keys.push(key),
                 Err(reason) => errors.push(problem(reason)),
             },

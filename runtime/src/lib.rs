@@ -11,8 +11,8 @@ mod fragment;
 pub mod iam;
 mod model;
 mod secret;
-#[allow(dead_code)] // shared with the derive, which uses other parts of it
-pub mod value_from;
+// The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
+use ecs_secrets_grammar as value_from;
 
 pub mod task_definition;
 
@@ -23,6 +23,11 @@ pub mod cli;
 #[path = "private.rs"]
 pub mod __private;
 
+#[doc(hidden)]
+pub use ecs_secrets_grammar as __grammar;
+pub use ecs_secrets_grammar::{
+    SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
+};
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FieldError};
 pub use fragment::{SecretRef, Vars};
@@ -30,7 +35,6 @@ pub use iam::{Action, PolicyDocument, Role, Statement};
 pub use model::{Field, Source, Template};
 pub use secret::{REDACTED, Secret, SecretParseError};
 pub use task_definition::{Drift, DriftReport, TaskDefinitionError};
-pub use value_from::{SecretsManagerRef, SsmRef, ValueFrom, ValueFromError};
 
 /// A configuration struct whose fields ECS injects from Secrets Manager, SSM Parameter Store
 /// or plain environment variables. Implement it with `#[derive(EcsSecrets)]`.
