@@ -120,11 +120,13 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
         }
     }
     // A `kms_key` template counts too: the IAM policies depend on its values.
-    let has_placeholders = fields.iter().any(|c| match &c.kind {
-        Kind::SecretsManager(t) | Kind::Ssm(t) => !placeholders([t.as_str()]).is_empty(),
-        _ => false,
-    }) || (input.attrs.kms_keys.iter())
-        .any(|k| !placeholders([k.value().as_str()]).is_empty());
+    let sources = fields.iter().filter_map(|c| match &c.kind {
+        Kind::SecretsManager(t) | Kind::Ssm(t) => Some(t.as_str()),
+        Kind::Env | Kind::Flatten => None,
+    });
+    let kms_keys: Vec<String> = input.attrs.kms_keys.iter().map(LitStr::value).collect();
+    let has_placeholders =
+        !placeholders(sources.chain(kms_keys.iter().map(String::as_str))).is_empty();
     Model {
         input,
         fields,

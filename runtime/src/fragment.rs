@@ -92,19 +92,6 @@ impl Vars {
     }
 }
 
-/// The distinct placeholders of a field list, in order of appearance.
-pub fn placeholders(fields: &[Field]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in fields.iter().filter_map(|f| f.source.value_from()) {
-        for p in t.placeholders() {
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 /// Resolves every sourced field's `valueFrom` with `vars`; one entry per field (`None` for plain
 /// env fields), or every problem at once.
 pub fn resolve(fields: &[Field], vars: &Vars) -> Result<Vec<Option<ValueFrom>>, Error> {

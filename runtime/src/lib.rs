@@ -172,13 +172,11 @@ pub trait EcsSecrets: Sized {
     /// The distinct placeholder names of the declaration (sources first, then `kms_key`s), in
     /// order of appearance.
     fn placeholders() -> Vec<String> {
-        let mut names = fragment::placeholders(Self::FIELDS);
-        for name in iam::kms_placeholders(Self::KMS_KEYS) {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        names
+        let sources = Self::FIELDS.iter().filter_map(|f| f.source.value_from());
+        let templates = sources
+            .map(|t| t.as_str())
+            .chain(Self::KMS_KEYS.iter().copied());
+        value_from::placeholders(templates)
     }
 
     // --- Deployment outputs: IAM policies, task-definition merge and drift check. ---
