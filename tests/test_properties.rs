@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 
 use ecs_secrets::extract::{ExtractError, json_key};
-use ecs_secrets::value_from::{self as vf, Piece};
-use ecs_secrets::{EcsSecrets, ErrorKind, SsmRef, ValueFrom, Vars};
+// The grammar's builders and template functions, and the derive's own template helpers.
+use ecs_secrets::__grammar as vf;
+use ecs_secrets::__grammar::__derive::{self as derive, Piece};
+use ecs_secrets::{EcsSecrets, ErrorKind, SsmRef, TemplateError, ValueFrom, Vars};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -276,8 +278,8 @@ proptest! {
             );
         }
         // Templates never make a parse panic either.
-        let wild = vf::to_wildcards(&s).ok();
-        if let Some(Ok(v)) = wild.as_deref().map(ValueFrom::parse_with_wildcards) {
+        let wild = derive::to_wildcards(&s).ok();
+        if let Some(Ok(v)) = wild.as_deref().map(derive::parse_with_wildcards) {
             prop_assert_eq!(Some(v.to_string()), wild);
         }
     }
@@ -314,7 +316,7 @@ fn template_text(parts: &[Part]) -> String {
     parts
         .iter()
         .map(|p| match p {
-            Part::Lit(t) => vf::escape(t),
+            Part::Lit(t) => derive::escape(t),
             Part::Var(n) => format!("{{{n}}}"),
         })
         .collect()
@@ -337,7 +339,7 @@ proptest! {
                 _ => {}
             }
         }
-        prop_assert_eq!(vf::placeholders(&template), names.clone());
+        prop_assert_eq!(vf::placeholders([template.as_str()]), names.clone());
 
         // Adjacent literals come back as one piece.
         let mut pieces: Vec<Piece> = Vec::new();
@@ -349,7 +351,7 @@ proptest! {
                 (Part::Var(n), _) => pieces.push(Piece::Var(n.clone())),
             }
         }
-        prop_assert_eq!(vf::parse_template(&template), Ok(pieces));
+        prop_assert_eq!(derive::parse_template(&template), Ok(pieces));
 
         let lookup = |n: &str| values.get(n).cloned();
         let missing: Vec<&String> = names.iter().filter(|n| !values.contains_key(*n)).collect();
@@ -367,8 +369,8 @@ proptest! {
             }
             Err(errors) => {
                 // Every missing placeholder, once, in order of appearance, and nothing else.
-                let want: Vec<vf::TemplateError> =
-                    missing.iter().map(|n| vf::TemplateError::Missing(n.to_string())).collect();
+                let want: Vec<TemplateError> =
+                    missing.iter().map(|n| TemplateError::Missing(n.to_string())).collect();
                 prop_assert_eq!(errors, want);
             }
         }
@@ -386,7 +388,7 @@ proptest! {
         let errors = vf::resolve(&format!("{SM}{{stage}}/db"), &lookup).unwrap_err();
         prop_assert_eq!(errors.len(), 1);
         prop_assert!(
-            matches!(&errors[0], vf::TemplateError::Invalid { name, .. } if name == "stage"),
+            matches!(&errors[0], TemplateError::Invalid { name, .. } if name == "stage"),
             "{:?}", errors
         );
     }

@@ -1,14 +1,15 @@
-//! Fuzzes the `valueFrom` grammar (`runtime/src/value_from.rs`, shared with the derive).
+//! Fuzzes the `valueFrom` grammar (the `ecs-secrets-grammar` crate, shared by the derive and the
+//! runtime).
 //!
 //! For every UTF-8 input: nothing panics; whatever the strict parser accepts displays as exactly
 //! the input, re-parses equal, obeys ECS's grammar as written down independently of the parser
-//! (`tests/support/ecs_grammar.rs`, from `shared/ECS_FACTS.md`), and its accessors agree with
-//! the text. The template functions (`{placeholder}` syntax) must round-trip too.
+//! (`tests/support/ecs_grammar.rs`), and its accessors agree with the text. The template
+//! functions (`{placeholder}` syntax) must round-trip too.
 
 #![no_main]
 
-use ecs_secrets::value_from::{self as vf, Piece, ValueFrom, WILDCARD};
-use ecs_secrets::{SecretsManagerRef, SsmRef};
+use ecs_secrets_grammar::__derive::{self as derive, Piece, WILDCARD, parse_with_wildcards};
+use ecs_secrets_grammar::{SecretsManagerRef, SsmRef, ValueFrom, placeholders, resolve, ssm_arn};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../tests/support/ecs_grammar.rs"]
@@ -22,15 +23,15 @@ fuzz_target!(|data: &[u8]| {
     wildcards(s);
     template(s);
     for check in [
-        vf::check_secret_name,
-        vf::check_ssm_name,
-        vf::check_json_key,
-        vf::check_version_stage,
-        vf::check_version_id,
-        vf::check_env_name,
-        vf::check_partition,
-        vf::check_region,
-        vf::check_account,
+        derive::check_secret_name,
+        derive::check_ssm_name,
+        derive::check_json_key,
+        derive::check_version_stage,
+        derive::check_version_id,
+        derive::check_env_name,
+        derive::check_partition,
+        derive::check_region,
+        derive::check_account,
     ] {
         let _ = check(s);
     }
@@ -58,38 +59,38 @@ fn strict(s: &str) {
 /// Templates compile to wildcard text, which `parse_with_wildcards` checks; it too must give back
 /// exactly what it accepted.
 fn wildcards(s: &str) {
-    if let Ok(v) = ValueFrom::parse_with_wildcards(s) {
+    if let Ok(v) = parse_with_wildcards(s) {
         assert_eq!(v.to_string(), s, "wildcard parse gives the input back");
     }
 }
 
 fn template(s: &str) {
-    let _ = vf::placeholders(s);
-    let Ok(pieces) = vf::parse_template(s) else {
-        assert!(vf::to_wildcards(s).is_err());
+    let _ = placeholders([s]);
+    let Ok(pieces) = derive::parse_template(s) else {
+        assert!(derive::to_wildcards(s).is_err());
         return;
     };
     // Re-escaping the pieces gives exactly the template.
     let mut back = String::new();
     for p in &pieces {
         match p {
-            Piece::Lit(t) => back.push_str(&vf::escape(t)),
+            Piece::Lit(t) => back.push_str(&derive::escape(t)),
             Piece::Var(n) => back.push_str(&format!("{{{n}}}")),
         }
     }
     assert_eq!(back, s, "template pieces re-escape to the input");
     // Any literal text escapes to a template of exactly that text.
-    let lit = vf::parse_template(&vf::escape(s)).expect("escaped text is a valid template");
+    let lit = derive::parse_template(&derive::escape(s)).expect("escaped text is a valid template");
     assert!(
         (s.is_empty() && lit.is_empty()) || lit == [Piece::Lit(s.to_owned())],
         "escape({s:?}) parsed as {lit:?}"
     );
-    let wild = vf::to_wildcards(s).expect("a parsed template has wildcards");
-    if let Ok(v) = ValueFrom::parse_with_wildcards(&wild) {
+    let wild = derive::to_wildcards(s).expect("a parsed template has wildcards");
+    if let Ok(v) = parse_with_wildcards(&wild) {
         assert_eq!(v.to_string(), wild);
     }
     // Substitution: every placeholder becomes the same value, literals stay.
-    let resolved = vf::resolve(s, &|_| Some("v".to_owned())).expect("a valid value resolves");
+    let resolved = resolve(s, &|_| Some("v".to_owned())).expect("a valid value resolves");
     let expected: String = pieces
         .iter()
         .map(|p| match p {
@@ -147,7 +148,7 @@ fn ssm_accessors(s: &str, r: &SsmRef) {
             assert_eq!(r.parameter_name(), want);
             // The normalized name maps back to the same ARN (no double slash).
             let parts: Vec<&str> = s.split(':').collect();
-            assert_eq!(vf::ssm_arn(parts[1], parts[3], parts[4], &want), s);
+            assert_eq!(ssm_arn(parts[1], parts[3], parts[4], &want), s);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A model of the input struct that borrows from the syn tree, so every error can point at the
 //! user's own tokens.
 
-use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type};
+use proc_macro2::Span;
+use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, PathArguments, Type};
 
 use crate::attr::{self, FieldAttrs, StructAttrs};
 
@@ -25,6 +26,14 @@ impl<'a> Field<'a> {
     /// The type that is parsed: `T` for `Option<T>`, else the field's type.
     pub fn value_ty(&self) -> &'a Type {
         self.option_inner.unwrap_or(self.ty)
+    }
+
+    /// Where an env-name problem points: the `env = "…"` literal, else the field's name.
+    pub fn env_span(&self) -> Span {
+        self.attrs
+            .env
+            .as_ref()
+            .map_or(self.ident.span(), LitStr::span)
     }
 
     /// The field name as the user reads it (without `r#`).

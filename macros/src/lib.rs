@@ -5,9 +5,6 @@ mod ast;
 mod attr;
 mod expand;
 mod valid;
-#[allow(dead_code)] // shared with the runtime crate, which uses the rest of it
-#[path = "../../runtime/src/value_from.rs"]
-mod value_from;
 
 /// Derives `ecs_secrets::EcsSecrets`; see the `ecs-secrets` crate for the attributes.
 #[proc_macro_derive(EcsSecrets, attributes(ecs))]

@@ -1,16 +1,19 @@
 //! The rules that involve more than one attribute or field: which keys go together, how a name
 //! becomes an ARN, env names and their uniqueness, templates. Single values are checked by the
-//! grammar shared with the runtime (`value_from.rs`), so a reference that compiles is one the
-//! runtime parser accepts.
+//! grammar shared with the runtime (the `ecs-secrets-grammar` crate), so a reference that
+//! compiles is one the runtime parser accepts.
 //!
 //! Duplicate env names through `flatten` cannot be seen here (the other struct's fields are not
 //! visible to this derive); `expand.rs` emits them as `const` assertions.
 
 use heck::ToShoutySnakeCase;
+use proc_macro2::Span;
 use syn::LitStr;
 
 use crate::ast::{Field, Input};
-use crate::value_from::{self as vf, ValueFrom};
+use crate::attr::FieldAttrs;
+use ecs_secrets_grammar::__derive::{self as vf, parse_with_wildcards};
+use ecs_secrets_grammar::{ValueFrom, placeholders, secret_arn, ssm_arn, with_selector};
 
 pub enum Kind {
     Env,
@@ -20,16 +23,38 @@ pub enum Kind {
     Flatten,
 }
 
-pub struct Checked {
+/// A field with what the checks worked out for it.
+pub struct Checked<'a> {
+    pub field: &'a Field<'a>,
+    /// The env name; empty for a `flatten` field, whose inner struct names its own.
     pub env: String,
     pub kind: Kind,
 }
 
 pub struct Model<'a> {
     pub input: &'a Input<'a>,
-    pub fields: Vec<Checked>,
-    /// Any field's `valueFrom` has a `{placeholder}`.
+    /// Every field, in declaration order.
+    pub fields: Vec<Checked<'a>>,
+    /// Any field's `valueFrom` or a `kms_key` has a `{placeholder}`.
     pub has_placeholders: bool,
+}
+
+impl Model<'_> {
+    /// The `flatten` fields, in declaration order.
+    pub fn flattened(&self) -> impl Iterator<Item = &Field<'_>> {
+        let flat = self
+            .fields
+            .iter()
+            .filter(|c| matches!(c.kind, Kind::Flatten));
+        flat.map(|c| c.field)
+    }
+}
+
+/// The `:key:stage:id` a field asks for, each escaped for the template.
+struct Selector {
+    key: Option<String>,
+    stage: Option<String>,
+    id: Option<String>,
 }
 
 fn err(lit: &LitStr, msg: impl std::fmt::Display) -> syn::Error {
@@ -92,38 +117,11 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
 
 pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a> {
     let ctx = context(input, errors);
-    let mut fields = Vec::with_capacity(input.fields.len());
-    for field in &input.fields {
-        fields.push(check_field(input, &ctx, field, errors));
-    }
-    // Duplicate env names among this struct's own fields.
-    for (i, (f, c)) in input.fields.iter().zip(&fields).enumerate() {
-        if matches!(c.kind, Kind::Flatten) {
-            continue;
-        }
-        let first = input.fields[..i]
-            .iter()
-            .zip(&fields[..i])
-            .find(|(_, p)| !matches!(p.kind, Kind::Flatten) && p.env == c.env);
-        if let Some((prev, _)) = first {
-            let span = f.attrs.env.as_ref().map_or(f.ident.span(), LitStr::span);
-            errors.push(syn::Error::new(
-                span,
-                format!(
-                    "env name `{}` is used by field `{}` too; ECS rejects duplicate names \
-                     (\"Duplicate secret names found\"): give one of them another `env`",
-                    c.env,
-                    prev.name()
-                ),
-            ));
-        }
-    }
-    // A `kms_key` template counts too: the IAM policies depend on its values.
-    let has_placeholders = fields.iter().any(|c| match &c.kind {
-        Kind::SecretsManager(t) | Kind::Ssm(t) => !vf::placeholders(t).is_empty(),
-        _ => false,
-    }) || (input.attrs.kms_keys.iter())
-        .any(|k| !vf::placeholders(&k.value()).is_empty());
+    let fields: Vec<Checked> = (input.fields.iter())
+        .map(|field| check_field(input, &ctx, field, errors))
+        .collect();
+    duplicate_env_names(&fields, errors);
+    let has_placeholders = has_placeholders(input, &fields);
     Model {
         input,
         fields,
@@ -131,49 +129,92 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
     }
 }
 
-fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Error>) -> Checked {
-    let a = &f.attrs;
-    if let Some(span) = a.flatten {
-        for lit in [
-            &a.env,
-            &a.secret,
-            &a.ssm,
-            &a.key,
-            &a.version_stage,
-            &a.version_id,
-            &a.default,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            errors.push(err(
-                lit,
-                "a `flatten` field takes its sources and env names from its own struct; remove this key",
-            ));
-        }
-        if a.json.is_some() {
+/// Duplicate env names among this struct's own fields (`expand.rs` checks the flattened ones).
+fn duplicate_env_names(fields: &[Checked], errors: &mut Vec<syn::Error>) {
+    let own: Vec<&Checked> = (fields.iter())
+        .filter(|c| !matches!(c.kind, Kind::Flatten))
+        .collect();
+    for (i, c) in own.iter().enumerate() {
+        if let Some(prev) = own[..i].iter().find(|p| p.env == c.env) {
             errors.push(syn::Error::new(
-                span,
-                "`json` and `flatten` cannot be combined: `flatten` reads one variable per field of the inner struct, `json` reads one variable for the whole field",
+                c.field.env_span(),
+                format!(
+                    "env name `{}` is used by field `{}` too; ECS rejects duplicate names \
+                     (\"Duplicate secret names found\"): give one of them another `env`",
+                    c.env,
+                    prev.field.name()
+                ),
             ));
         }
-        return Checked {
-            env: String::new(),
-            kind: Kind::Flatten,
-        };
     }
+}
 
-    if let (Some(default), Some(_)) = (&a.default, f.option_inner) {
+/// A `kms_key` template counts too: the IAM policies depend on its values.
+fn has_placeholders(input: &Input, fields: &[Checked]) -> bool {
+    let sources = fields.iter().filter_map(|c| match &c.kind {
+        Kind::SecretsManager(t) | Kind::Ssm(t) => Some(t.as_str()),
+        Kind::Env | Kind::Flatten => None,
+    });
+    let kms_keys: Vec<String> = input.attrs.kms_keys.iter().map(LitStr::value).collect();
+    !placeholders(sources.chain(kms_keys.iter().map(String::as_str))).is_empty()
+}
+
+fn check_field<'a>(
+    input: &Input,
+    ctx: &Context,
+    field: &'a Field<'a>,
+    errors: &mut Vec<syn::Error>,
+) -> Checked<'a> {
+    if let Some(span) = field.attrs.flatten {
+        flatten_alone(&field.attrs, span, errors);
+        let (env, kind) = (String::new(), Kind::Flatten);
+        return Checked { field, env, kind };
+    }
+    default_not_on_option(field, errors);
+    let env = env_name(input, field, errors);
+    selector_needs_secret(&field.attrs, errors);
+    let selector = selector(&field.attrs, errors);
+    let kind = source(ctx, field, selector, errors);
+    Checked { field, env, kind }
+}
+
+/// A `flatten` field takes everything from its own struct: no other key goes with it.
+fn flatten_alone(a: &FieldAttrs, span: Span, errors: &mut Vec<syn::Error>) {
+    let keys = [
+        &a.env,
+        &a.secret,
+        &a.ssm,
+        &a.key,
+        &a.version_stage,
+        &a.version_id,
+        &a.default,
+    ];
+    for lit in keys.into_iter().flatten() {
+        errors.push(err(
+            lit,
+            "a `flatten` field takes its sources and env names from its own struct; remove this key",
+        ));
+    }
+    if a.json.is_some() {
+        errors.push(syn::Error::new(
+            span,
+            "`json` and `flatten` cannot be combined: `flatten` reads one variable per field of the inner struct, `json` reads one variable for the whole field",
+        ));
+    }
+}
+
+fn default_not_on_option(f: &Field, errors: &mut Vec<syn::Error>) {
+    if let (Some(default), Some(_)) = (&f.attrs.default, f.option_inner) {
         errors.push(err(
             default,
             "`default` on an `Option` field: absent already means `None`; drop the `Option` or the `default`",
         ));
     }
+}
 
-    let env = env_name(input, f, errors);
-
-    // Keys that only make sense for Secrets Manager.
-    for (lit, what) in [
+/// `key`, `version_stage` and `version_id` only make sense for Secrets Manager.
+fn selector_needs_secret(a: &FieldAttrs, errors: &mut Vec<syn::Error>) {
+    let keys = [
         (
             &a.key,
             "`key` selects a JSON key of a Secrets Manager secret",
@@ -186,7 +227,8 @@ fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Er
             &a.version_id,
             "`version_id` pins a Secrets Manager secret version",
         ),
-    ] {
+    ];
+    for (lit, what) in keys {
         if let (Some(lit), None) = (lit, &a.secret) {
             let fix = if a.ssm.is_some() {
                 "; ECS accepts no JSON key or version for SSM parameters"
@@ -199,28 +241,59 @@ fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Er
             ));
         }
     }
-    let mut selector_ok = true;
-    if let (Some(_), Some(id)) = (&a.version_stage, &a.version_id) {
-        selector_ok = false;
-        errors.push(err(
-            id,
-            "`version_stage` and `version_id` both pin a version; ECS takes one or the other — keep one",
-        ));
-    }
-    for (lit, check) in [
-        (&a.key, vf::check_json_key as fn(&str) -> Result<(), String>),
-        (&a.version_stage, vf::check_version_stage),
-        (&a.version_id, vf::check_version_id),
-    ] {
-        if let Some(lit) = lit {
-            if let Err(e) = check(&lit.value()) {
-                errors.push(err(lit, e));
-                selector_ok = false;
-            }
-        }
-    }
+}
 
-    let kind = match (&a.secret, &a.ssm) {
+/// The field's `:key:stage:id`; `None` when a part of it is invalid (every error is recorded).
+fn selector(a: &FieldAttrs, errors: &mut Vec<syn::Error>) -> Option<Selector> {
+    let one_version = one_version(a, errors);
+    let values = [
+        valid_value(&a.key, vf::check_json_key, errors),
+        valid_value(&a.version_stage, vf::check_version_stage, errors),
+        valid_value(&a.version_id, vf::check_version_id, errors),
+    ];
+    if !one_version || values.contains(&false) {
+        return None;
+    }
+    let esc = |l: &Option<LitStr>| l.as_ref().map(|l| vf::escape(&l.value()));
+    Some(Selector {
+        key: esc(&a.key),
+        stage: esc(&a.version_stage),
+        id: esc(&a.version_id),
+    })
+}
+
+fn one_version(a: &FieldAttrs, errors: &mut Vec<syn::Error>) -> bool {
+    let (Some(_), Some(id)) = (&a.version_stage, &a.version_id) else {
+        return true;
+    };
+    errors.push(err(
+        id,
+        "`version_stage` and `version_id` both pin a version; ECS takes one or the other — keep one",
+    ));
+    false
+}
+
+/// Whether an optional attribute value passes `check`; records the error if not.
+fn valid_value(
+    lit: &Option<LitStr>,
+    check: fn(&str) -> Result<(), String>,
+    errors: &mut Vec<syn::Error>,
+) -> bool {
+    let Some(lit) = lit else { return true };
+    check(&lit.value())
+        .map_err(|e| errors.push(err(lit, e)))
+        .is_ok()
+}
+
+/// The field's source: a Secrets Manager or SSM template, or the environment (also when the
+/// source is invalid, so that generation still has something to work with).
+fn source(
+    ctx: &Context,
+    f: &Field,
+    selector: Option<Selector>,
+    errors: &mut Vec<syn::Error>,
+) -> Kind {
+    match (&f.attrs.secret, &f.attrs.ssm) {
         (Some(_), Some(ssm)) => {
             errors.push(err(
                 ssm,
@@ -228,12 +301,11 @@ fn check_field(input: &Input, ctx: &Context, f: &Field, errors: &mut Vec<syn::Er
             ));
             Kind::Env
         }
-        (Some(secret), None) => secret_template(ctx, f, secret, selector_ok, errors)
+        (Some(secret), None) => secret_template(ctx, f, secret, selector, errors)
             .map_or(Kind::Env, Kind::SecretsManager),
         (None, Some(ssm)) => ssm_template(ctx, ssm, errors).map_or(Kind::Env, Kind::Ssm),
         (None, None) => Kind::Env,
-    };
-    Checked { env, kind }
+    }
 }
 
 fn env_name(input: &Input, f: &Field, errors: &mut Vec<syn::Error>) -> String {
@@ -285,14 +357,14 @@ fn secret_template(
     ctx: &Context,
     f: &Field,
     lit: &LitStr,
-    selector_ok: bool,
+    selector: Option<Selector>,
     errors: &mut Vec<syn::Error>,
 ) -> Option<String> {
     let w = wildcards(lit, errors)?;
     let a = &f.attrs;
     let has_selector = a.key.is_some() || a.version_stage.is_some() || a.version_id.is_some();
     let base = if w.starts_with("arn:") {
-        match ValueFrom::parse_with_wildcards(&w) {
+        match parse_with_wildcards(&w) {
             Ok(ValueFrom::SecretsManager(_)) => {
                 if has_selector && w.matches(':').count() > 6 {
                     errors.push(err(
@@ -318,21 +390,17 @@ fn secret_template(
             return None;
         }
         let (region, account) = needs_context(ctx, lit, "a secret name", errors)?;
-        vf::secret_arn(&ctx.partition, region, account, &lit.value())
+        secret_arn(&ctx.partition, region, account, &lit.value())
     };
-    if !selector_ok {
-        return None;
-    }
-    let esc = |l: &Option<LitStr>| l.as_ref().map(|l| vf::escape(&l.value()));
-    let (key, stage, id) = (esc(&a.key), esc(&a.version_stage), esc(&a.version_id));
-    let template = vf::with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
+    let Selector { key, stage, id } = selector?;
+    let template = with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
     final_check(lit, &template, errors)
 }
 
 fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
     let w = wildcards(lit, errors)?;
     let template = if w.starts_with("arn:") {
-        match ValueFrom::parse_with_wildcards(&w) {
+        match parse_with_wildcards(&w) {
             Ok(ValueFrom::Ssm(_)) => lit.value(),
             Ok(ValueFrom::SecretsManager(_)) => {
                 errors.push(err(
@@ -352,7 +420,7 @@ fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Op
             return None;
         }
         let (region, account) = needs_context(ctx, lit, "an SSM parameter name", errors)?;
-        vf::ssm_arn(&ctx.partition, region, account, &lit.value())
+        ssm_arn(&ctx.partition, region, account, &lit.value())
     };
     final_check(lit, &template, errors)
 }
@@ -360,8 +428,8 @@ fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Op
 /// The whole `valueFrom` must parse: with wildcards for a template, strictly otherwise.
 fn final_check(lit: &LitStr, template: &str, errors: &mut Vec<syn::Error>) -> Option<String> {
     let result = match vf::to_wildcards(template) {
-        Ok(w) if vf::placeholders(template).is_empty() => w.parse::<ValueFrom>().map(drop),
-        Ok(w) => ValueFrom::parse_with_wildcards(&w).map(drop),
+        Ok(w) if placeholders([template]).is_empty() => w.parse::<ValueFrom>().map(drop),
+        Ok(w) => parse_with_wildcards(&w).map(drop),
         Err(e) => {
             errors.push(err(lit, e));
             return None;

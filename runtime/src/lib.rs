@@ -13,8 +13,8 @@ pub mod extract;
 mod load;
 mod model;
 mod secret;
-#[allow(dead_code)] // shared with the derive, which uses other parts of it
-pub mod value_from;
+// The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
+use ecs_secrets_grammar as value_from;
 
 // The derive in this crate's own unit tests names `::ecs_secrets`.
 #[cfg(test)]
@@ -29,11 +29,15 @@ pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
     Deployment, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
 };
+#[doc(hidden)]
+pub use ecs_secrets_grammar as __grammar;
+pub use ecs_secrets_grammar::{
+    SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
+};
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FetchCode, FieldError, ResolveError};
 pub use model::{Field, Source, Template};
 pub use secret::{REDACTED, Secret, SecretParseError};
-pub use value_from::{SecretsManagerRef, SsmRef, ValueFrom, ValueFromError};
 
 /// A configuration struct whose fields ECS injects from Secrets Manager, SSM Parameter Store
 /// or plain environment variables. Implement it with `#[derive(EcsSecrets)]`.

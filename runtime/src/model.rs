@@ -81,7 +81,7 @@ impl Template {
 
     /// The distinct placeholder names, in order of appearance.
     pub fn placeholders(&self) -> Vec<String> {
-        value_from::placeholders(self.0)
+        value_from::placeholders([self.0])
     }
 
     /// Fills in the placeholders and checks the result with [`ValueFrom`]'s parser; reports every

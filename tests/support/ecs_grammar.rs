@@ -1,6 +1,7 @@
-//! ECS's `valueFrom` grammar, written from `shared/ECS_FACTS.md` without calling the parser in
-//! `runtime/src/value_from.rs`, so that tests and the fuzz target can check the parser against
-//! it. Shared by `tests/test_properties.rs` and `fuzz/fuzz_targets/value_from.rs`.
+//! ECS's `valueFrom` grammar, written from the ECS, Secrets Manager and Systems Manager
+//! documentation without calling the parser of the `ecs-secrets-grammar` crate, so that tests
+//! and the fuzz target can check the parser against it. Shared by `tests/test_properties.rs` and
+//! `fuzz/fuzz_targets/value_from.rs`.
 //!
 //! It checks only what a string the parser *accepts* must satisfy; it is not a second parser.
 

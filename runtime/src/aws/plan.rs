@@ -10,7 +10,7 @@
 //! - SSM parameters go through `GetParameters`, at most 10 names per call, grouped by region (the
 //!   ARN's, or the caller's for a bare name), each distinct identifier once.
 
-use crate::value_from::{SecretsManagerRef, SsmRef, ValueFrom};
+use crate::value_from::{SecretsManagerRef, SsmRef, ValueFrom, strip_random_suffix};
 
 /// `BatchGetSecretValue` takes at most this many ids.
 pub(crate) const BATCH_MAX: usize = 20;
@@ -226,12 +226,7 @@ pub(crate) fn secret_matches(s: &SecretFetch, arn: Option<&str>, name: Option<&s
     if arn == s.secret_id {
         return true;
     }
-    let partial = arn
-        .strip_prefix(s.secret_id.as_str())
-        .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|suffix| {
-            suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+    let partial = strip_random_suffix(arn) == Some(s.secret_id.as_str());
     partial && name == Some(s.name.as_str())
 }
 

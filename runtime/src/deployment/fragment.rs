@@ -92,19 +92,6 @@ impl Vars {
     }
 }
 
-/// The distinct placeholders of a field list, in order of appearance.
-pub(crate) fn placeholders(fields: &[Field]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in fields.iter().filter_map(|f| f.source.value_from()) {
-        for p in t.placeholders() {
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 /// Resolves every sourced field's `valueFrom` with `vars`: the fields with their final
 /// references, in field order, and every problem.
 pub(crate) fn resolve(

@@ -275,29 +275,13 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
     let arn = value_from::secret_arn(partition, region, account, id);
     match arn.parse::<ValueFrom>() {
         Ok(ValueFrom::SecretsManager(s)) => Some(s.iam_resource()),
-        // `*` segments do not parse as an ARN; keep the same rule by hand.
-        _ => Some(if looks_complete(id) {
+        // `*` segments do not parse as an ARN; apply the suffix rule to the name alone.
+        _ => Some(if value_from::strip_random_suffix(id).is_some() {
             arn
         } else {
             arn + "-??????"
         }),
     }
-}
-
-fn looks_complete(name: &str) -> bool {
-    let tail: Vec<char> = name.chars().rev().take(7).collect();
-    tail.len() == 7 && tail[6] == '-' && tail[..6].iter().all(char::is_ascii_alphanumeric)
-}
-
-/// The distinct placeholders of the KMS key templates, in order of appearance.
-pub(crate) fn kms_placeholders(kms_keys: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for p in kms_keys.iter().flat_map(|k| value_from::placeholders(k)) {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than

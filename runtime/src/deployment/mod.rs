@@ -74,7 +74,7 @@ impl Deployment {
                 kind: ErrorKind::Placeholder { reason },
             };
             match value_from::resolve(template, &lookup) {
-                Ok(key) => match value_from::check_kms_key(&key) {
+                Ok(key) => match value_from::__derive::check_kms_key(&key) {
                     Ok(()) => kms_keys.push(key),
                     Err(reason) => errors.push(problem(reason)),
                 },
@@ -173,11 +173,9 @@ impl Deployment {
 /// The distinct placeholder names of `T` (sources first, then `kms_key`s), in order of
 /// appearance: the values [`EcsSecrets::deployment_for`] needs.
 pub fn placeholders<T: EcsSecrets>() -> Vec<String> {
-    let mut names = fragment::placeholders(T::FIELDS);
-    for name in iam::kms_placeholders(T::KMS_KEYS) {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
+    let sources = T::FIELDS.iter().filter_map(|f| f.source.value_from());
+    let templates = sources
+        .map(|t| t.as_str())
+        .chain(T::KMS_KEYS.iter().copied());
+    value_from::placeholders(templates)
 }
