@@ -459,3 +459,122 @@ async fn spans_name_requests_and_never_values() {
         "the load's span has the totals:\n{log}"
     );
 }
+
+/// One secret named twice, by partial and by complete ARN: one id is sent, and its answer
+/// serves both fields, even when AWS answers once for the secret.
+#[tokio::test]
+async fn one_secret_by_partial_and_complete_arn_is_one_answer() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Twice {
+        #[ecs(secret = "{p}/db", key = "password")]
+        by_name: String,
+        #[ecs(
+            secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{p}/db-{suffix}",
+            key = "username"
+        )]
+        by_arn: String,
+    }
+    let Some(moto) = Moto::start("twice").await else {
+        return;
+    };
+    let arn = moto
+        .secret("/db", r#"{"username":"u","password":"pw"}"#)
+        .await;
+    let suffix = &arn[arn.len() - 6..];
+    // However many ids were sent, AWS answers each secret once.
+    moto.fault(
+        BATCH,
+        1,
+        FaultKind::rewrite(|mut answer: Value| {
+            if let Some(values) = answer["SecretValues"].as_array_mut() {
+                values.truncate(1);
+            }
+            answer
+        }),
+    );
+    let loader = options(&moto).vars(Vars::new().with("p", &moto.prefix).with("suffix", suffix));
+    let c = loader.fetch::<Twice>().await.unwrap();
+    assert_eq!((c.by_name.as_str(), c.by_arn.as_str()), ("pw", "u"));
+    assert_eq!(moto.counts(), [1, 0, 0]);
+    let sent = &moto.proxy.bodies(BATCH)[0]["SecretIdList"];
+    assert_eq!(sent, &json!([arn]), "one id for the one secret");
+}
+
+/// A `BatchGetSecretValue` answer with `NextToken` is followed: the next page is asked for with
+/// the same ids and the token, and its answers count.
+#[tokio::test]
+async fn batch_pages_are_followed() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Three {
+        #[ecs(secret = "{p}/a")]
+        a: String,
+        #[ecs(secret = "{p}/b")]
+        b: String,
+        #[ecs(secret = "{p}/c")]
+        c: String,
+    }
+    let Some(moto) = Moto::start("pages").await else {
+        return;
+    };
+    for name in ["a", "b", "c"] {
+        moto.secret(&format!("/{name}"), name).await;
+    }
+    // The first page holds one secret and a token; the second (moto's whole answer) the rest.
+    moto.fault(
+        BATCH,
+        1,
+        FaultKind::rewrite(|mut answer: Value| {
+            if let Some(values) = answer["SecretValues"].as_array_mut() {
+                values.truncate(1);
+            }
+            // moto's tokens are offsets into the list it answers.
+            answer["NextToken"] = json!("1");
+            answer
+        }),
+    );
+    let c = options(&moto).fetch::<Three>().await.unwrap();
+    assert_eq!((c.a.as_str(), c.b.as_str(), c.c.as_str()), ("a", "b", "c"));
+    assert_eq!(moto.counts(), [2, 0, 0]);
+    let bodies = moto.proxy.bodies(BATCH);
+    assert_eq!(bodies[0].get("NextToken"), None);
+    assert_eq!(bodies[1]["NextToken"], "1");
+    assert_eq!(bodies[1]["SecretIdList"], bodies[0]["SecretIdList"]);
+}
+
+/// An item that a batch answers neither with a value nor with an error is fetched again with
+/// `GetSecretValue` before anything is reported.
+#[tokio::test]
+async fn an_item_missing_from_a_batch_answer_is_fetched_alone() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Two {
+        #[ecs(secret = "{p}/a")]
+        a: String,
+        #[ecs(secret = "{p}/b")]
+        b: String,
+    }
+    let Some(moto) = Moto::start("missing-item").await else {
+        return;
+    };
+    moto.secret("/a", "a").await;
+    moto.secret("/b", "b").await;
+    moto.fault(
+        BATCH,
+        1,
+        FaultKind::rewrite(|mut answer: Value| {
+            if let Some(values) = answer["SecretValues"].as_array_mut() {
+                values.truncate(1);
+            }
+            answer
+        }),
+    );
+    let c = options(&moto).fetch::<Two>().await.unwrap();
+    assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
+    assert_eq!(
+        moto.counts(),
+        [1, 1, 0],
+        "one batch, then the missing one alone"
+    );
+}

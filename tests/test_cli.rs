@@ -267,6 +267,61 @@ fn merge_prints_in_place_and_to_a_file() {
     assert!(matches!(err, CliError::Usage(_)), "{err:?}");
 }
 
+/// A task definition may hold plain `environment` values, so an in-place rewrite keeps the
+/// file's permissions (a 0600 file stays 0600), leaves no temporary file behind, and writes
+/// through a symlink to the file it points to.
+#[cfg(unix)]
+#[test]
+fn in_place_keeps_the_mode_and_writes_through_symlinks() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let path = temp_file("private.json", &task_definition());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = path.to_str().unwrap();
+    ok_owned(&with(
+        &["merge", "--container", "app", file, "--in-place"],
+        PROD,
+    ));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the mode was {mode:o}");
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(merged["containerDefinitions"][0]["secrets"].is_array());
+    let dir = path.parent().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".ecs-secrets-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A symlink: the file it points to is rewritten (mode kept), the link stays a link.
+    let real = temp_file("real.json", &task_definition());
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.join("link.json");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    ok_owned(&with(
+        &[
+            "merge",
+            "--container",
+            "app",
+            link.to_str().unwrap(),
+            "--in-place",
+        ],
+        PROD,
+    ));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let through: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+    assert!(through["containerDefinitions"][0]["secrets"].is_array());
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "the mode was {mode:o}");
+}
+
 #[test]
 fn merge_register_input_unwraps_describe_output() {
     let described = json!({

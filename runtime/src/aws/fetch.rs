@@ -17,9 +17,9 @@ use zeroize::Zeroizing;
 use crate::error::{ErrorKind, FetchCode};
 
 use super::Loader;
-use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches, secret_matches};
+use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches};
 
-const BATCH_GET: &str = "BatchGetSecretValue";
+pub(super) const BATCH_GET: &str = "BatchGetSecretValue";
 const GET: &str = "GetSecretValue";
 const GET_PARAMETERS: &str = "GetParameters";
 
@@ -43,7 +43,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn aws(code: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(super) fn aws(code: impl Into<String>, reason: impl Into<String>) -> Self {
         Failure {
             kind: ErrorKind::Aws {
                 code: code.into(),
@@ -76,7 +76,7 @@ impl Failure {
     }
 }
 
-type SecretResult = Result<SecretValue, Failure>;
+pub(super) type SecretResult = Result<SecretValue, Failure>;
 type ParamResult = Result<Zeroizing<String>, Failure>;
 
 /// The outcome of every fetch of a plan, by index into [`Plan::secrets`] / [`Plan::params`].
@@ -88,9 +88,17 @@ pub(crate) struct Fetched {
 }
 
 /// What a request task reports.
-enum Done {
+pub(super) enum Done {
     Secrets(Vec<(usize, SecretResult)>),
     Params(Vec<(usize, ParamResult)>),
+    /// A `BatchGetSecretValue` call (with every page its `NextToken`s asked for): the answers,
+    /// the items it answered neither with a value nor with an error (fetched again one by one
+    /// before they are reported), and how many pages past the first it took.
+    Batch {
+        results: Vec<(usize, SecretResult)>,
+        unanswered: Vec<usize>,
+        more_pages: usize,
+    },
     /// `BatchGetSecretValue` was denied or throttled: fetch these one by one instead.
     Fallback(Vec<usize>, Failure),
 }
@@ -186,6 +194,26 @@ async fn drive(
                     params[i] = Some(r);
                 }
             }
+            Done::Batch {
+                results,
+                unanswered,
+                more_pages,
+            } => {
+                ctx.requests += more_pages;
+                for (i, r) in results {
+                    secrets[i] = Some(r);
+                }
+                if !unanswered.is_empty() {
+                    tracing::warn!(
+                        secrets = unanswered.len(),
+                        "BatchGetSecretValue answered neither a value nor an error; fetching \
+                         with GetSecretValue"
+                    );
+                }
+                for item in unanswered {
+                    spawn(ctx, tasks, Request::Get { item });
+                }
+            }
             Done::Fallback(items, why) => {
                 tracing::warn!(
                     code = why.code(),
@@ -212,7 +240,7 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
                 .collect();
             let ids: Vec<&str> = fetches.iter().map(|(_, s)| s.secret_id.as_str()).collect();
             let span = request_span(BATCH_GET, Some(&region), &ids);
-            tasks.spawn(batch(client, fetches, permits).instrument(span));
+            tasks.spawn(super::batch::batch(client, fetches, permits).instrument(span));
         }
         Request::Get { item } => {
             let fetch = ctx.plan.secrets[item].clone();
@@ -248,7 +276,7 @@ fn request_span(op: &'static str, region: Option<&str>, ids: &[&str]) -> tracing
 }
 
 /// Records how a request ended on its span, and says so in one event.
-fn finish(started: Instant, outcome: &str, failed: usize) {
+pub(super) fn finish(started: Instant, outcome: &str, failed: usize) {
     let span = tracing::Span::current();
     let ms = duration_ms(started.elapsed());
     span.record("duration_ms", ms);
@@ -315,7 +343,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// Whether a failed `BatchGetSecretValue` should be retried one by one: the role may lack
 /// `secretsmanager:BatchGetSecretValue` (it needs `*`), and its quota (~100/s) is far below
 /// `GetSecretValue`'s.
-fn falls_back(failure: &Failure) -> bool {
+pub(super) fn falls_back(failure: &Failure) -> bool {
     matches!(
         &failure.kind,
         ErrorKind::Aws { code, .. }
@@ -326,82 +354,17 @@ fn falls_back(failure: &Failure) -> bool {
     )
 }
 
-/// `SecretString`, or else a binary secret (`SecretBinary`, which has no text).
-fn secret_value(string: Option<String>) -> SecretValue {
+/// `SecretString`, or else a binary secret (`SecretBinary`, which has no text). A binary value
+/// is wiped here: ECS cannot inject it, and neither does the loader.
+pub(super) fn secret_value(
+    string: Option<String>,
+    binary: Option<aws_sdk_secretsmanager::primitives::Blob>,
+) -> SecretValue {
+    drop(binary.map(|b| Zeroizing::new(b.into_inner())));
     match string {
         Some(s) => SecretValue::Text(Zeroizing::new(s)),
         None => SecretValue::Binary,
     }
-}
-
-async fn batch(
-    client: aws_sdk_secretsmanager::Client,
-    fetches: Vec<(usize, SecretFetch)>,
-    permits: Arc<Semaphore>,
-) -> Done {
-    let permit = permits.acquire_owned().await.ok();
-    let started = Instant::now();
-    let ids: Vec<String> = fetches.iter().map(|(_, s)| s.secret_id.clone()).collect();
-    let sent = client
-        .batch_get_secret_value()
-        .set_secret_id_list(Some(ids))
-        .send()
-        .await;
-    drop(permit);
-    let out = match sent {
-        Ok(out) => out,
-        Err(e) => {
-            let failure = request_failure(BATCH_GET, &e);
-            let items: Vec<usize> = fetches.iter().map(|(i, _)| *i).collect();
-            if falls_back(&failure) {
-                finish(started, "fallback", 0);
-                return Done::Fallback(items, failure);
-            }
-            finish(started, failure.code(), items.len());
-            return Done::Secrets(
-                items
-                    .into_iter()
-                    .map(|i| (i, Err(failure.clone())))
-                    .collect(),
-            );
-        }
-    };
-    let mut entries = out.secret_values.unwrap_or_default();
-    let errors = out.errors.unwrap_or_default();
-    let mut results = Vec::with_capacity(fetches.len());
-    for (i, fetch) in &fetches {
-        let found = entries
-            .iter()
-            .position(|e| secret_matches(fetch, e.arn.as_deref(), e.name.as_deref()));
-        let result = if let Some(at) = found {
-            let entry = entries.swap_remove(at);
-            Ok(secret_value(entry.secret_string))
-        } else if let Some(err) = errors
-            .iter()
-            .find(|e| e.secret_id.as_deref() == Some(fetch.secret_id.as_str()))
-        {
-            Err(Failure::aws(
-                err.error_code.as_deref().unwrap_or("UnknownError"),
-                format!(
-                    "{BATCH_GET} returned an error for this secret: {}",
-                    err.message.as_deref().unwrap_or("no message")
-                ),
-            ))
-        } else {
-            Err(Failure::ours(
-                FetchCode::NotInResponse,
-                format!("{BATCH_GET} answered without this secret"),
-            ))
-        };
-        results.push((*i, result));
-    }
-    // Entries nobody asked for (there should be none): wipe their values too.
-    for entry in entries {
-        drop(entry.secret_string.map(Zeroizing::new));
-    }
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    finish(started, if failed == 0 { "ok" } else { "partial" }, failed);
-    Done::Secrets(results)
 }
 
 async fn get(
@@ -423,7 +386,7 @@ async fn get(
     let result = match sent {
         Ok(out) => {
             finish(started, "ok", 0);
-            Ok(secret_value(out.secret_string))
+            Ok(secret_value(out.secret_string, out.secret_binary))
         }
         Err(e) => {
             let failure = request_failure(GET, &e);

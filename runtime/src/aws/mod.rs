@@ -17,6 +17,7 @@
 //! `Option` field whose secret or parameter does not exist is `None`; any other failure is an
 //! error.
 
+mod batch;
 mod fetch;
 mod load;
 mod loader;
