@@ -1,4 +1,4 @@
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -29,8 +29,6 @@ pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
     Deployment, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
 };
-#[doc(hidden)]
-pub use ecs_secrets_grammar as __grammar;
 pub use ecs_secrets_grammar::{
     SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
 };
