@@ -1,6 +1,6 @@
 //! IAM policy documents: exact JSON for the execution and task roles.
 
-use ecs_secrets::{Action, EcsSecrets, PolicyDocument, Role, Secret, ValueFrom, Vars};
+use ecs_secrets::{Action, EcsSecrets, PolicyDocument, PolicyError, Role, Secret, ValueFrom, Vars};
 use serde_json::json;
 
 const KEY_A: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -331,12 +331,9 @@ fn a_kms_key_placeholder_alone_makes_the_declaration_environment_dependent() {
 #[test]
 fn hand_written_references() {
     let refs: Vec<ValueFrom> = [
-        // A bare SSM name: ECS reads it in the task's region and account.
-        "feature-flags",
-        "/app/token",
         // A Secrets Manager secret read through SSM: SSM checks GetSecretValue on it too.
         "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
-        "/aws/reference/secretsmanager/shared/key-AbC123",
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/shared/key-AbC123",
         // Three references to one secret: one resource.
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:password::",
@@ -345,21 +342,201 @@ fn hand_written_references() {
     .iter()
     .map(|s| s.parse().unwrap())
     .collect();
-    let policy = PolicyDocument::from_references(Role::Execution, &refs, [KEY_A, KEY_A]);
+    let policy = PolicyDocument::from_references(Role::Execution, &refs, [KEY_A, KEY_A]).unwrap();
     assert_eq!(
         policy.to_json(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
-                "arn:*:secretsmanager:*:*:secret:shared/key-AbC123",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/key-AbC123",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????",
             ]},
             {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
-                "arn:*:ssm:*:*:parameter/app/token",
-                "arn:*:ssm:*:*:parameter/aws/reference/secretsmanager/shared/key-AbC123",
-                "arn:*:ssm:*:*:parameter/feature-flags",
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/shared/key-AbC123",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
             ]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A]},
+        ]})
+    );
+}
+
+/// A bare SSM parameter name is read by ECS in the task's own region and account, which no
+/// policy can know: refused for every role (a wildcard would grant it in every region and
+/// account), naming the reference.
+#[test]
+fn references_without_region_or_account_are_refused() {
+    let secret: ValueFrom = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db"
+        .parse()
+        .unwrap();
+    for bare in [
+        "feature-flags",
+        "/app/token",
+        "/aws/reference/secretsmanager/shared/key-AbC123",
+    ] {
+        let bare: ValueFrom = bare.parse().unwrap();
+        for role in [Role::Execution, Role::Task, Role::Pin] {
+            let err = PolicyDocument::from_references(role, [&secret, &bare], [KEY_A]).unwrap_err();
+            assert_eq!(
+                err,
+                PolicyError::NoRegionOrAccount {
+                    value_from: bare.to_string()
+                }
+            );
+        }
+    }
+    let bare: ValueFrom = "/app/token".parse().unwrap();
+    assert_eq!(
+        PolicyDocument::from_references(Role::Execution, [&bare], [])
+            .unwrap_err()
+            .to_string(),
+        "`/app/token` names no region and account (ECS reads a bare parameter name in the task's \
+         own), so no policy can name it without granting it in every region and account; give \
+         the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`"
+    );
+}
+
+#[test]
+fn kms_keys_that_are_not_key_arns_are_refused() {
+    for key in [
+        "arn:aws:kms:us-east-1:123456789012:alias/app",
+        "arn:aws:kms:*:123456789012:key/1234abcd",
+        "arn:aws:kms:us-east-1:*:key/1234abcd",
+        "arn:aws:kms:us-east-1:123456789012:key/*",
+        "*",
+        // The derive's stand-in for placeholder text is not a key either.
+        "arn:aws:kms:us-east-1:123456789012:key/\u{1A}",
+    ] {
+        for role in [Role::Execution, Role::Task, Role::Pin] {
+            let err = PolicyDocument::from_references(role, [], [key]).unwrap_err();
+            assert!(
+                matches!(&err, PolicyError::InvalidKmsKey { key: k, .. } if k == key),
+                "{err:?}"
+            );
+        }
+    }
+    assert_eq!(
+        PolicyDocument::from_references(
+            Role::Execution,
+            [],
+            ["arn:aws:kms:us-east-1:123456789012:alias/app"]
+        )
+        .unwrap_err()
+        .to_string(),
+        "kms_key `arn:aws:kms:us-east-1:123456789012:alias/app`: an alias cannot be an IAM \
+         resource for `kms:Decrypt`; give the key ARN (`…:key/KEY-ID`)"
+    );
+}
+
+/// Every `valueFrom` form the derive emits is a full ARN, so `Deployment::policy` never meets
+/// a reference it must refuse, and no policy names a wildcard region or account.
+#[test]
+fn every_derived_form_has_a_region_and_account() {
+    const ID: &str = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4";
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Every {
+        #[ecs(secret = "app/whole")]
+        whole: String,
+        #[ecs(secret = "app/db", key = "password")]
+        key: String,
+        #[ecs(secret = "app/db", version_stage = "AWSPREVIOUS")]
+        stage: String,
+        #[ecs(secret = "app/db", version_id = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4")]
+        id: String,
+        #[ecs(secret = "app/db", key = "user", version_stage = "AWSCURRENT")]
+        key_stage: String,
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/partial")]
+        partial_arn: String,
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123")]
+        complete_arn: String,
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/tls:cert::")]
+        arn_with_tail: String,
+        #[ecs(ssm = "/app/token")]
+        path: String,
+        #[ecs(ssm = "flags")]
+        simple: String,
+        #[ecs(ssm = "arn:aws:ssm:eu-west-1:111122223333:parameter/shared/url")]
+        ssm_arn: String,
+        #[ecs(ssm = "/aws/reference/secretsmanager/app/via-ssm")]
+        through_ssm: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(partition = "{partition}", region = "{region}", account = "{account}")]
+    struct Templated {
+        #[ecs(secret = "{stage}/db", key = "password")]
+        name: String,
+        #[ecs(secret = "arn:aws-cn:secretsmanager:cn-north-1:{shared}:secret:{stage}/api")]
+        arn: String,
+        #[ecs(ssm = "{param}")]
+        param: String,
+        #[ecs(ssm = "/aws/reference/secretsmanager/{stage}/key")]
+        through_ssm: String,
+    }
+    let every = Every::deployment();
+    let templated = Templated::deployment_for(
+        &Vars::new()
+            .with("partition", "aws-cn")
+            .with("region", "cn-northwest-1")
+            .with("account", "123456789012")
+            .with("shared", "111122223333")
+            .with("stage", "prod")
+            .with("param", "flags"),
+    )
+    .unwrap();
+    for d in [&every, &templated] {
+        for role in [Role::Execution, Role::Task, Role::Pin] {
+            let policy = PolicyDocument::from_references(
+                role,
+                d.references().map(|(_, v)| v),
+                d.kms_keys().iter().map(String::as_str),
+            );
+            assert_eq!(policy.as_ref(), Ok(&d.policy(role)));
+            for s in d.policy(role).statements() {
+                for r in s.resources() {
+                    assert!(
+                        r == "*" && s.action() == Action::BatchGetSecretValue || !r.contains('*'),
+                        "{r}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        every.policy(Role::Execution).to_json(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/partial-??????",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/tls-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/via-ssm-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/whole-??????",
+            ]},
+            {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/shared/url",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/app/token",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/via-ssm",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/flags",
+            ]},
+        ]})
+    );
+    assert_eq!(
+        every.secrets()[3].value_from,
+        format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:::{ID}")
+    );
+    assert_eq!(
+        templated.policy(Role::Execution).to_json(),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
+                "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:prod/api-??????",
+                "arn:aws-cn:secretsmanager:cn-northwest-1:123456789012:secret:prod/db-??????",
+                "arn:aws-cn:secretsmanager:cn-northwest-1:123456789012:secret:prod/key-??????",
+            ]},
+            {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
+                "arn:aws-cn:ssm:cn-northwest-1:123456789012:parameter/aws/reference/secretsmanager/prod/key",
+                "arn:aws-cn:ssm:cn-northwest-1:123456789012:parameter/flags",
+            ]},
         ]})
     );
 }

@@ -18,11 +18,12 @@
 //!   statement, so a declaration without secrets gives `"Statement": []`.
 //! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
 //!   partial ARN (no random suffix) gets `-??????`, which matches exactly the six random
-//!   characters (`-*` would also match other secrets). CDK `Secret.arnForPolicies` does the same.
+//!   characters (a trailing wildcard would also match other secrets). CDK
+//!   `Secret.arnForPolicies` does the same.
 //! - An SSM resource is the parameter ARN. A bare parameter name (which ECS resolves in the task's
-//!   own region and account; the derive never emits one, but a hand-written [`ValueFrom`] can be
-//!   one) becomes `arn:*:ssm:*:*:parameter/NAME`: the role can only read parameters of its own
-//!   account by name anyway, and IAM allows wildcards in every ARN segment but the service.
+//!   own region and account) is refused with [`PolicyError::NoRegionOrAccount`]: a policy cannot
+//!   know that region and account, and a wildcard would grant the name in every region and
+//!   account. The derive always emits ARNs, so only a hand-written [`ValueFrom`] can be one.
 //! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
 //!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
 //!   to `secretsmanager:GetSecretValue`.
@@ -44,10 +45,10 @@ const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum Role {
-    /// The task **execution** role: the ECS agent reads the secrets and injects them as
+    /// The task execution role: the ECS agent reads the secrets and injects them as
     /// environment variables at container start.
     Execution,
-    /// The **task** role: the application fetches the secrets itself (feature `aws`). The same
+    /// The task role: the application fetches the secrets itself (feature `aws`). The same
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
     /// secrets.
     Task,
@@ -124,7 +125,8 @@ impl Statement {
         self.action
     }
 
-    /// The resources (ARNs, ARN patterns or `*`), sorted and deduplicated.
+    /// The resources (ARNs and ARN patterns; for `BatchGetSecretValue`, `*`), sorted and
+    /// deduplicated.
     pub fn resources(&self) -> &[String] {
         &self.resources
     }
@@ -150,11 +152,36 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// The policy `role` needs to read every reference in `refs` and decrypt with `kms_keys`
     /// (customer-managed key ARNs).
+    ///
+    /// Refuses, whatever the role, a reference without its region and account (a bare SSM
+    /// parameter name) and a `kms_key` that is not a KMS key ARN: the first such input, references
+    /// before keys. A [`Deployment`](crate::Deployment)'s references and keys never are, so
+    /// [`Deployment::policy`](crate::Deployment::policy) cannot fail.
     pub fn from_references<'a>(
         role: Role,
         refs: impl IntoIterator<Item = &'a ValueFrom>,
         kms_keys: impl IntoIterator<Item = &'a str>,
-    ) -> PolicyDocument {
+    ) -> Result<PolicyDocument, PolicyError> {
+        let refs: Vec<&ValueFrom> = refs.into_iter().collect();
+        let kms_keys: Vec<&str> = kms_keys.into_iter().collect();
+        if let Some(r) = refs.iter().copied().find(|r| region(r).is_none()) {
+            return Err(PolicyError::NoRegionOrAccount {
+                value_from: r.to_string(),
+            });
+        }
+        for &key in &kms_keys {
+            if let Err(reason) = check_key(key) {
+                return Err(PolicyError::InvalidKmsKey {
+                    key: key.to_owned(),
+                    reason,
+                });
+            }
+        }
+        Ok(PolicyDocument::build(role, &refs, &kms_keys))
+    }
+
+    /// [`PolicyDocument::from_references`] once its input is known to be valid.
+    fn build(role: Role, refs: &[&ValueFrom], kms_keys: &[&str]) -> PolicyDocument {
         // A sorted, deduplicated `Vec` rather than a `BTreeMap`/`BTreeSet`: the lists are short,
         // and the tree instantiations were a quarter of this crate's generated code
         // (BENCHMARKS.md, build cost), paid by every build script that uses the derive.
@@ -179,14 +206,16 @@ impl PolicyDocument {
                     }
                 }
                 ValueFrom::Ssm(p) => {
-                    grant(Action::GetParameters, parameter_resource(p));
+                    if let Some(arn) = p.arn() {
+                        grant(Action::GetParameters, arn);
+                    }
                     if let Some(secret) = referenced_secret(p) {
                         grant(Action::GetSecretValue, secret);
                     }
                 }
             }
         }
-        for key in kms_keys {
+        for &key in kms_keys {
             if role != Role::Pin {
                 grant(Action::KmsDecrypt, key.to_owned());
             }
@@ -246,42 +275,85 @@ impl fmt::Display for PolicyDocument {
     }
 }
 
-fn parameter_resource(p: &value_from::SsmRef) -> String {
-    p.arn().unwrap_or_else(|| {
-        let name = p.parameter_name();
-        format!(
-            "arn:*:ssm:*:*:parameter/{}",
-            name.strip_prefix('/').unwrap_or(&name)
-        )
-    })
+/// Why [`PolicyDocument::from_references`] refused its input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A reference without its region and account: a bare SSM parameter name (`/app/token`),
+    /// which ECS reads in the task's own region and account. IAM matches the parameter's ARN,
+    /// and a policy cannot know that region and account; give the ARN.
+    NoRegionOrAccount {
+        /// The reference, as ECS would read it.
+        value_from: String,
+    },
+    /// A `kms_key` that is not a KMS key ARN (an alias, a malformed ARN).
+    InvalidKmsKey {
+        /// The key as given.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::NoRegionOrAccount { value_from } => write!(
+                f,
+                "`{value_from}` names no region and account (ECS reads a bare parameter name in \
+                 the task's own), so no policy can name it without granting it in every region \
+                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`"
+            ),
+            PolicyError::InvalidKmsKey { key, reason } => write!(f, "kms_key `{key}`: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// The region of a reference; `None` for a bare SSM parameter name.
+fn region(r: &ValueFrom) -> Option<&str> {
+    match r {
+        ValueFrom::SecretsManager(s) => Some(s.region()),
+        ValueFrom::Ssm(p) => p.region(),
+    }
+}
+
+/// A `kms_key` as [`Deployment`](crate::Deployment) checks it, and without the placeholder
+/// stand-in, which only the derive's compile-time checks use.
+fn check_key(key: &str) -> Result<(), String> {
+    if key.contains(value_from::WILDCARD) {
+        return Err(format!(
+            "contains the control character {:?}",
+            value_from::WILDCARD
+        ));
+    }
+    value_from::check_kms_key(key)
 }
 
 /// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the
 /// caller's `GetSecretValue` on it (Systems Manager user guide, "Referencing AWS Secrets Manager
 /// secrets from Parameter Store parameters"). The secret lives in the parameter's region and
-/// account.
+/// account; `None` for any other parameter.
 fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
+    let value_from::SsmRef::Arn {
+        partition,
+        region,
+        account,
+        ..
+    } = p
+    else {
+        return None;
+    };
     let name = p.parameter_name();
     let id = name.strip_prefix(SSM_SECRETS_MANAGER_REFERENCE)?;
-    let (partition, region, account) = match p {
-        value_from::SsmRef::Arn {
-            partition,
-            region,
-            account,
-            ..
-        } => (partition.as_str(), region.as_str(), account.as_str()),
-        value_from::SsmRef::Name(_) => ("*", "*", "*"),
-    };
     let arn = value_from::secret_arn(partition, region, account, id);
-    match arn.parse::<ValueFrom>() {
-        Ok(ValueFrom::SecretsManager(s)) => Some(s.iam_resource()),
-        // `*` segments do not parse as an ARN; keep the same rule by hand.
-        _ => Some(if looks_complete(id) {
-            arn
-        } else {
-            arn + "-??????"
-        }),
-    }
+    Some(match arn.parse::<ValueFrom>() {
+        Ok(ValueFrom::SecretsManager(s)) => s.iam_resource(),
+        // An id no secret name can be (longer than 512 characters): the same rule by hand.
+        _ if looks_complete(id) => arn,
+        _ => arn + "-??????",
+    })
 }
 
 fn looks_complete(name: &str) -> bool {

@@ -136,6 +136,7 @@ impl Deployment {
             self.references.iter().map(|(_, v)| v),
             self.kms_keys.iter().map(String::as_str),
         )
+        .expect("the derive makes every reference an ARN, and resolving checked every kms_key")
     }
 
     /// Sets the `secrets` of container `container` in a task-definition JSON (the
