@@ -1,6 +1,8 @@
 //! IAM policy documents: exact JSON for the execution and task roles.
 
-use ecs_secrets::{Action, EcsSecrets, PolicyDocument, PolicyError, Role, Secret, ValueFrom, Vars};
+use ecs_secrets::{
+    Action, Condition, EcsSecrets, PolicyDocument, PolicyError, Role, Secret, ValueFrom, Vars,
+};
 use serde_json::json;
 
 const KEY_A: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -39,7 +41,7 @@ struct App {
     host: String,
 }
 
-const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags","arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]}]}"#;
+const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags","arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.us-east-1.amazonaws.com","ssm.us-east-1.amazonaws.com"]}}}]}"#;
 
 #[test]
 fn execution_role_policy_exact_json() {
@@ -84,6 +86,24 @@ fn typed_form() {
     );
     assert_eq!(policy.resources(Action::GetSecretValue).len(), 3);
     assert_eq!(policy.resources(Action::KmsDecrypt), [KEY_A]);
+    let decrypt = &policy.statements()[3];
+    let condition = decrypt.condition().unwrap();
+    assert_eq!(
+        (condition.operator(), condition.key()),
+        ("StringEquals", "kms:ViaService")
+    );
+    assert_eq!(
+        condition,
+        &Condition::ViaService(vec![
+            "secretsmanager.us-east-1.amazonaws.com".to_owned(),
+            "ssm.us-east-1.amazonaws.com".to_owned()
+        ])
+    );
+    assert!(
+        policy.statements()[..3]
+            .iter()
+            .all(|s| s.condition().is_none())
+    );
     assert!(
         App::deployment()
             .policy(Role::Execution)
@@ -198,7 +218,13 @@ fn kms_keys_of_flattened_structs_sorted_and_deduplicated() {
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
              "Resource": ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/db-??????"]},
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_B, KEY_A]},
+            // One statement per key region. No reference is in us-east-1, so KEY_A may be used
+            // by either service there, and never directly.
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_B],
+             "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.eu-west-1.amazonaws.com"]}}},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A],
+             "Condition": {"StringEquals": {"kms:ViaService": [
+                 "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}},
         ]})
     );
 }
@@ -255,7 +281,9 @@ fn two_environments_from_one_declaration() {
             {"Effect": "Allow", "Action": ["ssm:GetParameters"],
              "Resource": ["arn:aws:ssm:us-east-1:111111111111:parameter/prod/app/token"]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"],
-             "Resource": ["arn:aws:kms:us-east-1:111111111111:key/1111aaaa-1111-1111-1111-111111111111"]},
+             "Resource": ["arn:aws:kms:us-east-1:111111111111:key/1111aaaa-1111-1111-1111-111111111111"],
+             "Condition": {"StringEquals": {"kms:ViaService": [
+                 "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}},
         ]})
     );
     assert_eq!(
@@ -269,7 +297,9 @@ fn two_environments_from_one_declaration() {
             {"Effect": "Allow", "Action": ["ssm:GetParameters"],
              "Resource": ["arn:aws:ssm:eu-west-1:222222222222:parameter/staging/app/token"]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"],
-             "Resource": ["arn:aws:kms:eu-west-1:222222222222:key/2222bbbb-2222-2222-2222-222222222222"]},
+             "Resource": ["arn:aws:kms:eu-west-1:222222222222:key/2222bbbb-2222-2222-2222-222222222222"],
+             "Condition": {"StringEquals": {"kms:ViaService": [
+                 "secretsmanager.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com"]}}},
         ]})
     );
     assert_eq!(
@@ -354,7 +384,9 @@ fn hand_written_references() {
                 "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/shared/key-AbC123",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
             ]},
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A],
+             "Condition": {"StringEquals": {"kms:ViaService": [
+                 "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}},
         ]})
     );
 }
@@ -538,5 +570,134 @@ fn every_derived_form_has_a_region_and_account() {
                 "arn:aws-cn:ssm:cn-northwest-1:123456789012:parameter/flags",
             ]},
         ]})
+    );
+}
+
+/// The shape of the finding: one secret, one SecureString, one key. `kms:Decrypt` only through
+/// Secrets Manager and SSM of the key's region, never directly; the task role the same.
+#[test]
+fn kms_decrypt_only_via_the_services_that_read() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    struct One {
+        #[ecs(secret = "app/db", key = "password")]
+        password: Secret<String>,
+        #[ecs(ssm = "/app/api-key")]
+        api_key: Secret<String>,
+    }
+    let d = One::deployment();
+    assert_eq!(
+        serde_json::to_string(&d.policy(Role::Execution)).unwrap(),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/app/api-key"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.us-east-1.amazonaws.com","ssm.us-east-1.amazonaws.com"]}}}]}"#
+    );
+    let task = d.policy(Role::Task);
+    assert_eq!(
+        task.statements().last(),
+        d.policy(Role::Execution).statements().last()
+    );
+    assert_eq!(task.statements().len(), 4);
+    assert!(d.policy(Role::Pin).resources(Action::KmsDecrypt).is_empty());
+}
+
+/// Each key gets the services of the references in its own region (a KMS key is regional, and
+/// both services use keys of the resource's region only); one statement per key region.
+#[test]
+fn kms_condition_per_key_region() {
+    const SM_EAST: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db";
+    const SSM_WEST: &str = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token";
+    const REF_SOUTH: &str =
+        "arn:aws:ssm:ap-south-1:123456789012:parameter/aws/reference/secretsmanager/app/x";
+    const KEY_EAST: &str = "arn:aws:kms:us-east-1:123456789012:key/e";
+    const KEY_EAST_2: &str = "arn:aws:kms:us-east-1:111122223333:key/d";
+    const KEY_WEST: &str = "arn:aws:kms:eu-west-1:123456789012:key/w";
+    const KEY_SOUTH: &str = "arn:aws:kms:ap-south-1:123456789012:key/s";
+    const KEY_NORTH: &str = "arn:aws:kms:eu-north-1:123456789012:key/n";
+    let refs: Vec<ValueFrom> = [SM_EAST, SSM_WEST, REF_SOUTH]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let decrypt = |keys: &[&str], services: &[&str]| {
+        json!({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": keys,
+               "Condition": {"StringEquals": {"kms:ViaService": services}}})
+    };
+    for role in [Role::Execution, Role::Task] {
+        let policy = PolicyDocument::from_references(
+            role,
+            &refs,
+            [KEY_WEST, KEY_NORTH, KEY_EAST, KEY_SOUTH, KEY_EAST_2],
+        )
+        .unwrap()
+        .to_json();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(
+            statements[statements.len() - 4..],
+            [
+                // A parameter that reads a secret: SSM hands the read to Secrets Manager, which
+                // calls KMS; both are allowed.
+                decrypt(
+                    &[KEY_SOUTH],
+                    &[
+                        "secretsmanager.ap-south-1.amazonaws.com",
+                        "ssm.ap-south-1.amazonaws.com"
+                    ]
+                ),
+                // No reference in eu-north-1: both services of the key's own region.
+                decrypt(
+                    &[KEY_NORTH],
+                    &[
+                        "secretsmanager.eu-north-1.amazonaws.com",
+                        "ssm.eu-north-1.amazonaws.com"
+                    ]
+                ),
+                decrypt(&[KEY_WEST], &["ssm.eu-west-1.amazonaws.com"]),
+                // Two keys of one region (any accounts) share a statement.
+                decrypt(
+                    &[KEY_EAST_2, KEY_EAST],
+                    &["secretsmanager.us-east-1.amazonaws.com"]
+                ),
+            ],
+            "{role}"
+        );
+        assert_eq!(
+            statements[statements.len() - 5]["Action"],
+            json!(["ssm:GetParameters"])
+        );
+    }
+    // `resources` gathers every statement of the action, sorted.
+    assert_eq!(
+        PolicyDocument::from_references(Role::Execution, &refs, [KEY_NORTH, KEY_EAST, KEY_EAST_2])
+            .unwrap()
+            .resources(Action::KmsDecrypt),
+        [KEY_NORTH, KEY_EAST_2, KEY_EAST]
+    );
+}
+
+/// The `kms:ViaService` names end in `amazonaws.com` in every partition, China included (KMS
+/// developer guide, condition keys).
+#[test]
+fn via_service_names_in_other_partitions() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        partition = "aws-cn",
+        region = "cn-north-1",
+        account = "123456789012",
+        kms_key = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    struct China {
+        #[ecs(secret = "app/db")]
+        db: String,
+    }
+    let policy = China::deployment().policy(Role::Execution).to_json();
+    assert_eq!(
+        policy["Statement"][1],
+        json!({"Effect": "Allow", "Action": ["kms:Decrypt"],
+               "Resource": ["arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+               "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.cn-north-1.amazonaws.com"]}}})
     );
 }

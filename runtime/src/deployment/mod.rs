@@ -127,9 +127,10 @@ impl Deployment {
 
     /// The least-privilege policy document for `role`: for [`Role::Execution`] (ECS injects the
     /// secrets) `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters` on each
-    /// parameter, `kms:Decrypt` on each `kms_key`; [`Role::Task`] (the application fetches them
-    /// itself, feature `aws`) adds `secretsmanager:BatchGetSecretValue`. Shape and rules:
-    /// [`PolicyDocument`].
+    /// parameter, `kms:Decrypt` on each `kms_key` only through those services
+    /// (`kms:ViaService`); [`Role::Task`] (the application fetches them itself, feature `aws`)
+    /// adds `secretsmanager:BatchGetSecretValue`. Shape and rules: [`PolicyDocument`]. Never
+    /// fails: every reference of a `Deployment` is an ARN and every key was checked.
     pub fn policy(&self, role: Role) -> PolicyDocument {
         PolicyDocument::from_references(
             role,
