@@ -2,6 +2,7 @@
 
 use ecs_secrets::{
     Action, Condition, EcsSecrets, PolicyDocument, PolicyError, Role, Secret, ValueFrom, Vars,
+    Warning,
 };
 use serde_json::json;
 
@@ -700,4 +701,180 @@ fn via_service_names_in_other_partitions() {
                "Resource": ["arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
                "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.cn-north-1.amazonaws.com"]}}})
     );
+}
+
+/// `App` reads `shared/api` of account 111122223333, in eu-west-1 where it has no `kms_key`, and
+/// its other references are in 123456789012: unless the task runs in 111122223333, the policy
+/// grants no decrypt for a read that needs a customer-managed key.
+#[test]
+fn a_cross_account_reference_without_a_key_is_a_warning() {
+    let warnings = App::deployment().warnings();
+    assert_eq!(
+        warnings,
+        [Warning::CrossAccountWithoutKey {
+            field: "api_key",
+            struct_name: "App",
+            env: "API_KEY",
+            value_from:
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123::AWSPREVIOUS:"
+                    .to_owned(),
+            account: "111122223333".to_owned(),
+            region: "eu-west-1".to_owned(),
+            accounts: vec!["111122223333".to_owned(), "123456789012".to_owned()],
+        }]
+    );
+    assert_eq!(
+        warnings[0].to_string(),
+        "field `App.api_key` (env `API_KEY`, from \
+         arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123::AWSPREVIOUS:): \
+         the references are in accounts 111122223333, 123456789012 and no `kms_key` is in \
+         eu-west-1; unless the task runs in 111122223333, this is a cross-account read, which \
+         needs a customer-managed KMS key (the AWS managed key cannot be shared) declared with \
+         `kms_key`, and the owner account must allow the read and the key's use"
+    );
+}
+
+#[test]
+fn cross_account_warnings_secrets_and_parameters() {
+    /// A name in the struct's account, and three full ARNs of another account: a secret, a
+    /// SecureString, a secret read through SSM. No key at all.
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Shared {
+        #[ecs(secret = "app/db")]
+        own: String,
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        secret: String,
+        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/shared/token")]
+        parameter: String,
+        #[ecs(
+            ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/aws/reference/secretsmanager/shared/x"
+        )]
+        through_ssm: String,
+    }
+    /// The same with the owner's key in us-east-1: nothing to report.
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    struct WithKey {
+        #[ecs(secret = "app/db")]
+        own: String,
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        secret: String,
+    }
+    /// Every reference in one account, whatever the struct's own: nothing to compare with.
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct OneAccount {
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        secret: String,
+        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/shared/token")]
+        parameter: String,
+    }
+    // The task runs in one account, so at least one of these reads fails; which one depends on
+    // that account, which a caller that knows it filters by.
+    assert_eq!(
+        warned(&Shared::deployment()),
+        [
+            "Shared.own 123456789012 us-east-1",
+            "Shared.secret 111122223333 us-east-1",
+            "Shared.parameter 111122223333 us-east-1",
+            "Shared.through_ssm 111122223333 us-east-1",
+        ]
+    );
+    for w in Shared::deployment().warnings() {
+        let Warning::CrossAccountWithoutKey { accounts, .. } = w else {
+            panic!("{w:?}")
+        };
+        assert_eq!(accounts, ["111122223333", "123456789012"]);
+    }
+    assert!(WithKey::deployment().warnings().is_empty());
+    assert!(OneAccount::deployment().warnings().is_empty());
+}
+
+/// Flattened structs count like the top level: their references are the deployment's.
+#[test]
+fn cross_account_warnings_through_flatten() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "eu-west-1",
+        account = "111122223333",
+        kms_key = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    )]
+    struct Central {
+        #[ecs(secret = "shared/a")]
+        a: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Service {
+        #[ecs(flatten)]
+        central: Central,
+        #[ecs(ssm = "/app/token")]
+        token: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "eu-west-1", account = "111122223333")]
+    struct CentralWithoutKey {
+        #[ecs(secret = "shared/a")]
+        a: String,
+    }
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Unkeyed {
+        #[ecs(flatten)]
+        central: CentralWithoutKey,
+        #[ecs(ssm = "/app/token")]
+        token: String,
+    }
+    // Central's key covers its secret; the token uses the AWS managed key of the task's account.
+    let messages: Vec<String> = Service::deployment()
+        .warnings()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].starts_with(
+            "field `Service.token` (env `TOKEN`, from \
+             arn:aws:ssm:us-east-1:123456789012:parameter/app/token): the references are in \
+             accounts 111122223333, 123456789012 and no `kms_key` is in us-east-1; unless the \
+             task runs in 123456789012,"
+        ),
+        "{messages:?}"
+    );
+    assert_eq!(
+        warned(&Unkeyed::deployment()),
+        [
+            "CentralWithoutKey.a 111122223333 eu-west-1",
+            "Unkeyed.token 123456789012 us-east-1",
+        ]
+    );
+}
+
+/// `struct.field account region` of each warning.
+fn warned(d: &ecs_secrets::Deployment) -> Vec<String> {
+    d.warnings()
+        .into_iter()
+        .map(|w| match w {
+            Warning::CrossAccountWithoutKey {
+                struct_name,
+                field,
+                account,
+                region,
+                ..
+            } => format!("{struct_name}.{field} {account} {region}"),
+            other => panic!("{other:?}"),
+        })
+        .collect()
 }

@@ -27,7 +27,7 @@ pub mod __private;
 pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
 pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
-    Deployment, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
+    Deployment, Warning, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
 };
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FetchCode, FieldError, ResolveError};

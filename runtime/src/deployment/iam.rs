@@ -432,15 +432,25 @@ fn via_services(region: &str, readers: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// The region of a checked KMS key ARN (`arn:PARTITION:kms:REGION:…`).
-fn key_region(key: &str) -> &str {
+pub(crate) fn key_region(key: &str) -> &str {
     key.split(':').nth(3).unwrap_or_default()
 }
 
 /// The region of a reference; `None` for a bare SSM parameter name.
-fn region(r: &ValueFrom) -> Option<&str> {
+pub(crate) fn region(r: &ValueFrom) -> Option<&str> {
     match r {
         ValueFrom::SecretsManager(s) => Some(s.region()),
         ValueFrom::Ssm(p) => p.region(),
+    }
+}
+
+/// The account that owns a reference's secret or parameter; `None` for a bare SSM parameter
+/// name.
+pub(crate) fn account(r: &ValueFrom) -> Option<&str> {
+    match r {
+        ValueFrom::SecretsManager(s) => Some(s.account()),
+        ValueFrom::Ssm(value_from::SsmRef::Arn { account, .. }) => Some(account),
+        ValueFrom::Ssm(value_from::SsmRef::Name(_)) => None,
     }
 }
 
