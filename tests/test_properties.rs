@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use ecs_secrets::extract::{ExtractError, json_key};
 // The grammar's builders and template functions, and the derive's own template helpers.
+use ecs_secrets::{EcsSecrets, ErrorKind, SsmRef, TemplateError, ValueFrom, Vars};
 use ecs_secrets_grammar as vf;
 use ecs_secrets_grammar::__derive::{self as derive, Piece};
-use ecs_secrets::{EcsSecrets, ErrorKind, SsmRef, TemplateError, ValueFrom, Vars};
 use proptest::prelude::*;
 use proptest::sample::select;
 

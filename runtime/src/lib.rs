@@ -24,10 +24,10 @@ extern crate self as ecs_secrets;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use deployment::iam::{Action, PolicyDocument, Role, Statement};
+pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
 pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
-    Deployment, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
+    Deployment, Warning, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
 };
 pub use ecs_secrets_grammar::{
     SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,

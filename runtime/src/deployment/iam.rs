@@ -7,29 +7,47 @@
 //! {
 //!   "Version": "2012-10-17",
 //!   "Statement": [
-//!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]}
+//!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]},
+//!     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:…"],
+//!      "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.REGION.amazonaws.com"]}}}
 //!   ]
 //! }
 //! ```
 //!
-//! - One statement per action, in the order of [`Action`]; `Action` and `Resource` are always
-//!   arrays, even of one element. No `Sid`.
-//! - Resources are sorted (byte order) and deduplicated; an action without resources has no
-//!   statement, so a declaration without secrets gives `"Statement": []`.
+//! - One statement per action, in the order of [`Action`], except `kms:Decrypt`: one statement
+//!   per region of the keys, in region order. `Action` and `Resource` are always arrays, even of
+//!   one element. No `Sid`; a `Condition` only on `kms:Decrypt`.
+//! - Resources and condition values are sorted (byte order) and deduplicated; an action without
+//!   resources has no statement, so a declaration without secrets gives `"Statement": []`.
 //! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
 //!   partial ARN (no random suffix) gets `-??????`, which matches exactly the six random
-//!   characters (`-*` would also match other secrets). CDK `Secret.arnForPolicies` does the same.
+//!   characters (a trailing wildcard would also match other secrets). CDK
+//!   `Secret.arnForPolicies` does the same.
 //! - An SSM resource is the parameter ARN. A bare parameter name (which ECS resolves in the task's
-//!   own region and account; the derive never emits one, but a hand-written [`ValueFrom`] can be
-//!   one) becomes `arn:*:ssm:*:*:parameter/NAME`: the role can only read parameters of its own
-//!   account by name anyway, and IAM allows wildcards in every ARN segment but the service.
+//!   own region and account) is refused with [`PolicyError::NoRegionOrAccount`]: a policy cannot
+//!   know that region and account, and a wildcard would grant the name in every region and
+//!   account. The derive always emits ARNs, so only a hand-written [`ValueFrom`] can be one.
 //! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
 //!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
 //!   to `secretsmanager:GetSecretValue`.
+//! - `kms:Decrypt` is allowed only through the services that read the references, with the
+//!   `kms:ViaService` condition key (KMS developer guide, "AWS KMS condition keys"), so the role
+//!   cannot call KMS with a key directly. A KMS key is regional, and Secrets Manager and SSM use
+//!   only keys of the secret's or parameter's own region, so a key's condition names the services
+//!   of the references in the key's region: `secretsmanager.REGION.amazonaws.com` for a secret,
+//!   `ssm.REGION.amazonaws.com` for a parameter, and both for an
+//!   `/aws/reference/secretsmanager/` parameter. For that one SSM passes the read on to Secrets
+//!   Manager, and Secrets Manager is the service that calls KMS, so KMS should see
+//!   `secretsmanager`. No AWS page says which service KMS sees at the end of such a chain, so
+//!   `ssm` is allowed too. It is still a service reading for the role, never a direct call.
+//! - A key in a region none of the references is in gets both services of its own region: no
+//!   reference can use it, but the key was declared, and the condition still rules out direct
+//!   use. The suffix is `amazonaws.com` in every partition (`aws-cn` too), as the KMS guide
+//!   says for `kms:ViaService`.
 
 use core::fmt;
 
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use crate::value_from::{self, ValueFrom};
 
@@ -39,15 +57,19 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 /// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
 const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
+/// The services that call KMS for a reader, as `kms:ViaService` names them (with the region).
+const SECRETS_MANAGER: &str = "secretsmanager";
+const SSM: &str = "ssm";
+
 /// Which IAM role the policy is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum Role {
-    /// The task **execution** role: the ECS agent reads the secrets and injects them as
+    /// The task execution role: the ECS agent reads the secrets and injects them as
     /// environment variables at container start.
     Execution,
-    /// The **task** role: the application fetches the secrets itself (feature `aws`). The same
+    /// The task role: the application fetches the secrets itself (feature `aws`). The same
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
     /// secrets.
     Task,
@@ -111,11 +133,13 @@ impl fmt::Display for Action {
     }
 }
 
-/// One `Allow` statement: one action on its sorted, deduplicated resources.
+/// One `Allow` statement: one action on its sorted, deduplicated resources, maybe under a
+/// condition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Statement {
     action: Action,
     resources: Vec<String>,
+    condition: Option<Condition>,
 }
 
 impl Statement {
@@ -124,19 +148,77 @@ impl Statement {
         self.action
     }
 
-    /// The resources (ARNs, ARN patterns or `*`), sorted and deduplicated.
+    /// The resources (ARNs and ARN patterns; for `BatchGetSecretValue`, `*`), sorted and
+    /// deduplicated.
     pub fn resources(&self) -> &[String] {
         &self.resources
+    }
+
+    /// The statement's `Condition`: `kms:ViaService` on `kms:Decrypt`, none elsewhere.
+    pub fn condition(&self) -> Option<&Condition> {
+        self.condition.as_ref()
     }
 }
 
 impl Serialize for Statement {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Statement", 3)?;
+        let fields = if self.condition.is_some() { 4 } else { 3 };
+        let mut s = serializer.serialize_struct("Statement", fields)?;
         s.serialize_field("Effect", "Allow")?;
         s.serialize_field("Action", &[self.action.as_str()])?;
         s.serialize_field("Resource", &self.resources)?;
+        if let Some(condition) = &self.condition {
+            s.serialize_field("Condition", condition)?;
+        }
         s.end()
+    }
+}
+
+/// A statement's `Condition` block: one operator, one key, its values (sorted, deduplicated).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Condition {
+    /// `{"StringEquals": {"kms:ViaService": [SERVICES]}}`: the key may be used only by these
+    /// services (`secretsmanager.us-east-1.amazonaws.com`) on the principal's behalf.
+    ViaService(Vec<String>),
+}
+
+impl Condition {
+    /// The condition operator (`StringEquals`).
+    pub fn operator(&self) -> &'static str {
+        match self {
+            Condition::ViaService(_) => "StringEquals",
+        }
+    }
+
+    /// The condition key (`kms:ViaService`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Condition::ViaService(_) => "kms:ViaService",
+        }
+    }
+
+    /// The values the key may take, sorted and deduplicated.
+    pub fn values(&self) -> &[String] {
+        match self {
+            Condition::ViaService(values) => values,
+        }
+    }
+}
+
+impl Serialize for Condition {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Values<'a>(&'a Condition);
+        impl Serialize for Values<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut m = serializer.serialize_map(Some(1))?;
+                m.serialize_entry(self.0.key(), self.0.values())?;
+                m.end()
+            }
+        }
+        let mut m = serializer.serialize_map(Some(1))?;
+        m.serialize_entry(self.operator(), &Values(self))?;
+        m.end()
     }
 }
 
@@ -150,17 +232,45 @@ pub struct PolicyDocument {
 impl PolicyDocument {
     /// The policy `role` needs to read every reference in `refs` and decrypt with `kms_keys`
     /// (customer-managed key ARNs).
+    ///
+    /// Refuses, whatever the role, a reference without its region and account (a bare SSM
+    /// parameter name) and a `kms_key` that is not a KMS key ARN: the first such input, references
+    /// before keys. A [`Deployment`](crate::Deployment)'s references and keys never are, so
+    /// [`Deployment::policy`](crate::Deployment::policy) cannot fail.
     pub fn from_references<'a>(
         role: Role,
         refs: impl IntoIterator<Item = &'a ValueFrom>,
         kms_keys: impl IntoIterator<Item = &'a str>,
-    ) -> PolicyDocument {
-        // A sorted, deduplicated `Vec` rather than a `BTreeMap`/`BTreeSet`: the lists are short,
+    ) -> Result<PolicyDocument, PolicyError> {
+        let refs: Vec<&ValueFrom> = refs.into_iter().collect();
+        let kms_keys: Vec<&str> = kms_keys.into_iter().collect();
+        if let Some(r) = refs.iter().copied().find(|r| region(r).is_none()) {
+            return Err(PolicyError::NoRegionOrAccount {
+                value_from: r.to_string(),
+            });
+        }
+        for &key in &kms_keys {
+            if let Err(reason) = check_key(key) {
+                return Err(PolicyError::InvalidKmsKey {
+                    key: key.to_owned(),
+                    reason,
+                });
+            }
+        }
+        Ok(PolicyDocument::build(role, &refs, &kms_keys))
+    }
+
+    /// [`PolicyDocument::from_references`] once its input is known to be valid.
+    fn build(role: Role, refs: &[&ValueFrom], kms_keys: &[&str]) -> PolicyDocument {
+        // Sorted, deduplicated `Vec`s rather than `BTreeMap`s/`BTreeSet`s: the lists are short,
         // and the tree instantiations were a quarter of this crate's generated code
         // (BENCHMARKS.md, build cost), paid by every build script that uses the derive.
-        let mut grants: Vec<(Action, String)> = Vec::new();
-        let mut grant = |action, resource: String| grants.push((action, resource));
-        for r in refs {
+        // A grant is (action, key region for `kms:Decrypt` or "", resource).
+        let mut grants: Vec<(Action, &str, String)> = Vec::new();
+        let mut grant = |action, resource: String| grants.push((action, "", resource));
+        // The services that decrypt for the references, by region.
+        let mut readers: Vec<(&str, &str)> = Vec::new();
+        for &r in refs {
             if role == Role::Pin {
                 if let ValueFrom::SecretsManager(s) = r {
                     if follows_current(s) {
@@ -177,46 +287,65 @@ impl PolicyDocument {
                     if role == Role::Task && follows_current(s) {
                         grant(Action::BatchGetSecretValue, "*".to_owned());
                     }
+                    readers.push((s.region(), SECRETS_MANAGER));
                 }
                 ValueFrom::Ssm(p) => {
-                    grant(Action::GetParameters, parameter_resource(p));
+                    let region = p.region().unwrap_or_default();
+                    if let Some(arn) = p.arn() {
+                        grant(Action::GetParameters, arn);
+                    }
+                    readers.push((region, SSM));
                     if let Some(secret) = referenced_secret(p) {
                         grant(Action::GetSecretValue, secret);
+                        readers.push((region, SECRETS_MANAGER));
                     }
                 }
             }
         }
-        for key in kms_keys {
-            if role != Role::Pin {
-                grant(Action::KmsDecrypt, key.to_owned());
+        if role != Role::Pin {
+            for &key in kms_keys {
+                grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
             }
         }
         grants.sort_unstable();
         grants.dedup();
         let mut statements: Vec<Statement> = Vec::new();
-        for (action, resource) in grants {
+        let mut last_region = "";
+        for (action, region, resource) in grants {
             match statements.last_mut() {
-                Some(last) if last.action == action => last.resources.push(resource),
+                Some(last) if last.action == action && last_region == region => {
+                    last.resources.push(resource);
+                }
                 _ => statements.push(Statement {
                     action,
                     resources: vec![resource],
+                    condition: (action == Action::KmsDecrypt)
+                        .then(|| Condition::ViaService(via_services(region, &readers))),
                 }),
             }
+            last_region = region;
         }
         PolicyDocument { statements }
     }
 
-    /// The statements, one per action, in the order of [`Action`].
+    /// The statements in the order of [`Action`]: one per action, except `kms:Decrypt`, which
+    /// has one per region of its keys, in region order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
 
-    /// The resources granted `action` (empty when it is not granted).
-    pub fn resources(&self, action: Action) -> &[String] {
-        self.statements
+    /// The resources granted `action`, over all its statements, sorted and deduplicated (empty
+    /// when it is not granted).
+    pub fn resources(&self, action: Action) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .statements
             .iter()
-            .find(|s| s.action == action)
-            .map_or(&[], |s| s.resources.as_slice())
+            .filter(|s| s.action == action)
+            .flat_map(|s| s.resources.iter().map(String::as_str))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Whether the document grants nothing (a declaration without secrets).
@@ -246,42 +375,120 @@ impl fmt::Display for PolicyDocument {
     }
 }
 
-fn parameter_resource(p: &value_from::SsmRef) -> String {
-    p.arn().unwrap_or_else(|| {
-        let name = p.parameter_name();
-        format!(
-            "arn:*:ssm:*:*:parameter/{}",
-            name.strip_prefix('/').unwrap_or(&name)
-        )
-    })
+/// Why [`PolicyDocument::from_references`] refused its input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A reference without its region and account: a bare SSM parameter name (`/app/token`),
+    /// which ECS reads in the task's own region and account. IAM matches the parameter's ARN,
+    /// and a policy cannot know that region and account; give the ARN.
+    NoRegionOrAccount {
+        /// The reference, as ECS would read it.
+        value_from: String,
+    },
+    /// A `kms_key` that is not a KMS key ARN (an alias, a malformed ARN).
+    InvalidKmsKey {
+        /// The key as given.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::NoRegionOrAccount { value_from } => write!(
+                f,
+                "`{value_from}` names no region and account (ECS reads a bare parameter name in \
+                 the task's own), so no policy can name it without granting it in every region \
+                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`"
+            ),
+            PolicyError::InvalidKmsKey { key, reason } => write!(f, "kms_key `{key}`: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// The `kms:ViaService` values for a key in `region`: the services that read references in that
+/// region, or both when none does (see the [module docs](self)). `amazonaws.com` in every
+/// partition (KMS developer guide, `kms:ViaService`).
+fn via_services(region: &str, readers: &[(&str, &str)]) -> Vec<String> {
+    let mut services: Vec<&str> = readers
+        .iter()
+        .filter(|&&(r, _)| r == region)
+        .map(|&(_, service)| service)
+        .collect();
+    if services.is_empty() {
+        services = vec![SECRETS_MANAGER, SSM];
+    }
+    services.sort_unstable();
+    services.dedup();
+    services
+        .into_iter()
+        .map(|service| format!("{service}.{region}.amazonaws.com"))
+        .collect()
+}
+
+/// The region of a checked KMS key ARN (`arn:PARTITION:kms:REGION:…`).
+pub(crate) fn key_region(key: &str) -> &str {
+    key.split(':').nth(3).unwrap_or_default()
+}
+
+/// The region of a reference; `None` for a bare SSM parameter name.
+pub(crate) fn region(r: &ValueFrom) -> Option<&str> {
+    match r {
+        ValueFrom::SecretsManager(s) => Some(s.region()),
+        ValueFrom::Ssm(p) => p.region(),
+    }
+}
+
+/// The account that owns a reference's secret or parameter; `None` for a bare SSM parameter
+/// name.
+pub(crate) fn account(r: &ValueFrom) -> Option<&str> {
+    match r {
+        ValueFrom::SecretsManager(s) => Some(s.account()),
+        ValueFrom::Ssm(value_from::SsmRef::Arn { account, .. }) => Some(account),
+        ValueFrom::Ssm(value_from::SsmRef::Name(_)) => None,
+    }
+}
+
+/// A `kms_key` as [`Deployment`](crate::Deployment) checks it, and without the placeholder
+/// stand-in, which only the derive's compile-time checks use.
+fn check_key(key: &str) -> Result<(), String> {
+    if key.contains(value_from::__derive::WILDCARD) {
+        return Err(format!(
+            "contains the control character {:?}",
+            value_from::__derive::WILDCARD
+        ));
+    }
+    value_from::__derive::check_kms_key(key)
 }
 
 /// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the
 /// caller's `GetSecretValue` on it (Systems Manager user guide, "Referencing AWS Secrets Manager
 /// secrets from Parameter Store parameters"). The secret lives in the parameter's region and
-/// account.
+/// account; `None` for any other parameter.
 fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
+    let value_from::SsmRef::Arn {
+        partition,
+        region,
+        account,
+        ..
+    } = p
+    else {
+        return None;
+    };
     let name = p.parameter_name();
     let id = name.strip_prefix(SSM_SECRETS_MANAGER_REFERENCE)?;
-    let (partition, region, account) = match p {
-        value_from::SsmRef::Arn {
-            partition,
-            region,
-            account,
-            ..
-        } => (partition.as_str(), region.as_str(), account.as_str()),
-        value_from::SsmRef::Name(_) => ("*", "*", "*"),
-    };
     let arn = value_from::secret_arn(partition, region, account, id);
-    match arn.parse::<ValueFrom>() {
-        Ok(ValueFrom::SecretsManager(s)) => Some(s.iam_resource()),
-        // `*` segments do not parse as an ARN; apply the suffix rule to the name alone.
-        _ => Some(if value_from::strip_random_suffix(id).is_some() {
-            arn
-        } else {
-            arn + "-??????"
-        }),
-    }
+    Some(match arn.parse::<ValueFrom>() {
+        Ok(ValueFrom::SecretsManager(s)) => s.iam_resource(),
+        // An id no secret name can be (longer than 512 characters): the same rule by hand.
+        _ if value_from::strip_random_suffix(id).is_some() => arn,
+        _ => arn + "-??????",
+    })
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than

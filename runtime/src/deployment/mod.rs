@@ -9,6 +9,8 @@ pub(crate) mod fragment;
 pub mod iam;
 pub mod task_definition;
 
+use core::fmt;
+
 use serde_json::Value;
 
 use crate::EcsSecrets;
@@ -127,15 +129,67 @@ impl Deployment {
 
     /// The least-privilege policy document for `role`: for [`Role::Execution`] (ECS injects the
     /// secrets) `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters` on each
-    /// parameter, `kms:Decrypt` on each `kms_key`; [`Role::Task`] (the application fetches them
-    /// itself, feature `aws`) adds `secretsmanager:BatchGetSecretValue`. Shape and rules:
-    /// [`PolicyDocument`].
+    /// parameter, `kms:Decrypt` on each `kms_key` only through those services
+    /// (`kms:ViaService`); [`Role::Task`] (the application fetches them itself, feature `aws`)
+    /// adds `secretsmanager:BatchGetSecretValue`. Shape and rules: [`PolicyDocument`]. Never
+    /// fails: every reference of a `Deployment` is an ARN and every key was checked.
     pub fn policy(&self, role: Role) -> PolicyDocument {
         PolicyDocument::from_references(
             role,
             self.references.iter().map(|(_, v)| v),
             self.kms_keys.iter().map(String::as_str),
         )
+        .expect("the derive makes every reference an ARN, and resolving checked every kms_key")
+    }
+
+    /// What the policies cannot grant by themselves, in field order: when the references are in
+    /// several accounts, each one in a region without a `kms_key`
+    /// ([`Warning::CrossAccountWithoutKey`]).
+    ///
+    /// A secret or SecureString of another account must be encrypted with a customer-managed
+    /// key (the AWS managed key cannot be used from another account), the role needs
+    /// `kms:Decrypt` on that key, and the owner account must allow both (Secrets Manager user
+    /// guide, "Access AWS Secrets Manager secrets from a different account"; Systems Manager user
+    /// guide, "Working with shared parameters"). Without a `kms_key` in the reference's region
+    /// the policies grant no decrypt for it, and the task fails at start.
+    ///
+    /// The declaration does not say which account the task runs in (the struct's `account` is
+    /// only where its names live, and a full ARN may name any account), so no reference is
+    /// called cross-account here. But a task runs in one account: when the references span
+    /// several, all but one account's are read from another, and each reference without a key
+    /// is reported with its account. The task's own references may use the AWS managed key;
+    /// a caller that knows the task's account drops the warnings of that account.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut accounts: Vec<&str> = self
+            .references
+            .iter()
+            .filter_map(|(_, value_from)| iam::account(value_from))
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        if accounts.len() < 2 {
+            return Vec::new();
+        }
+        let key_regions: Vec<&str> = self.kms_keys.iter().map(|k| iam::key_region(k)).collect();
+        let mut warnings = Vec::new();
+        for (field, value_from) in &self.references {
+            let (Some(account), Some(region)) = (iam::account(value_from), iam::region(value_from))
+            else {
+                continue;
+            };
+            if !key_regions.contains(&region) {
+                warnings.push(Warning::CrossAccountWithoutKey {
+                    field: field.name,
+                    struct_name: field.struct_name,
+                    env: field.env,
+                    value_from: value_from.to_string(),
+                    account: account.to_owned(),
+                    region: region.to_owned(),
+                    accounts: accounts.iter().map(|&a| a.to_owned()).collect(),
+                });
+            }
+        }
+        warnings
     }
 
     /// Sets the `secrets` of container `container` in a task-definition JSON (the
@@ -178,4 +232,53 @@ pub fn placeholders<T: EcsSecrets>() -> Vec<String> {
         .map(|t| t.as_str())
         .chain(T::KMS_KEYS.iter().copied());
     value_from::placeholders(templates)
+}
+
+/// Something a [`Deployment`]'s outputs cannot do by themselves: see [`Deployment::warnings`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A secret or parameter in a region without a `kms_key`, in a deployment whose references
+    /// are in several accounts: unless the task runs in `account`, reading it is a cross-account
+    /// read, which needs a customer-managed KMS key that the policies grant no `kms:Decrypt` on.
+    CrossAccountWithoutKey {
+        /// The Rust field name.
+        field: &'static str,
+        /// The struct that declares the field.
+        struct_name: &'static str,
+        /// The environment variable.
+        env: &'static str,
+        /// The reference (`valueFrom`).
+        value_from: String,
+        /// The account that owns the secret or parameter.
+        account: String,
+        /// Its region, where no `kms_key` is.
+        region: String,
+        /// Every account the deployment's references are in, sorted.
+        accounts: Vec<String>,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::CrossAccountWithoutKey {
+                field,
+                struct_name,
+                env,
+                value_from,
+                account,
+                region,
+                accounts,
+            } => write!(
+                f,
+                "field `{struct_name}.{field}` (env `{env}`, from {value_from}): the references \
+                 are in accounts {} and no `kms_key` is in {region}; unless the task runs in \
+                 {account}, this is a cross-account read, which needs a customer-managed KMS key \
+                 (the AWS managed key cannot be shared) declared with `kms_key`, and the owner \
+                 account must allow the read and the key's use",
+                accounts.join(", "),
+            ),
+        }
+    }
 }

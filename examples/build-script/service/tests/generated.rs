@@ -48,7 +48,9 @@ fn generated_policy_reads_one_secret_one_parameter_and_the_key() {
                 {"Effect": "Allow", "Action": ["ssm:GetParameters"],
                  "Resource": ["arn:aws:ssm:us-east-1:123456789012:parameter/orders/stripe-key"]},
                 {"Effect": "Allow", "Action": ["kms:Decrypt"],
-                 "Resource": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]},
+                 "Resource": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+                 "Condition": {"StringEquals": {"kms:ViaService": [
+                     "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}},
             ]
         })
     );
