@@ -1,4 +1,4 @@
-//! The fault matrix of issue #5 §1 for direct loading (feature `aws`), against moto through the
+//! The fault matrix (RELIABILITY.md, "Faults on the AWS path") for direct loading (feature `aws`), against moto through the
 //! testkit's fault-injecting proxy. Each fault has one defined outcome — recovered by the SDK's
 //! retries (with the exact number of attempts the proxy saw), a fallback taken, or an error on
 //! exactly the fields it touched — and every load is bounded by `tokio::time::timeout`, so a hang

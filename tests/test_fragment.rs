@@ -28,18 +28,18 @@ fn secrets_manager_forms() {
             version_id = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"
         )]
         key_id: String,
-        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db-a1B2c3")]
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db-a1B2c3")]
         full_arn: String,
         #[ecs(
-            secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db-a1B2c3",
+            secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db-a1B2c3",
             key = "user"
         )]
         full_arn_key: String,
-        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db:host::")]
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db:host::")]
         arn_with_fields: String,
     }
     let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db";
-    let full = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db-a1B2c3";
+    let full = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db-a1B2c3";
     let id = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE";
     assert_eq!(
         serde_json::to_value(Config::deployment().secrets()).unwrap(),
@@ -52,7 +52,7 @@ fn secrets_manager_forms() {
             {"name": "KEY_ID", "valueFrom": format!("{arn}:password::{id}")},
             {"name": "FULL_ARN", "valueFrom": full},
             {"name": "FULL_ARN_KEY", "valueFrom": format!("{full}:user::")},
-            {"name": "ARN_WITH_FIELDS", "valueFrom": "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db:host::"},
+            {"name": "ARN_WITH_FIELDS", "valueFrom": "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db:host::"},
         ])
     );
 }

@@ -24,7 +24,7 @@ struct App {
     db_user: String,
     /// A complete ARN, pinned: used as is, without the `:key:stage:id` tail.
     #[ecs(
-        secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123",
+        secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123",
         version_stage = "AWSPREVIOUS"
     )]
     api_key: Secret<String>,
@@ -42,7 +42,7 @@ struct App {
     host: String,
 }
 
-const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags","arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.us-east-1.amazonaws.com","ssm.us-east-1.amazonaws.com"]}}}]}"#;
+const EXECUTION: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????","arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags","arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.us-east-1.amazonaws.com","ssm.us-east-1.amazonaws.com"]}}}]}"#;
 
 #[test]
 fn execution_role_policy_exact_json() {
@@ -198,7 +198,7 @@ fn kms_keys_of_flattened_structs_sorted_and_deduplicated() {
         kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )]
     struct Inner {
-        #[ecs(secret = "shared/db", key = "password")]
+        #[ecs(secret = "common/db", key = "password")]
         password: String,
     }
     #[allow(dead_code)]
@@ -218,7 +218,7 @@ fn kms_keys_of_flattened_structs_sorted_and_deduplicated() {
             .to_json(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-             "Resource": ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/db-??????"]},
+             "Resource": ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/db-??????"]},
             // One statement per key region. No reference is in us-east-1, so KEY_A may be used
             // by either service there, and never directly.
             {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_B],
@@ -364,7 +364,7 @@ fn hand_written_references() {
     let refs: Vec<ValueFrom> = [
         // A Secrets Manager secret read through SSM: SSM checks GetSecretValue on it too.
         "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
-        "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/shared/key-AbC123",
+        "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/common/key-AbC123",
         // Three references to one secret: one resource.
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:password::",
@@ -378,11 +378,11 @@ fn hand_written_references() {
         policy.to_json(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
-                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/key-AbC123",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/key-AbC123",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????",
             ]},
             {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
-                "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/shared/key-AbC123",
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/common/key-AbC123",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/db",
             ]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A],
@@ -403,7 +403,7 @@ fn references_without_region_or_account_are_refused() {
     for bare in [
         "feature-flags",
         "/app/token",
-        "/aws/reference/secretsmanager/shared/key-AbC123",
+        "/aws/reference/secretsmanager/common/key-AbC123",
     ] {
         let bare: ValueFrom = bare.parse().unwrap();
         for role in [Role::Execution, Role::Task, Role::Pin] {
@@ -478,17 +478,17 @@ fn every_derived_form_has_a_region_and_account() {
         id: String,
         #[ecs(secret = "app/db", key = "user", version_stage = "AWSCURRENT")]
         key_stage: String,
-        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/partial")]
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/partial")]
         partial_arn: String,
-        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123")]
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123")]
         complete_arn: String,
-        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/tls:cert::")]
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/tls:cert::")]
         arn_with_tail: String,
         #[ecs(ssm = "/app/token")]
         path: String,
         #[ecs(ssm = "flags")]
         simple: String,
-        #[ecs(ssm = "arn:aws:ssm:eu-west-1:111122223333:parameter/shared/url")]
+        #[ecs(ssm = "arn:aws:ssm:eu-west-1:111122223333:parameter/common/url")]
         ssm_arn: String,
         #[ecs(ssm = "/aws/reference/secretsmanager/app/via-ssm")]
         through_ssm: String,
@@ -539,15 +539,15 @@ fn every_derived_form_has_a_region_and_account() {
         every.policy(Role::Execution).to_json(),
         json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [
-                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123",
-                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/partial-??????",
-                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/tls-??????",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/partial-??????",
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/tls-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/via-ssm-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/whole-??????",
             ]},
             {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [
-                "arn:aws:ssm:eu-west-1:111122223333:parameter/shared/url",
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/common/url",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/app/token",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/aws/reference/secretsmanager/app/via-ssm",
                 "arn:aws:ssm:us-east-1:123456789012:parameter/flags",
@@ -703,7 +703,7 @@ fn via_service_names_in_other_partitions() {
     );
 }
 
-/// `App` reads `shared/api` of account 111122223333, in eu-west-1 where it has no `kms_key`, and
+/// `App` reads `common/api` of account 111122223333, in eu-west-1 where it has no `kms_key`, and
 /// its other references are in 123456789012: unless the task runs in 111122223333, the policy
 /// grants no decrypt for a read that needs a customer-managed key.
 #[test]
@@ -716,7 +716,7 @@ fn a_cross_account_reference_without_a_key_is_a_warning() {
             struct_name: "App",
             env: "API_KEY",
             value_from:
-                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123::AWSPREVIOUS:"
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123::AWSPREVIOUS:"
                     .to_owned(),
             account: "111122223333".to_owned(),
             region: "eu-west-1".to_owned(),
@@ -726,7 +726,7 @@ fn a_cross_account_reference_without_a_key_is_a_warning() {
     assert_eq!(
         warnings[0].to_string(),
         "field `App.api_key` (env `API_KEY`, from \
-         arn:aws:secretsmanager:eu-west-1:111122223333:secret:shared/api-AbC123::AWSPREVIOUS:): \
+         arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123::AWSPREVIOUS:): \
          the references are in accounts 111122223333, 123456789012 and no `kms_key` is in \
          eu-west-1; unless the task runs in 111122223333, this is a cross-account read, which \
          needs a customer-managed KMS key (the AWS managed key cannot be shared) declared with \
@@ -744,12 +744,12 @@ fn cross_account_warnings_secrets_and_parameters() {
     struct Shared {
         #[ecs(secret = "app/db")]
         own: String,
-        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:common/api")]
         secret: String,
-        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/shared/token")]
+        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/common/token")]
         parameter: String,
         #[ecs(
-            ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/aws/reference/secretsmanager/shared/x"
+            ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/aws/reference/secretsmanager/common/x"
         )]
         through_ssm: String,
     }
@@ -764,7 +764,7 @@ fn cross_account_warnings_secrets_and_parameters() {
     struct WithKey {
         #[ecs(secret = "app/db")]
         own: String,
-        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:common/api")]
         secret: String,
     }
     /// Every reference in one account, whatever the struct's own: nothing to compare with.
@@ -772,9 +772,9 @@ fn cross_account_warnings_secrets_and_parameters() {
     #[derive(EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012")]
     struct OneAccount {
-        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:shared/api")]
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:common/api")]
         secret: String,
-        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/shared/token")]
+        #[ecs(ssm = "arn:aws:ssm:us-east-1:111122223333:parameter/common/token")]
         parameter: String,
     }
     // The task runs in one account, so at least one of these reads fails; which one depends on
@@ -809,7 +809,7 @@ fn cross_account_warnings_through_flatten() {
         kms_key = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
     )]
     struct Central {
-        #[ecs(secret = "shared/a")]
+        #[ecs(secret = "common/a")]
         a: String,
     }
     #[allow(dead_code)]
@@ -825,7 +825,7 @@ fn cross_account_warnings_through_flatten() {
     #[derive(EcsSecrets)]
     #[ecs(region = "eu-west-1", account = "111122223333")]
     struct CentralWithoutKey {
-        #[ecs(secret = "shared/a")]
+        #[ecs(secret = "common/a")]
         a: String,
     }
     #[allow(dead_code)]

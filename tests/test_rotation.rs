@@ -1,4 +1,4 @@
-//! Rotation (issue #8) against the local AWS endpoint (moto, started by `scripts/test`), through
+//! Rotation against the local AWS endpoint (moto, started by `scripts/test`), through
 //! the counting, fault-injecting proxy: a watch that follows `PutSecretValue`, names exactly the
 //! changed fields, keeps the last good value through failures, coalesces `refresh_now` storms
 //! into one fetch and stops when dropped; and fragments pinned to the current version ids.

@@ -11,7 +11,7 @@ struct Config {
     password: Secret<String>,
     #[ecs(ssm = "/{stage}/my-app/api-key")]
     api_key: Secret<String>,
-    #[ecs(secret = "arn:aws:secretsmanager:us-east-1:999999999999:secret:shared/license-AbC123")]
+    #[ecs(secret = "arn:aws:secretsmanager:us-east-1:999999999999:secret:common/license-AbC123")]
     license: String,
     #[ecs(default = "3000")]
     port: u16,
@@ -47,7 +47,7 @@ fn two_environments_from_one_struct() {
         json!([
             {"name": "PASSWORD", "valueFrom": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:staging/my-app/db:password::"},
             {"name": "API_KEY", "valueFrom": "arn:aws:ssm:eu-west-1:111111111111:parameter/staging/my-app/api-key"},
-            {"name": "LICENSE", "valueFrom": "arn:aws:secretsmanager:us-east-1:999999999999:secret:shared/license-AbC123"},
+            {"name": "LICENSE", "valueFrom": "arn:aws:secretsmanager:us-east-1:999999999999:secret:common/license-AbC123"},
         ])
     );
     assert_eq!(
@@ -60,7 +60,7 @@ fn two_environments_from_one_struct() {
         json!([
             {"name": "PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:222222222222:secret:prod/my-app/db:password::"},
             {"name": "API_KEY", "valueFrom": "arn:aws:ssm:us-east-1:222222222222:parameter/prod/my-app/api-key"},
-            {"name": "LICENSE", "valueFrom": "arn:aws:secretsmanager:us-east-1:999999999999:secret:shared/license-AbC123"},
+            {"name": "LICENSE", "valueFrom": "arn:aws:secretsmanager:us-east-1:999999999999:secret:common/license-AbC123"},
         ])
     );
 }

@@ -5,7 +5,7 @@ use ecs_secrets::{EcsSecrets, Secret};
 struct Config {
     #[ecs(secret = "prod/db")]
     whole: Secret<String>,
-    #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/db-a1B2c3", key = "password")]
+    #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:common/db-a1B2c3", key = "password")]
     cross_account: Secret<String>,
     #[ecs(secret = "prod/db", version_stage = "AWSPREVIOUS")]
     previous: Option<Secret<String>>,

@@ -1,7 +1,7 @@
 //! The fetch plan: which requests a load sends, derived from the fields' resolved `valueFrom`s.
 //! Pure data, no I/O, so the rules (dedupe, batching, chunk sizes, regions) are unit-tested.
 //!
-//! Rules (issue 3, `shared/ECS_FACTS.md`):
+//! Rules (docs/ecs-facts.md, "Direct-fetch APIs" and "Where moto differs from AWS"):
 //! - one fetch per distinct (secret id, version stage, version id); an explicit `AWSCURRENT` is
 //!   the same fetch as no stage, and may be batched;
 //! - unpinned secrets go through `BatchGetSecretValue`, at most 20 ids per call (moto accepts
