@@ -349,7 +349,7 @@ async fn an_optional_value_that_vanishes_is_kept() {
 }
 
 #[tokio::test]
-async fn refresh_now_storms_coalesce_into_one_fetch() {
+async fn refresh_now_storms_coalesce_into_two_loads() {
     let Some(moto) = Moto::start("storm").await else {
         return;
     };

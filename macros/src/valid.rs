@@ -268,7 +268,7 @@ fn one_version(a: &FieldAttrs, errors: &mut Vec<syn::Error>) -> bool {
     };
     errors.push(err(
         id,
-        "`version_stage` and `version_id` both pin a version; ECS takes one or the other — keep one",
+        "`version_stage` and `version_id` both select the version; the ECS guide asks for one, and the pair works only while both name the same version — keep one",
     ));
     false
 }

@@ -27,25 +27,25 @@ pub enum Detail {
     KindOnly,
 }
 
-/// A parse failure. Holds no part of the value unless [`Detail::Message`] allowed it.
+/// A parse failure. Holds no part of the value unless `Detail::Message` allowed it.
 pub enum ParseFailure {
     /// `FromStr` failed.
     Invalid {
         /// The field type's name, without paths (`u16`, `SocketAddr`).
         type_name: String,
-        /// The parser's message, with [`Detail::Message`] only.
+        /// The parser's message, with `Detail::Message` only.
         message: Option<String>,
     },
     /// serde_json failed.
     Json {
         /// serde_json's category: `syntax`, `data`, `eof` or `io`.
         category: &'static str,
-        /// Line and column, with [`Detail::Message`] only.
+        /// Line and column, with `Detail::Message` only.
         position: Option<(usize, usize)>,
     },
 }
 
-/// `FromStr`. With [`Detail::KindOnly`] the parser's message is never even formatted, so no
+/// `FromStr`. With `Detail::KindOnly` the parser's message is never even formatted, so no
 /// copy of a secret's text can sit in it.
 ///
 /// A `String` or `Secret<String>` field takes the loaded text itself: `String::from_str` would
@@ -109,7 +109,7 @@ fn take_text<T: 'static>(s: &mut String) -> Option<T> {
 }
 
 /// serde_json, keeping only the category of an error (its message quotes input), and its
-/// position with [`Detail::Message`] (a position tells a secret's length, or its shape).
+/// position with `Detail::Message` (a position tells a secret's length, or its shape).
 #[allow(clippy::ptr_arg)] // a `ParseFn`, whose signature `parse_str` needs
 pub fn parse_json<T: serde::de::DeserializeOwned>(
     s: &mut String,
