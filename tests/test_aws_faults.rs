@@ -308,7 +308,7 @@ async fn the_deadline_bounds_the_whole_load() {
     );
     assert_eq!(
         reasons(&e)[0],
-        "the load's deadline (800ms) passed before GetParameters answered"
+        "the deadline (800ms) passed before GetParameters answered"
     );
 }
 

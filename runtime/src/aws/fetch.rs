@@ -133,29 +133,10 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
     }
 
     let drive = drive(&mut ctx, &mut tasks, &mut secrets, &mut params);
-    let missing = match options.deadline {
-        Some(deadline) => match tokio::time::timeout(deadline, drive).await {
-            Ok(()) => None,
-            Err(_) => Some(deadline),
-        },
-        None => {
-            drive.await;
-            None
-        }
-    };
+    let missing = within(options.deadline, drive).await;
     // Dropping the set aborts whatever is still running.
     drop(tasks);
-
-    let unanswered = |op: &str| match missing {
-        Some(d) => Failure::ours(
-            FetchCode::DeadlineExceeded,
-            format!("the load's deadline ({d:?}) passed before {op} answered"),
-        ),
-        None => Failure::ours(
-            FetchCode::NoAnswer,
-            format!("the {op} task ended without an answer"),
-        ),
-    };
+    let unanswered = |op: &str| unanswered(op, missing);
     if missing.is_some() {
         tracing::warn!(deadline = ?options.deadline, "deadline passed; unanswered fetches fail");
     }
@@ -352,6 +333,35 @@ pub(super) fn falls_back(failure: &Failure) -> bool {
                 "AccessDeniedException" | "ThrottlingException" | "TooManyRequestsException"
             )
     )
+}
+
+/// Runs `work` within `deadline`: `Some(deadline)` when the deadline passed first.
+pub(super) async fn within(
+    deadline: Option<Duration>,
+    work: impl Future<Output = ()>,
+) -> Option<Duration> {
+    match deadline {
+        Some(d) => tokio::time::timeout(d, work).await.err().map(|_| d),
+        None => {
+            work.await;
+            None
+        }
+    }
+}
+
+/// Why an item of `op` has no answer: the deadline passed (`missed`), or its task ended
+/// without one.
+pub(super) fn unanswered(op: &str, missed: Option<Duration>) -> Failure {
+    match missed {
+        Some(d) => Failure::ours(
+            FetchCode::DeadlineExceeded,
+            format!("the deadline ({d:?}) passed before {op} answered"),
+        ),
+        None => Failure::ours(
+            FetchCode::NoAnswer,
+            format!("the {op} task ended without an answer"),
+        ),
+    }
 }
 
 /// `SecretString`, or else a binary secret (`SecretBinary`, which has no text). A binary value

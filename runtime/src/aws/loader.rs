@@ -27,6 +27,26 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
+/// Builds a client of the SDK crate `$sdk` the one way every client of a [`Loader`] is built: the
+/// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy and
+/// timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
+macro_rules! client {
+    ($sdk:ident, $loader:expr, $region:expr) => {{
+        let loader: &Loader = $loader;
+        let mut b = $sdk::config::Builder::from(&*loader.config);
+        if let Some(region) = $region {
+            b = b.region($sdk::config::Region::new(region.to_owned()));
+        }
+        if let Some(retry) = &loader.settings.retry {
+            b = b.retry_config(retry.clone());
+        }
+        if let Some(t) = loader.timeouts() {
+            b = b.timeout_config(t);
+        }
+        $sdk::Client::from_conf(b.build())
+    }};
+}
+
 /// Loads configuration structs directly from Secrets Manager and SSM Parameter Store.
 ///
 /// Built once from the caller's [`SdkConfig`] (credentials, region, retries and timeouts from
@@ -228,44 +248,16 @@ impl Loader {
 
     /// The Secrets Manager client of `region`, built on first use.
     pub(super) fn secrets_client(&self, region: &str) -> aws_sdk_secretsmanager::Client {
-        let mut clients = lock(&self.clients.secrets);
-        if let Some(client) = clients.get(region) {
-            return client.clone();
-        }
-        let mut b = aws_sdk_secretsmanager::config::Builder::from(&*self.config).region(
-            aws_sdk_secretsmanager::config::Region::new(region.to_owned()),
-        );
-        if let Some(retry) = &self.settings.retry {
-            b = b.retry_config(retry.clone());
-        }
-        if let Some(t) = self.timeouts() {
-            b = b.timeout_config(t);
-        }
-        let client = aws_sdk_secretsmanager::Client::from_conf(b.build());
-        clients.insert(region.to_owned(), client.clone());
-        client
+        cached(&self.clients.secrets, region.to_owned(), || {
+            client!(aws_sdk_secretsmanager, self, Some(region))
+        })
     }
 
     /// The SSM client of `region` (`None`: the `SdkConfig`'s), built on first use.
     pub(super) fn ssm_client(&self, region: Option<&str>) -> aws_sdk_ssm::Client {
-        let key = region.map(str::to_owned);
-        let mut clients = lock(&self.clients.ssm);
-        if let Some(client) = clients.get(&key) {
-            return client.clone();
-        }
-        let mut b = aws_sdk_ssm::config::Builder::from(&*self.config);
-        if let Some(region) = region {
-            b = b.region(aws_sdk_ssm::config::Region::new(region.to_owned()));
-        }
-        if let Some(retry) = &self.settings.retry {
-            b = b.retry_config(retry.clone());
-        }
-        if let Some(t) = self.timeouts() {
-            b = b.timeout_config(t);
-        }
-        let client = aws_sdk_ssm::Client::from_conf(b.build());
-        clients.insert(key, client.clone());
-        client
+        cached(&self.clients.ssm, region.map(str::to_owned), || {
+            client!(aws_sdk_ssm, self, region)
+        })
     }
 
     /// The caller's timeouts with the per-attempt timeout on top.
@@ -306,6 +298,15 @@ impl Loader {
     fn client_count(&self) -> usize {
         lock(&self.clients.secrets).len() + lock(&self.clients.ssm).len()
     }
+}
+
+/// The client under `key`, built by `build` the first time.
+fn cached<K: Eq + std::hash::Hash, C: Clone>(
+    clients: &Mutex<HashMap<K, C>>,
+    key: K,
+    build: impl FnOnce() -> C,
+) -> C {
+    lock(clients).entry(key).or_insert_with(build).clone()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

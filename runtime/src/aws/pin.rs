@@ -22,7 +22,7 @@ use crate::error::{FetchCode, FieldError, ResolveError};
 use crate::value_from::{ValueFrom, with_selector};
 
 use super::Loader;
-use super::fetch::{Failure, request_failure};
+use super::fetch::{Failure, request_failure, unanswered, within};
 
 const DESCRIBE: &str = "DescribeSecret";
 const AWSCURRENT: &str = "AWSCURRENT";
@@ -130,29 +130,10 @@ async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<Str
             }
         }
     };
-    let deadline = match settings.deadline {
-        Some(d) => tokio::time::timeout(d, collect).await.err().map(|_| d),
-        None => {
-            collect.await;
-            None
-        }
-    };
+    let missed = within(settings.deadline, collect).await;
     drop(tasks);
     out.into_iter()
-        .map(|answer| {
-            answer.unwrap_or_else(|| {
-                Err(match deadline {
-                    Some(d) => Failure::ours(
-                        FetchCode::DeadlineExceeded,
-                        format!("the deadline ({d:?}) passed before {DESCRIBE} answered"),
-                    ),
-                    None => Failure::ours(
-                        FetchCode::NoAnswer,
-                        format!("the {DESCRIBE} task ended without an answer"),
-                    ),
-                })
-            })
-        })
+        .map(|answer| answer.unwrap_or_else(|| Err(unanswered(DESCRIBE, missed))))
         .collect()
 }
 
