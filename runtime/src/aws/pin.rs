@@ -78,15 +78,20 @@ pub(super) async fn pin<T: EcsSecrets>(
         let ValueFrom::SecretsManager(r) = &*value_from else {
             unreachable!("only Secrets Manager references are described")
         };
-        match &answers[i] {
-            Ok(id) => {
-                let text = with_selector(&r.secret_id(), r.json_key(), None, Some(id));
-                *value_from = text
-                    .parse()
-                    .expect("a pinned reference of a valid reference is valid");
-            }
+        let pinned = answers[i].as_ref().map_err(Clone::clone).and_then(|id| {
+            let text = with_selector(&r.secret_id(), r.json_key(), None, Some(id));
+            // A version id AWS gave that ECS would not take (the grammar checks its length).
+            text.parse::<ValueFrom>().map_err(|_| {
+                Failure::ours(
+                    FetchCode::NoVersionId,
+                    format!("{DESCRIBE} gave a version id that is not a valid ECS version id"),
+                )
+            })
+        });
+        match pinned {
+            Ok(pinned) => *value_from = pinned,
             Err(failure) => errors.push(
-                FieldError::new(field, failure.kind.clone()).with_source(value_from.to_string()),
+                FieldError::new(field, failure.kind).with_source(value_from.to_string()),
             ),
         }
     }
