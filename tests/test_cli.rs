@@ -275,7 +275,12 @@ fn merge_prints_in_place_and_to_a_file() {
 fn in_place_keeps_the_mode_and_writes_through_symlinks() {
     use std::os::unix::fs::PermissionsExt;
 
-    let path = temp_file("private.json", &task_definition());
+    // A directory of its own: other tests of this binary write temporary files beside theirs.
+    let dir =
+        std::env::temp_dir().join(format!("ecs-secrets-test-cli-mode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("private.json");
+    std::fs::write(&path, task_definition().to_string()).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let file = path.to_str().unwrap();
     ok_owned(&with(
@@ -286,8 +291,7 @@ fn in_place_keeps_the_mode_and_writes_through_symlinks() {
     assert_eq!(mode, 0o600, "the mode was {mode:o}");
     let merged: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(merged["containerDefinitions"][0]["secrets"].is_array());
-    let dir = path.parent().unwrap();
-    let leftovers: Vec<_> = std::fs::read_dir(dir)
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().contains(".ecs-secrets-"))
@@ -295,7 +299,8 @@ fn in_place_keeps_the_mode_and_writes_through_symlinks() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A symlink: the file it points to is rewritten (mode kept), the link stays a link.
-    let real = temp_file("real.json", &task_definition());
+    let real = dir.join("real.json");
+    std::fs::write(&real, task_definition().to_string()).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
     let link = dir.join("link.json");
     let _ = std::fs::remove_file(&link);

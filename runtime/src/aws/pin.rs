@@ -90,9 +90,8 @@ pub(super) async fn pin<T: EcsSecrets>(
         });
         match pinned {
             Ok(pinned) => *value_from = pinned,
-            Err(failure) => errors.push(
-                FieldError::new(field, failure.kind).with_source(value_from.to_string()),
-            ),
+            Err(failure) => errors
+                .push(FieldError::new(field, failure.kind).with_source(value_from.to_string())),
         }
     }
     if errors.is_empty() {
