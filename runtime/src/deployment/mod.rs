@@ -5,6 +5,7 @@
 //! and `kms_key` checked — so its outputs cannot fail for the declaration's sake and always
 //! agree with each other.
 
+mod drift;
 pub(crate) mod fragment;
 pub mod iam;
 pub mod task_definition;
