@@ -25,6 +25,7 @@ extern crate self as ecs_secrets;
 pub mod __private;
 
 pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
+pub use deployment::task::{Shape, Task, TaskDriftReport, TaskError};
 pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
     Deployment, Warning, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,

@@ -46,6 +46,38 @@ pub enum Drift {
         /// The variable.
         name: String,
     },
+    /// A log secret declared for the container that is not in its
+    /// `logConfiguration.secretOptions`.
+    LogSecretMissing {
+        /// The log driver option (`apiKey`).
+        option: String,
+        /// The declared `valueFrom`.
+        value_from: String,
+    },
+    /// A log secret with another `valueFrom` (compared as text).
+    LogSecretChanged {
+        /// The log driver option.
+        option: String,
+        /// The `valueFrom` in `secretOptions` (absent when the entry has none).
+        actual: Option<String>,
+        /// The declared `valueFrom`.
+        expected: String,
+    },
+    /// In `logConfiguration.secretOptions`, but not declared (checked only for a container
+    /// that was given log secrets).
+    LogSecretExtra {
+        /// The log driver option.
+        option: String,
+        /// Its `valueFrom` (absent when the entry has none).
+        value_from: Option<String>,
+    },
+    /// `repositoryCredentials.credentialsParameter` is missing or names another secret.
+    RepositoryCredentials {
+        /// The `credentialsParameter` in the container (absent when there is none).
+        actual: Option<String>,
+        /// The declared one.
+        expected: String,
+    },
     /// A required plain variable (no `default`, not `Option`) that is in neither `environment`
     /// nor `secrets`: the task would start and the service would fail to load its configuration.
     RequiredEnvUnset {
@@ -55,9 +87,14 @@ pub enum Drift {
 }
 
 impl Drift {
-    /// The variable the difference is about.
+    /// What the difference is about: the variable; for a log secret, the log driver option;
+    /// `repositoryCredentials` for registry credentials.
     pub fn name(&self) -> &str {
         match self {
+            Drift::LogSecretMissing { option, .. }
+            | Drift::LogSecretChanged { option, .. }
+            | Drift::LogSecretExtra { option, .. } => option,
+            Drift::RepositoryCredentials { .. } => "repositoryCredentials",
             Drift::Missing { name, .. }
             | Drift::InEnvironment { name, .. }
             | Drift::Extra { name, .. }
@@ -100,6 +137,30 @@ impl fmt::Display for Drift {
             Drift::Duplicate { name } => write!(
                 f,
                 "secret `{name}` is listed more than once (ECS: \"Duplicate secret names found\")"
+            ),
+            Drift::LogSecretMissing { option, value_from } => write!(
+                f,
+                "missing log secret `{option}` in `logConfiguration.secretOptions` (valueFrom \
+                 {value_from})"
+            ),
+            Drift::LogSecretChanged {
+                option,
+                actual,
+                expected,
+            } => write!(
+                f,
+                "changed log secret `{option}`: valueFrom is {}, declared {expected}",
+                or_none(actual)
+            ),
+            Drift::LogSecretExtra { option, value_from } => write!(
+                f,
+                "extra log secret `{option}` (valueFrom {}): not declared",
+                or_none(value_from)
+            ),
+            Drift::RepositoryCredentials { actual, expected } => write!(
+                f,
+                "`repositoryCredentials.credentialsParameter` is {}, declared {expected}",
+                or_none(actual)
             ),
             Drift::RequiredEnvUnset { name } => write!(
                 f,

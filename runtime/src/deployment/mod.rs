@@ -8,6 +8,7 @@
 mod drift;
 pub(crate) mod fragment;
 pub mod iam;
+pub(crate) mod task;
 pub mod task_definition;
 
 use core::fmt;

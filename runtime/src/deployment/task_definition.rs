@@ -61,6 +61,36 @@ pub enum TaskDefinitionError {
         /// The variables, in declaration order.
         names: Vec<String>,
     },
+    /// A name declared twice for one container of a [`Task`](crate::Task) (two declarations
+    /// with the same variable): ECS rejects it ("Duplicate secret names found").
+    DuplicateName {
+        /// The container.
+        container: String,
+        /// The variables, in declaration order.
+        names: Vec<String>,
+    },
+    /// Log secrets for a container whose `logConfiguration` names no `logDriver`: the
+    /// `secretOptions` are options of a log driver, so there is nothing to give them to.
+    NoLogDriver {
+        /// The container.
+        container: String,
+    },
+    /// The input is an Express Mode service input (`primaryContainer`) and the task asks for
+    /// something it cannot hold.
+    ExpressMode {
+        /// What, naming the containers.
+        reason: String,
+    },
+    /// With the secrets of every container of a [`Task`](crate::Task), the result would exceed
+    /// ECS's 64 KiB limit.
+    TaskTooLarge {
+        /// Every container that was merged into.
+        containers: Vec<String>,
+        /// The size of the result (compact JSON of the registration input).
+        bytes: usize,
+        /// [`MAX_TASK_DEFINITION_BYTES`].
+        limit: usize,
+    },
     /// The result would exceed ECS's 64 KiB limit.
     TooLarge {
         /// The container that was merged into.
@@ -104,6 +134,33 @@ impl fmt::Display for TaskDefinitionError {
                     quoted(names)
                 )
             }
+            TaskDefinitionError::DuplicateName { container, names } => write!(
+                f,
+                "container `{container}`: {} declared more than once (two declarations with the \
+                 same variable), and ECS rejects duplicate secret names",
+                quoted(names)
+            ),
+            TaskDefinitionError::NoLogDriver { container } => write!(
+                f,
+                "container `{container}`: log secrets need a `logConfiguration` with a \
+                 `logDriver` (the `secretOptions` are options of the log driver), and it has none"
+            ),
+            TaskDefinitionError::ExpressMode { reason } => {
+                write!(
+                    f,
+                    "Express Mode service input (`primaryContainer`): {reason}"
+                )
+            }
+            TaskDefinitionError::TaskTooLarge {
+                containers,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "with the secrets of containers {} the task definition would be {bytes} bytes, \
+                 over ECS's limit of {limit} bytes",
+                quoted(containers)
+            ),
             TaskDefinitionError::TooLarge {
                 container,
                 bytes,
@@ -127,14 +184,14 @@ pub(crate) fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
-fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
+pub(crate) fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
     TaskDefinitionError::Invalid {
         reason: reason.into(),
     }
 }
 
 /// The task definition proper: `taskDefinition` of describe output, else the value itself.
-fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
+pub(crate) fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
     let obj = td
         .as_object()
         .ok_or_else(|| invalid("expected a JSON object"))?;
@@ -145,7 +202,7 @@ fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
     }
 }
 
-fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionError> {
+pub(crate) fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionError> {
     let obj = td
         .as_object_mut()
         .ok_or_else(|| invalid("expected a JSON object"))?;
@@ -159,7 +216,7 @@ fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionEr
     }
 }
 
-fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionError> {
+pub(crate) fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionError> {
     match td.get("containerDefinitions") {
         Some(Value::Array(list)) => Ok(list),
         Some(_) => Err(invalid("`containerDefinitions` is not a list")),
@@ -168,7 +225,7 @@ fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionErro
 }
 
 /// The index of the container named `name`; every container must have a string `name`.
-fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionError> {
+pub(crate) fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionError> {
     let mut names = Vec::with_capacity(list.len());
     for (i, c) in list.iter().enumerate() {
         match c.get("name") {
@@ -196,7 +253,7 @@ fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionErr
 
 /// The `name`s of a container's `environment` (or `secrets`) entries, with their `valueFrom`
 /// for `secrets`. Never reads an environment `value`.
-fn entries(
+pub(crate) fn entries(
     container: &Value,
     list: &str,
     cname: &str,
@@ -267,34 +324,7 @@ pub(crate) fn merge(
     secrets: &[SecretRef],
 ) -> Result<(), TaskDefinitionError> {
     let mut merged = task_definition.clone();
-    {
-        let td = inner_mut(&mut merged)?;
-        let index = find_container(containers(td)?, container)?;
-        let Some(Value::Array(list)) = td.get_mut("containerDefinitions") else {
-            unreachable!("checked by containers()");
-        };
-        let def = &mut list[index];
-        let env: Vec<String> = entries(def, "environment", container)?
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        let clashes: Vec<String> = secrets
-            .iter()
-            .filter(|s| env.contains(&s.name))
-            .map(|s| s.name.clone())
-            .collect();
-        if !clashes.is_empty() {
-            return Err(TaskDefinitionError::NameInEnvironment {
-                container: container.to_owned(),
-                names: clashes,
-            });
-        }
-        let Value::Object(def) = def else {
-            return Err(invalid(format!("container `{container}` is not an object")));
-        };
-        let value = serde_json::to_value(secrets).expect("secret references always serialize");
-        def.insert("secrets".to_owned(), value);
-    }
+    set_secrets(container_mut(&mut merged, container)?, container, secrets)?;
     let bytes = size_in_bytes(&merged);
     if bytes > MAX_TASK_DEFINITION_BYTES {
         return Err(TaskDefinitionError::TooLarge {
@@ -304,6 +334,49 @@ pub(crate) fn merge(
         });
     }
     *task_definition = merged;
+    Ok(())
+}
+
+/// The definition of container `container` in a task definition of either shape.
+pub(crate) fn container_mut<'a>(
+    task_definition: &'a mut Value,
+    container: &str,
+) -> Result<&'a mut Value, TaskDefinitionError> {
+    let td = inner_mut(task_definition)?;
+    let index = find_container(containers(td)?, container)?;
+    let Some(Value::Array(list)) = td.get_mut("containerDefinitions") else {
+        unreachable!("checked by containers()");
+    };
+    Ok(&mut list[index])
+}
+
+/// Sets a container's `secrets` (replacing them), refusing a name that is in its `environment`.
+/// The rule for task-definition containers and Express Mode's `primaryContainer` alike.
+pub(crate) fn set_secrets(
+    def: &mut Value,
+    container: &str,
+    secrets: &[SecretRef],
+) -> Result<(), TaskDefinitionError> {
+    let env: Vec<String> = entries(def, "environment", container)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let clashes: Vec<String> = secrets
+        .iter()
+        .filter(|s| env.contains(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    if !clashes.is_empty() {
+        return Err(TaskDefinitionError::NameInEnvironment {
+            container: container.to_owned(),
+            names: clashes,
+        });
+    }
+    let Value::Object(def) = def else {
+        return Err(invalid(format!("container `{container}` is not an object")));
+    };
+    let value = serde_json::to_value(secrets).expect("secret references always serialize");
+    def.insert("secrets".to_owned(), value);
     Ok(())
 }
 
@@ -318,6 +391,16 @@ pub(crate) fn check(
     let td = inner(task_definition)?;
     let list = containers(td)?;
     let def = &list[find_container(list, container)?];
+    check_container(def, container, secrets, required_env)
+}
+
+/// [`check`] of one container definition (or Express Mode's `primaryContainer`).
+pub(crate) fn check_container(
+    def: &Value,
+    container: &str,
+    secrets: &[SecretRef],
+    required_env: &[&str],
+) -> Result<DriftReport, TaskDefinitionError> {
     let env: Vec<String> = entries(def, "environment", container)?
         .into_iter()
         .map(|(n, _)| n)
