@@ -24,6 +24,7 @@ extern crate self as ecs_secrets;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use deployment::formats::{self, Format};
 pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
 pub use deployment::task::{Shape, Task, TaskDriftReport, TaskError};
 pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};

@@ -6,6 +6,7 @@
 //! agree with each other.
 
 mod drift;
+pub mod formats;
 pub(crate) mod fragment;
 pub mod iam;
 pub(crate) mod task;
