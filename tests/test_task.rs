@@ -638,3 +638,60 @@ fn the_cli_takes_a_format() {
         "error: --format copilot has no policy (the tool takes none); use ecs, cloudformation or terraform"
     );
 }
+
+/// The merged three-container task registered with the AWS CLI against the local endpoint
+/// (which validates it against the ECS API model) and read back: what was merged is what ECS
+/// stores, and the drift check of the described task definition finds nothing.
+#[cfg(feature = "moto")]
+#[test]
+fn the_merged_task_registers_with_the_aws_cli() {
+    let Some(_endpoint) = ecs_secrets_testkit::endpoint() else {
+        return;
+    };
+    let family = ecs_secrets_testkit::unique("task-register");
+    let mut td = registration(&family);
+    task().merge_into(&mut td).unwrap();
+    let dir = std::env::temp_dir().join(format!("ecs-secrets-task-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{family}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&td).unwrap()).unwrap();
+    let input = format!("file://{}", path.display());
+    let registered = ecs_secrets_testkit::aws_cli_json(&[
+        "ecs",
+        "register-task-definition",
+        "--cli-input-json",
+        &input,
+    ]);
+    let arn = registered["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let described = ecs_secrets_testkit::aws_cli_json(&[
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        &arn,
+    ]);
+    let report = task().check(&described).unwrap();
+    assert!(!report.has_drift(), "{report}");
+    let containers = described["taskDefinition"]["containerDefinitions"]
+        .as_array()
+        .unwrap();
+    let expected = merged_containers();
+    for (name, field) in [
+        ("app", "secrets"),
+        ("sidecar", "secrets"),
+        ("sidecar", "repositoryCredentials"),
+        ("log_router", "logConfiguration"),
+    ] {
+        let found = containers.iter().find(|c| c["name"] == name).unwrap();
+        let want = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        assert_eq!(found[field], want[field], "{name}.{field}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
