@@ -24,7 +24,9 @@ extern crate self as ecs_secrets;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use deployment::formats::{self, Format};
 pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
+pub use deployment::task::{Shape, Task, TaskDriftReport, TaskError};
 pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
 pub use deployment::{
     Deployment, Warning, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,

@@ -5,8 +5,11 @@
 //! and `kms_key` checked — so its outputs cannot fail for the declaration's sake and always
 //! agree with each other.
 
+mod drift;
+pub mod formats;
 pub(crate) mod fragment;
 pub mod iam;
+pub(crate) mod task;
 pub mod task_definition;
 
 use core::fmt;

@@ -15,6 +15,7 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
+pub use super::drift::{Drift, DriftReport};
 use super::fragment::SecretRef;
 use crate::model::{Field, Source};
 
@@ -60,6 +61,36 @@ pub enum TaskDefinitionError {
         /// The variables, in declaration order.
         names: Vec<String>,
     },
+    /// A name declared twice for one container of a [`Task`](crate::Task) (two declarations
+    /// with the same variable): ECS rejects it ("Duplicate secret names found").
+    DuplicateName {
+        /// The container.
+        container: String,
+        /// The variables, in declaration order.
+        names: Vec<String>,
+    },
+    /// Log secrets for a container whose `logConfiguration` names no `logDriver`: the
+    /// `secretOptions` are options of a log driver, so there is nothing to give them to.
+    NoLogDriver {
+        /// The container.
+        container: String,
+    },
+    /// The input is an Express Mode service input (`primaryContainer`) and the task asks for
+    /// something it cannot hold.
+    ExpressMode {
+        /// What, naming the containers.
+        reason: String,
+    },
+    /// With the secrets of every container of a [`Task`](crate::Task), the result would exceed
+    /// ECS's 64 KiB limit.
+    TaskTooLarge {
+        /// Every container that was merged into.
+        containers: Vec<String>,
+        /// The size of the result (compact JSON of the registration input).
+        bytes: usize,
+        /// [`MAX_TASK_DEFINITION_BYTES`].
+        limit: usize,
+    },
     /// The result would exceed ECS's 64 KiB limit.
     TooLarge {
         /// The container that was merged into.
@@ -103,6 +134,33 @@ impl fmt::Display for TaskDefinitionError {
                     quoted(names)
                 )
             }
+            TaskDefinitionError::DuplicateName { container, names } => write!(
+                f,
+                "container `{container}`: {} declared more than once (two declarations with the \
+                 same variable), and ECS rejects duplicate secret names",
+                quoted(names)
+            ),
+            TaskDefinitionError::NoLogDriver { container } => write!(
+                f,
+                "container `{container}`: log secrets need a `logConfiguration` with a \
+                 `logDriver` (the `secretOptions` are options of the log driver), and it has none"
+            ),
+            TaskDefinitionError::ExpressMode { reason } => {
+                write!(
+                    f,
+                    "Express Mode service input (`primaryContainer`): {reason}"
+                )
+            }
+            TaskDefinitionError::TaskTooLarge {
+                containers,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "with the secrets of containers {} the task definition would be {bytes} bytes, \
+                 over ECS's limit of {limit} bytes",
+                quoted(containers)
+            ),
             TaskDefinitionError::TooLarge {
                 container,
                 bytes,
@@ -118,7 +176,7 @@ impl fmt::Display for TaskDefinitionError {
 
 impl std::error::Error for TaskDefinitionError {}
 
-fn quoted(names: &[String]) -> String {
+pub(crate) fn quoted(names: &[String]) -> String {
     names
         .iter()
         .map(|n| format!("`{n}`"))
@@ -126,14 +184,14 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
-fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
+pub(crate) fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
     TaskDefinitionError::Invalid {
         reason: reason.into(),
     }
 }
 
 /// The task definition proper: `taskDefinition` of describe output, else the value itself.
-fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
+pub(crate) fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
     let obj = td
         .as_object()
         .ok_or_else(|| invalid("expected a JSON object"))?;
@@ -144,7 +202,7 @@ fn inner(td: &Value) -> Result<&Map<String, Value>, TaskDefinitionError> {
     }
 }
 
-fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionError> {
+pub(crate) fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionError> {
     let obj = td
         .as_object_mut()
         .ok_or_else(|| invalid("expected a JSON object"))?;
@@ -158,7 +216,7 @@ fn inner_mut(td: &mut Value) -> Result<&mut Map<String, Value>, TaskDefinitionEr
     }
 }
 
-fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionError> {
+pub(crate) fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionError> {
     match td.get("containerDefinitions") {
         Some(Value::Array(list)) => Ok(list),
         Some(_) => Err(invalid("`containerDefinitions` is not a list")),
@@ -167,7 +225,7 @@ fn containers(td: &Map<String, Value>) -> Result<&Vec<Value>, TaskDefinitionErro
 }
 
 /// The index of the container named `name`; every container must have a string `name`.
-fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionError> {
+pub(crate) fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionError> {
     let mut names = Vec::with_capacity(list.len());
     for (i, c) in list.iter().enumerate() {
         match c.get("name") {
@@ -195,7 +253,7 @@ fn find_container(list: &[Value], name: &str) -> Result<usize, TaskDefinitionErr
 
 /// The `name`s of a container's `environment` (or `secrets`) entries, with their `valueFrom`
 /// for `secrets`. Never reads an environment `value`.
-fn entries(
+pub(crate) fn entries(
     container: &Value,
     list: &str,
     cname: &str,
@@ -266,34 +324,7 @@ pub(crate) fn merge(
     secrets: &[SecretRef],
 ) -> Result<(), TaskDefinitionError> {
     let mut merged = task_definition.clone();
-    {
-        let td = inner_mut(&mut merged)?;
-        let index = find_container(containers(td)?, container)?;
-        let Some(Value::Array(list)) = td.get_mut("containerDefinitions") else {
-            unreachable!("checked by containers()");
-        };
-        let def = &mut list[index];
-        let env: Vec<String> = entries(def, "environment", container)?
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        let clashes: Vec<String> = secrets
-            .iter()
-            .filter(|s| env.contains(&s.name))
-            .map(|s| s.name.clone())
-            .collect();
-        if !clashes.is_empty() {
-            return Err(TaskDefinitionError::NameInEnvironment {
-                container: container.to_owned(),
-                names: clashes,
-            });
-        }
-        let Value::Object(def) = def else {
-            return Err(invalid(format!("container `{container}` is not an object")));
-        };
-        let value = serde_json::to_value(secrets).expect("secret references always serialize");
-        def.insert("secrets".to_owned(), value);
-    }
+    set_secrets(container_mut(&mut merged, container)?, container, secrets)?;
     let bytes = size_in_bytes(&merged);
     if bytes > MAX_TASK_DEFINITION_BYTES {
         return Err(TaskDefinitionError::TooLarge {
@@ -306,159 +337,47 @@ pub(crate) fn merge(
     Ok(())
 }
 
-/// One difference between a container definition and the declaration.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Drift {
-    /// Declared, but not in the container's `secrets`.
-    Missing {
-        /// The variable.
-        name: String,
-        /// The declared `valueFrom`.
-        value_from: String,
-    },
-    /// Declared as a secret, but set as a plain `environment` variable: the value sits in the
-    /// task definition in plain text, and a merge is refused until it is removed.
-    InEnvironment {
-        /// The variable.
-        name: String,
-        /// The declared `valueFrom`.
-        value_from: String,
-    },
-    /// In the container's `secrets`, but not declared.
-    Extra {
-        /// The variable.
-        name: String,
-        /// Its `valueFrom` in the task definition (absent when the entry has none).
-        value_from: Option<String>,
-    },
-    /// In both, with another `valueFrom` (compared as text, as ECS stores it).
-    Changed {
-        /// The variable.
-        name: String,
-        /// The `valueFrom` in the task definition (absent when the entry has none).
-        actual: Option<String>,
-        /// The declared `valueFrom`.
-        expected: String,
-    },
-    /// A name more than once in the container's `secrets` (ECS rejects it: "Duplicate secret
-    /// names found").
-    Duplicate {
-        /// The variable.
-        name: String,
-    },
-    /// A required plain variable (no `default`, not `Option`) that is in neither `environment`
-    /// nor `secrets`: the task would start and the service would fail to load its configuration.
-    RequiredEnvUnset {
-        /// The variable.
-        name: String,
-    },
+/// The definition of container `container` in a task definition of either shape.
+pub(crate) fn container_mut<'a>(
+    task_definition: &'a mut Value,
+    container: &str,
+) -> Result<&'a mut Value, TaskDefinitionError> {
+    let td = inner_mut(task_definition)?;
+    let index = find_container(containers(td)?, container)?;
+    let Some(Value::Array(list)) = td.get_mut("containerDefinitions") else {
+        unreachable!("checked by containers()");
+    };
+    Ok(&mut list[index])
 }
 
-impl Drift {
-    /// The variable the difference is about.
-    pub fn name(&self) -> &str {
-        match self {
-            Drift::Missing { name, .. }
-            | Drift::InEnvironment { name, .. }
-            | Drift::Extra { name, .. }
-            | Drift::Changed { name, .. }
-            | Drift::Duplicate { name }
-            | Drift::RequiredEnvUnset { name } => name,
-        }
+/// Sets a container's `secrets` (replacing them), refusing a name that is in its `environment`.
+/// The rule for task-definition containers and Express Mode's `primaryContainer` alike.
+pub(crate) fn set_secrets(
+    def: &mut Value,
+    container: &str,
+    secrets: &[SecretRef],
+) -> Result<(), TaskDefinitionError> {
+    let env: Vec<String> = entries(def, "environment", container)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let clashes: Vec<String> = secrets
+        .iter()
+        .filter(|s| env.contains(&s.name))
+        .map(|s| s.name.clone())
+        .collect();
+    if !clashes.is_empty() {
+        return Err(TaskDefinitionError::NameInEnvironment {
+            container: container.to_owned(),
+            names: clashes,
+        });
     }
-}
-
-fn or_none(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("(none)")
-}
-
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Drift::Missing { name, value_from } => {
-                write!(f, "missing secret `{name}` (valueFrom {value_from})")
-            }
-            Drift::InEnvironment { name, value_from } => write!(
-                f,
-                "`{name}` is a plain `environment` variable, but is declared as a secret \
-                 (valueFrom {value_from}): remove it from `environment`"
-            ),
-            Drift::Extra { name, value_from } => write!(
-                f,
-                "extra secret `{name}` (valueFrom {}): not declared",
-                or_none(value_from)
-            ),
-            Drift::Changed {
-                name,
-                actual,
-                expected,
-            } => write!(
-                f,
-                "changed secret `{name}`: valueFrom is {}, declared {expected}",
-                or_none(actual)
-            ),
-            Drift::Duplicate { name } => write!(
-                f,
-                "secret `{name}` is listed more than once (ECS: \"Duplicate secret names found\")"
-            ),
-            Drift::RequiredEnvUnset { name } => write!(
-                f,
-                "required variable `{name}` is in neither `environment` nor `secrets`: the \
-                 service would fail to load its configuration"
-            ),
-        }
-    }
-}
-
-/// The differences between one container of a task definition and the declaration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DriftReport {
-    /// The container that was checked.
-    pub container: String,
-    /// The differences: declared secrets in declaration order (missing, in `environment`,
-    /// changed), then the container's extra and duplicate secrets in its order, then the
-    /// required plain variables that are unset.
-    pub drifts: Vec<Drift>,
-    /// Required plain variables not found in `environment` or `secrets` of a container that
-    /// also loads `environmentFiles` (from S3), which may well set them: they cannot be checked
-    /// here, so they are listed without counting as drift.
-    pub unverified: Vec<String>,
-}
-
-impl DriftReport {
-    /// Whether the container differs from the declaration.
-    pub fn has_drift(&self) -> bool {
-        !self.drifts.is_empty()
-    }
-}
-
-impl fmt::Display for DriftReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.drifts.len() {
-            0 => write!(f, "container `{}`: no drift", self.container)?,
-            1 => write!(f, "container `{}`: 1 difference", self.container)?,
-            n => write!(f, "container `{}`: {n} differences", self.container)?,
-        }
-        for d in &self.drifts {
-            write!(f, "\n  - {d}")?;
-        }
-        if !self.unverified.is_empty() {
-            write!(
-                f,
-                "\n  note: {} not in `environment` or `secrets`; the container's \
-                 `environmentFiles` may set {}",
-                quoted(&self.unverified),
-                if self.unverified.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
-            )?;
-        }
-        Ok(())
-    }
+    let Value::Object(def) = def else {
+        return Err(invalid(format!("container `{container}` is not an object")));
+    };
+    let value = serde_json::to_value(secrets).expect("secret references always serialize");
+    def.insert("secrets".to_owned(), value);
+    Ok(())
 }
 
 /// Compares container `container` of a task definition with the declaration: its `secrets`
@@ -472,6 +391,16 @@ pub(crate) fn check(
     let td = inner(task_definition)?;
     let list = containers(td)?;
     let def = &list[find_container(list, container)?];
+    check_container(def, container, secrets, required_env)
+}
+
+/// [`check`] of one container definition (or Express Mode's `primaryContainer`).
+pub(crate) fn check_container(
+    def: &Value,
+    container: &str,
+    secrets: &[SecretRef],
+    required_env: &[&str],
+) -> Result<DriftReport, TaskDefinitionError> {
     let env: Vec<String> = entries(def, "environment", container)?
         .into_iter()
         .map(|(n, _)| n)

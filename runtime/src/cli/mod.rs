@@ -10,7 +10,9 @@
 //! }
 //! ```
 //!
-//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task`,
+//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task`
+//! (both with `--format ecs|cloudformation|terraform|copilot|render-action`, see
+//! [`Format`](crate::Format)),
 //! `merge --container NAME FILE [--in-place | -o OUT]`, `check --container NAME FILE`, and
 //! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
 //! declaration with `{placeholders}`.
@@ -25,14 +27,17 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::io::{Read, Write};
+mod io;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use io::{is_stdin, pretty, read_json, write_file};
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use serde_json::Value;
 
 use crate::task_definition::{self, TaskDefinitionError};
-use crate::{Deployment, EcsSecrets, ResolveError, Role, Vars};
+use crate::{Deployment, EcsSecrets, Format, ResolveError, Role, Vars};
 
 /// Exit status when `check` finds drift.
 pub const EXIT_DRIFT: i32 = 1;
@@ -66,6 +71,10 @@ struct Args {
 enum Command {
     /// Print the container definition's `secrets` list (JSON).
     Secrets {
+        /// The form: the ECS JSON, or a deploy tool's (`render-action`: the `secrets` input of
+        /// aws-actions/amazon-ecs-render-task-definition).
+        #[arg(long, value_enum, default_value_t = Format::Ecs)]
+        format: Format,
         #[command(flatten)]
         pin: Pin,
     },
@@ -78,6 +87,10 @@ enum Command {
         /// Which role the policy is for.
         #[arg(long, value_enum, default_value_t = Role::Execution)]
         role: Role,
+        /// The form: the IAM JSON (`ecs`, `terraform`), or a CloudFormation template with one
+        /// `AWS::IAM::Policy` (`cloudformation`).
+        #[arg(long, value_enum, default_value_t = Format::Ecs)]
+        format: Format,
     },
     /// Set a container's `secrets` in a task-definition JSON file; print the result, or write
     /// it back with `--in-place` or to `-o OUT`.
@@ -350,8 +363,23 @@ fn run_inner<T: EcsSecrets>(
     let vars = vars(&args, &known, env)?;
     let deployment = |pin: &Pin| deployment::<T>(&vars, &known, pin, aws);
     match args.command {
-        Command::Secrets { pin } => Ok(json_output(&deployment(&pin)?.secrets())),
-        Command::Policy { role } => Ok(json_output(&deployment(&Pin::none())?.policy(role))),
+        Command::Secrets { format, pin } => Ok(Output {
+            stdout: format.secrets(&deployment(&pin)?.secrets()),
+            ..Output::default()
+        }),
+        Command::Policy { role, format } => {
+            let policy = deployment(&Pin::none())?.policy(role);
+            match format.policy(&policy, role) {
+                Some(stdout) => Ok(Output {
+                    stdout,
+                    ..Output::default()
+                }),
+                None => Err(CliError::Usage(format!(
+                    "error: --format {format} has no policy (the tool takes none); use ecs, \
+                     cloudformation or terraform"
+                ))),
+            }
+        }
         Command::Placeholders => Ok(Output {
             stdout: known.iter().map(|n| format!("{n}\n")).collect(),
             ..Output::default()
@@ -504,89 +532,4 @@ fn vars(
         vars.set(name.clone(), value.clone());
     }
     Ok(vars)
-}
-
-fn pretty(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("deployment outputs serialize");
-    text.push('\n');
-    text
-}
-
-fn json_output(value: &impl serde::Serialize) -> Output {
-    Output {
-        stdout: pretty(value),
-        ..Output::default()
-    }
-}
-
-fn is_stdin(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-fn read_json(path: &Path) -> Result<Value, CliError> {
-    let file_error = |reason: String| CliError::File {
-        path: path.to_owned(),
-        reason,
-    };
-    let mut text = String::new();
-    let read = if is_stdin(path) {
-        std::io::stdin().read_to_string(&mut text).map(drop)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(drop))
-    };
-    read.map_err(|e| file_error(format!("cannot read it: {e}")))?;
-    // serde_json's message names the line and column only, never the text.
-    serde_json::from_str(&text).map_err(|e| file_error(format!("not valid JSON: {e}")))
-}
-
-/// Writes through a temporary file beside the target and a rename, so an interrupted
-/// `--in-place` never leaves half a task definition behind. A task definition may hold plain
-/// `environment` values, so the result keeps the original file's permissions, and the temporary
-/// file is created exclusively (never through an existing path or symlink, with a name nobody
-/// can predict) and readable by its owner only until it takes the original's place. A symlink
-/// target is written through: the file it points to is replaced, the link stays.
-fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
-    use std::hash::BuildHasher;
-
-    let file_error = |e: std::io::Error| CliError::File {
-        path: path.to_owned(),
-        reason: format!("cannot write it: {e}"),
-    };
-    let target = match std::fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
-        Err(e) => return Err(file_error(e)),
-    };
-    let permissions = std::fs::metadata(&target).ok().map(|m| m.permissions());
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let base = target.file_name().unwrap_or_default().to_string_lossy();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let nonce = std::collections::hash_map::RandomState::new().hash_one(attempt);
-        let tmp = dir.join(format!(".{base}.ecs-secrets-{nonce:016x}.tmp"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&tmp) {
-            Ok(file) => break (tmp, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
-            Err(e) => return Err(file_error(e)),
-        }
-    };
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| match permissions {
-            Some(p) => std::fs::set_permissions(&tmp, p),
-            None => Ok(()),
-        })
-        .and_then(|()| std::fs::rename(&tmp, &target));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        file_error(e)
-    })
 }

@@ -1,0 +1,86 @@
+//! Reading and writing the CLI's files.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::CliError;
+
+pub(super) fn pretty(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("deployment outputs serialize");
+    text.push('\n');
+    text
+}
+
+pub(super) fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+pub(super) fn read_json(path: &Path) -> Result<Value, CliError> {
+    let file_error = |reason: String| CliError::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut text = String::new();
+    let read = if is_stdin(path) {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(drop))
+    };
+    read.map_err(|e| file_error(format!("cannot read it: {e}")))?;
+    // serde_json's message names the line and column only, never the text.
+    serde_json::from_str(&text).map_err(|e| file_error(format!("not valid JSON: {e}")))
+}
+
+/// Writes through a temporary file beside the target and a rename, so an interrupted
+/// `--in-place` never leaves half a task definition behind. A task definition may hold plain
+/// `environment` values, so the result keeps the original file's permissions, and the temporary
+/// file is created exclusively (never through an existing path or symlink, with a name nobody
+/// can predict) and readable by its owner only until it takes the original's place. A symlink
+/// target is written through: the file it points to is replaced, the link stays.
+pub(super) fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::hash::BuildHasher;
+
+    let file_error = |e: std::io::Error| CliError::File {
+        path: path.to_owned(),
+        reason: format!("cannot write it: {e}"),
+    };
+    let target = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => path.to_owned(),
+        Err(e) => return Err(file_error(e)),
+    };
+    let permissions = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let base = target.file_name().unwrap_or_default().to_string_lossy();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let nonce = std::collections::hash_map::RandomState::new().hash_one(attempt);
+        let tmp = dir.join(format!(".{base}.ecs-secrets-{nonce:016x}.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => attempt += 1,
+            Err(e) => return Err(file_error(e)),
+        }
+    };
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| match permissions {
+            Some(p) => std::fs::set_permissions(&tmp, p),
+            None => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&tmp, &target));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        file_error(e)
+    })
+}
