@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/test and scripts/with-moto: the local AWS endpoint (moto) for the tests.
 #
-#   moto_ensure_venv   create or reuse the venv with the pinned moto and AWS CLI
+#   moto_ensure_venv   create or reuse the venv with the pinned moto, AWS CLI and cfn-lint
 #   moto_start         start moto_server on a free loopback port and export the test environment
 #   moto_stop          stop it (idempotent; callers install it as an EXIT trap *before* moto_start)
 #
@@ -11,6 +11,8 @@
 # Pins: the AWS CLI v1 release that pip resolves together with moto 5.2.5 (botocore 1.44.8).
 MOTO_PIN='moto[server]==5.2.5'
 AWSCLI_PIN='awscli==1.46.3'
+# The independent validator of the CloudFormation output (tests/test_formats.rs).
+CFNLINT_PIN='cfn-lint==1.58.0'
 
 _moto_repo_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd); }
 
@@ -29,8 +31,9 @@ moto_ensure_venv() {
     local venv marker pins
     venv="$(_moto_venv)"
     marker="$venv/.ecs-secrets-pins"
-    pins="$MOTO_PIN $AWSCLI_PIN"
-    if [[ -f "$marker" && "$(cat "$marker")" == "$pins" && -x "$venv/bin/moto_server" && -x "$venv/bin/aws" ]] \
+    pins="$MOTO_PIN $AWSCLI_PIN $CFNLINT_PIN"
+    if [[ -f "$marker" && "$(cat "$marker")" == "$pins" && -x "$venv/bin/moto_server" && -x "$venv/bin/aws" \
+        && -x "$venv/bin/cfn-lint" ]] \
         && "$venv/bin/python" -c 'import moto, awscli' 2>/dev/null; then
         _moto_log "venv $venv is up to date ($pins)"
         return 0
@@ -52,7 +55,7 @@ moto_ensure_venv() {
     fi
     _moto_log "installing $pins into $venv (about 45 s the first time)"
     local start=$SECONDS
-    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "$MOTO_PIN" "$AWSCLI_PIN"
+    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "$MOTO_PIN" "$AWSCLI_PIN" "$CFNLINT_PIN"
     printf '%s' "$pins" >"$marker"
     _moto_log "installed in $((SECONDS - start)) s"
 }
@@ -141,6 +144,7 @@ moto_start() {
 
     export ECS_SECRETS_TEST_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
     export ECS_SECRETS_TEST_AWS_CLI="$venv/bin/aws"
+    export ECS_SECRETS_TEST_CFN_LINT="$venv/bin/cfn-lint"
     export AWS_ACCESS_KEY_ID=testing
     export AWS_SECRET_ACCESS_KEY=testing
     export AWS_REGION=us-east-1

@@ -155,3 +155,122 @@ fn the_cli_takes_a_format() {
         "error: --format copilot has no policy (the tool takes none); use ecs, cloudformation or terraform"
     );
 }
+
+/// The `cfn-lint` of the test venv (scripts/test installs it), or `None` when the tests run
+/// without it and `ECS_SECRETS_SKIP_AWS_TESTS=1` says so; otherwise the test fails, naming the
+/// script, rather than passing without the validator.
+fn cfn_lint() -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("ECS_SECRETS_TEST_CFN_LINT") {
+        return Some(path.into());
+    }
+    if std::env::var("ECS_SECRETS_SKIP_AWS_TESTS").as_deref() == Ok("1") {
+        eprintln!("SKIPPED: cfn-lint not available (ECS_SECRETS_SKIP_AWS_TESTS=1)");
+        return None;
+    }
+    panic!(
+        "ECS_SECRETS_TEST_CFN_LINT is not set: run the tests with scripts/test (or scripts/with-moto)"
+    )
+}
+
+/// A whole template: the task definition with the task's containers (each entry completed with
+/// what a real container has besides its secrets), and the execution role's policy.
+fn template(containers: Value) -> Value {
+    let Value::Array(mut containers) = containers else {
+        panic!("containers are a list")
+    };
+    for c in &mut containers {
+        c["Image"] = json!("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.2.3");
+        c["Essential"] = json!(true);
+        if c.get("LogConfiguration").is_some() {
+            c["LogConfiguration"]["LogDriver"] = json!("splunk");
+            c["LogConfiguration"]["Options"] =
+                json!({"splunk-url": "https://splunk.example.com:8088"});
+        }
+    }
+    let policy = ecs_secrets::formats::cloudformation_policy(
+        &task().policy(Role::Execution),
+        Role::Execution,
+    );
+    let mut template = policy;
+    template["Resources"]["TaskDefinition"] = json!({
+        "Type": "AWS::ECS::TaskDefinition",
+        "Properties": {
+            "Family": "app",
+            "RequiresCompatibilities": ["FARGATE"],
+            "NetworkMode": "awsvpc",
+            "Cpu": "512",
+            "Memory": "1024",
+            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/app-execution",
+            "ContainerDefinitions": containers
+        }
+    });
+    template
+}
+
+/// Runs cfn-lint on `text` (a template, `.json` or `.yaml`): its exit status and output.
+fn lint(cfn_lint: &std::path::Path, text: &str, extension: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("ecs-secrets-cfn-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("template-{extension}.{extension}"));
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new(cfn_lint)
+        .arg("--")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cfn_lint.display()));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// An independent validator reads the generated CloudFormation, JSON and YAML alike: zero
+/// findings. A control proves the validator looks: a `Secrets` entry without `ValueFrom` fails.
+#[test]
+fn generated_cloudformation_passes_cfn_lint() {
+    let Some(cfn_lint) = cfn_lint() else {
+        return;
+    };
+    let containers: Value =
+        serde_json::from_str(&Format::CloudFormation.task(&task()).unwrap()).unwrap();
+    let good = template(containers);
+    let json_text = serde_json::to_string_pretty(&good).unwrap();
+    let (code, out) = lint(&cfn_lint, &json_text, "json");
+    assert_eq!(
+        code, 0,
+        "cfn-lint on the JSON template:\n{out}\n{json_text}"
+    );
+
+    // The YAML form of the same pieces, assembled the same way, reads back as the same template.
+    let yaml_containers = Format::CloudFormationYaml.task(&task()).unwrap();
+    assert!(
+        yaml_containers.starts_with("- \"Name\": \"app\"\n"),
+        "{yaml_containers}"
+    );
+    let yaml_policy = Format::CloudFormationYaml
+        .policy(&task().policy(Role::Execution), Role::Execution)
+        .unwrap();
+    assert!(
+        yaml_policy.contains("\"AWS::IAM::Policy\""),
+        "{yaml_policy}"
+    );
+    let (code, out) = lint(&cfn_lint, &yaml_policy, "yaml");
+    assert_eq!(
+        code, 0,
+        "cfn-lint on the YAML policy template:\n{out}\n{yaml_policy}"
+    );
+
+    let mut bad = good.clone();
+    let secrets = &mut bad["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+        ["Secrets"][0];
+    secrets.as_object_mut().unwrap().remove("ValueFrom");
+    let (code, out) = lint(
+        &cfn_lint,
+        &serde_json::to_string_pretty(&bad).unwrap(),
+        "json",
+    );
+    assert_ne!(
+        code, 0,
+        "cfn-lint accepted a secret without ValueFrom:\n{out}"
+    );
+    assert!(out.contains("ValueFrom"), "{out}");
+}

@@ -7,6 +7,7 @@
 
 mod cloudformation;
 mod copilot;
+mod yaml;
 
 use serde_json::{Value, json};
 
@@ -29,6 +30,10 @@ pub enum Format {
     /// one `AWS::IAM::Policy` attached to the role named by parameter `ExecutionRoleName`.
     #[cfg_attr(feature = "cli", value(name = "cloudformation"))]
     CloudFormation,
+    /// [`Format::CloudFormation`] as YAML (block style, every string double-quoted), for
+    /// templates kept in YAML.
+    #[cfg_attr(feature = "cli", value(name = "cloudformation-yaml"))]
+    CloudFormationYaml,
     /// Terraform: `container_definitions` and `aws_iam_policy`'s `policy` take the ECS and IAM
     /// JSON themselves (through `file()` or `jsondecode`), so the text is the ECS form's.
     Terraform,
@@ -47,6 +52,7 @@ impl Format {
         match self {
             Format::Ecs => "ecs",
             Format::CloudFormation => "cloudformation",
+            Format::CloudFormationYaml => "cloudformation-yaml",
             Format::Terraform => "terraform",
             Format::Copilot => "copilot",
             Format::RenderAction => "render-action",
@@ -58,6 +64,7 @@ impl Format {
         match self {
             Format::Ecs | Format::Terraform => pretty(&secrets),
             Format::CloudFormation => pretty(&cloudformation::secrets(secrets)),
+            Format::CloudFormationYaml => yaml::to_yaml(&cloudformation::secrets(secrets)),
             Format::Copilot => copilot_secrets(secrets, None),
             Format::RenderAction => secrets
                 .iter()
@@ -72,6 +79,7 @@ impl Format {
         match self {
             Format::Ecs | Format::Terraform => Some(pretty(policy)),
             Format::CloudFormation => Some(pretty(&cloudformation_policy(policy, role))),
+            Format::CloudFormationYaml => Some(yaml::to_yaml(&cloudformation_policy(policy, role))),
             Format::Copilot | Format::RenderAction => None,
         }
     }
@@ -86,6 +94,7 @@ impl Format {
         match self {
             Format::Ecs | Format::Terraform => Some(pretty(&ecs_containers(task))),
             Format::CloudFormation => Some(pretty(&cloudformation_containers(task))),
+            Format::CloudFormationYaml => Some(yaml::to_yaml(&cloudformation_containers(task))),
             Format::Copilot | Format::RenderAction => None,
         }
     }
