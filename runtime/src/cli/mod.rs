@@ -28,6 +28,9 @@
 use std::ffi::OsString;
 use std::fmt;
 mod io;
+mod task;
+
+pub use task::{run_task, task_main};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -207,6 +210,9 @@ pub enum CliError {
         /// Why.
         error: TaskDefinitionError,
     },
+    /// The caller's task could not be built for these placeholder values
+    /// ([`task_main`]): the builder's own error message.
+    Task(String),
     /// `--pin-versions` could not read the current versions (feature `aws`).
     #[cfg(feature = "aws")]
     Pin {
@@ -258,6 +264,7 @@ impl fmt::Display for CliError {
             CliError::TaskDefinition { path, error } => {
                 write!(f, "error: {}: {error}", path.display())
             }
+            CliError::Task(message) => write!(f, "error: cannot build the task: {message}"),
             #[cfg(feature = "aws")]
             CliError::Pin { error } => {
                 f.write_str("error: cannot pin the secrets to their current versions:")?;
@@ -517,12 +524,23 @@ fn vars(
     known: &[String],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vars, CliError> {
-    let mut vars = if args.vars_from_env {
+    vars_of(&args.vars, args.vars_from_env, known, env)
+}
+
+/// The placeholder values: `--vars-from-env` first, each `--var` over it; a `--var` of a name
+/// not in `known` is an error.
+fn vars_of(
+    given: &[(String, String)],
+    from_env: bool,
+    known: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vars, CliError> {
+    let mut vars = if from_env {
         Vars::from_lookup(known.iter().map(String::as_str), env)
     } else {
         Vars::new()
     };
-    for (name, value) in &args.vars {
+    for (name, value) in given {
         if !known.contains(name) {
             return Err(CliError::UnknownVar {
                 name: name.clone(),

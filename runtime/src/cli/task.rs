@@ -1,0 +1,235 @@
+//! The command line for a task of several containers: the [`Task`] is the caller's, built for
+//! the placeholder values of each run.
+//!
+//! ```no_run
+//! # use ecs_secrets::{EcsSecrets, Task, Vars};
+//! # #[derive(EcsSecrets)]
+//! # #[ecs(region = "us-east-1", account = "{account}")]
+//! # struct App { #[ecs(secret = "app/db", key = "password")] db: String }
+//! # #[derive(EcsSecrets)]
+//! # #[ecs(region = "us-east-1", account = "{account}")]
+//! # struct Envoy { #[ecs(ssm = "/envoy/cert")] cert: String }
+//! fn main() {
+//!     let names = ecs_secrets::placeholders::<App>();
+//!     ecs_secrets::cli::task_main(&names, |vars: &Vars| {
+//!         Ok(Task::new()
+//!             .container("app", App::deployment_for(vars)?)
+//!             .container("envoy", Envoy::deployment_for(vars)?))
+//!     })
+//! }
+//! ```
+//!
+//! Subcommands: `policy [--role R] [--format F]` (the one policy of the whole task),
+//! `containers [--format F]` (what the task sets in each container), `merge FILE [--in-place |
+//! -o OUT] [--register-input]` and `check FILE` (every named container at once, in a task
+//! definition or an Express Mode input), and `placeholders`; `--var NAME=VALUE` and
+//! `--vars-from-env` as for one struct.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use super::io::{is_stdin, pretty, read_json, write_file};
+use super::{AFTER_HELP, CliError, EXIT_DRIFT, Output, parse_var, vars_of};
+use crate::task_definition;
+use crate::{Format, Role, Task, Vars};
+
+#[derive(Parser, Debug)]
+#[command(disable_version_flag = true, after_help = AFTER_HELP)]
+struct Args {
+    /// A placeholder value, `NAME=VALUE` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", global = true, value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Read each placeholder from the environment variable of the same name in upper case.
+    #[arg(long, global = true)]
+    vars_from_env: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the one policy of the whole task (every container, log option and registry
+    /// credential) for a role.
+    Policy {
+        /// Which role the policy is for.
+        #[arg(long, value_enum, default_value_t = Role::Execution)]
+        role: Role,
+        /// The form (`ecs`, `terraform`: the IAM JSON; `cloudformation[-yaml]`: a template).
+        #[arg(long, value_enum, default_value_t = Format::Ecs)]
+        format: Format,
+    },
+    /// Print what the task sets in each of its containers (`secrets`, `secretOptions`,
+    /// `repositoryCredentials`).
+    Containers {
+        /// The form (`ecs`, `terraform`, `cloudformation`, `cloudformation-yaml`).
+        #[arg(long, value_enum, default_value_t = Format::Ecs)]
+        format: Format,
+    },
+    /// Set every named container's secrets in a task-definition (or Express Mode input) JSON
+    /// file; print the result, or write it back with `--in-place` or to `-o OUT`.
+    Merge {
+        /// The JSON file (`-` for standard input).
+        file: PathBuf,
+        /// Rewrite FILE instead of printing the result.
+        #[arg(long, conflicts_with = "output")]
+        in_place: bool,
+        /// Write the result to OUT instead of printing it.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Write the `register-task-definition` input (unwrap describe output).
+        #[arg(long)]
+        register_input: bool,
+    },
+    /// Compare every named container of a JSON file with the task; exit 1 on drift.
+    Check {
+        /// The JSON file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// List the placeholder names, one a line.
+    Placeholders,
+}
+
+/// The command line for a task, on the process's arguments and environment: prints what
+/// [`run_task`] returns and exits with its status. `placeholders` are the names the builder
+/// needs (e.g. [`crate::placeholders`] of its structs, merged).
+pub fn task_main<F>(placeholders: &[String], build: F) -> !
+where
+    F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
+{
+    let env = |name: &str| std::env::var(name).ok();
+    let code = match run_task(std::env::args_os(), &env, placeholders, build) {
+        Ok(out) => {
+            let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+            out.code
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code)
+}
+
+/// [`task_main`] as a function: `args` starts with the program name; `--vars-from-env` reads
+/// `env`.
+pub fn run_task<F>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+    placeholders: &[String],
+    build: F,
+) -> Result<Output, CliError>
+where
+    F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
+{
+    let command = Args::command().about(
+        "Deployment outputs of a task of several containers: its one policy, what it sets in \
+         each container, and a merge and drift check for task-definition files",
+    );
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|m| Args::from_arg_matches(&m));
+    let args = match parsed {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            return Ok(Output {
+                stdout: e.render().to_string(),
+                ..Output::default()
+            });
+        }
+        Err(e) => return Err(CliError::Usage(e.render().to_string())),
+    };
+    let vars = vars_of(&args.vars, args.vars_from_env, placeholders, env)?;
+    let task = || build(&vars).map_err(|e| CliError::Task(e.to_string()));
+    match args.command {
+        Command::Placeholders => Ok(Output {
+            stdout: placeholders.iter().map(|n| format!("{n}\n")).collect(),
+            ..Output::default()
+        }),
+        Command::Policy { role, format } => {
+            let text = format.policy(&task()?.policy(role), role).ok_or_else(|| {
+                CliError::Usage(format!("error: --format {format} has no policy form"))
+            })?;
+            Ok(stdout(text))
+        }
+        Command::Containers { format } => {
+            let text = format.task(&task()?).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "error: --format {format} describes one container: use the one-struct \
+                     command line's `secrets --format {format}`"
+                ))
+            })?;
+            Ok(stdout(text))
+        }
+        Command::Merge {
+            file,
+            in_place,
+            output,
+            register_input,
+        } => {
+            if in_place && is_stdin(&file) {
+                return Err(CliError::Usage(
+                    "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
+                ));
+            }
+            let target = if in_place { Some(file.clone()) } else { output };
+            merge(&task()?, &file, target.as_deref(), register_input)
+        }
+        Command::Check { file } => {
+            let report =
+                task()?
+                    .check(&read_json(&file)?)
+                    .map_err(|error| CliError::TaskDefinition {
+                        path: file.clone(),
+                        error,
+                    })?;
+            Ok(Output {
+                stdout: format!("{report}\n"),
+                code: if report.has_drift() { EXIT_DRIFT } else { 0 },
+                ..Output::default()
+            })
+        }
+    }
+}
+
+fn stdout(text: String) -> Output {
+    Output {
+        stdout: text,
+        ..Output::default()
+    }
+}
+
+fn merge(
+    task: &Task,
+    file: &Path,
+    target: Option<&Path>,
+    register_input: bool,
+) -> Result<Output, CliError> {
+    let mut input = read_json(file)?;
+    let shape = task
+        .merge_into(&mut input)
+        .map_err(|error| CliError::TaskDefinition {
+            path: file.to_owned(),
+            error,
+        })?;
+    if register_input {
+        input = task_definition::registration_input(&input);
+    }
+    let text = pretty(&input);
+    let Some(path) = target else {
+        return Ok(stdout(text));
+    };
+    write_file(path, &text)?;
+    Ok(Output {
+        stderr: format!(
+            "wrote the secrets of containers {} into {} ({shape:?})\n",
+            task.container_names().collect::<Vec<_>>().join(", "),
+            path.display()
+        ),
+        ..Output::default()
+    })
+}
