@@ -10,9 +10,9 @@
 //! }
 //! ```
 //!
-//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task`
-//! (both with `--format ecs|cloudformation|terraform|copilot|render-action`, see
-//! [`Format`](crate::Format)),
+//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task|pin`
+//! (both with `--format ecs|cloudformation|cloudformation-yaml|terraform|copilot|render-action`, see
+//! [`Format`]),
 //! `merge --container NAME FILE [--in-place | -o OUT]`, `check --container NAME FILE`, and
 //! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
 //! declaration with `{placeholders}`.
