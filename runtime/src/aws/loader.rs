@@ -17,6 +17,7 @@ use crate::error::{Error, ResolveError};
 use crate::load::{self, Raw};
 
 use super::load::Mode;
+use super::preflight::{PreflightOptions, PreflightReport};
 use super::watch::{Watch, WatchOptions};
 
 /// The default of [`Loader::max_concurrency`]: more than a struct's requests, so all go out at
@@ -218,6 +219,25 @@ impl Loader {
         super::pin::pin::<T>(self, vars).await
     }
 
+    /// Checks, before a deploy, that every reference of `deployment` will resolve when a task
+    /// starts, each in the region of its ARN, and reports every problem at once (see
+    /// [`PreflightReport`]): Secrets Manager with `DescribeSecret` (exists, not scheduled for
+    /// deletion, the pinned stage or version exists), one per distinct secret; SSM with
+    /// `GetParameters` without decryption, ten a call per region. JSON keys need the value:
+    /// they are "not verified" unless [`PreflightOptions::read_values`], which reads each
+    /// distinct secret version once, checks the keys as the agent extracts them and the size,
+    /// and wipes the value. All requests at once under the loader's concurrency bound and
+    /// deadline; nothing of a value is kept, printed or logged. The caller's policy:
+    /// [`Role::Preflight`](crate::Role::Preflight) (or
+    /// [`Role::PreflightReadValues`](crate::Role::PreflightReadValues)).
+    pub async fn preflight(
+        &self,
+        deployment: &Deployment,
+        options: PreflightOptions,
+    ) -> PreflightReport {
+        super::preflight::preflight(self, deployment, options).await
+    }
+
     pub(super) fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
@@ -409,5 +429,7 @@ mod tests {
         send(l.load::<C>());
         send(l.fetch::<C>());
         send(l.pin::<C>(&Vars::new()));
+        let d = C::deployment();
+        send(l.preflight(&d, PreflightOptions::new()));
     }
 }

@@ -78,15 +78,29 @@ pub enum Role {
     /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
     /// `kms:Decrypt`.
     Pin,
+    /// The deploy step that runs preflight
+    /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
+    /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
+    /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
+    /// parameter (called without decryption, so no `kms:Decrypt`). No value is read.
+    Preflight,
+    /// Preflight that also reads the secrets' values to check JSON keys and sizes
+    /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
+    /// `secretsmanager:GetSecretValue` on each Secrets Manager reference and `kms:Decrypt` on
+    /// each `kms_key` through Secrets Manager only. A role of its own rather than a flag, so that
+    /// `policy --role` can print it and a deploy role can be granted one or the other.
+    PreflightReadValues,
 }
 
 impl Role {
-    /// `execution`, `task` or `pin`.
+    /// `execution`, `task`, `pin`, `preflight` or `preflight-read-values`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Execution => "execution",
             Role::Task => "task",
             Role::Pin => "pin",
+            Role::Preflight => "preflight",
+            Role::PreflightReadValues => "preflight-read-values",
         }
     }
 }
@@ -279,6 +293,10 @@ impl PolicyDocument {
                 }
                 continue;
             }
+            if matches!(role, Role::Preflight | Role::PreflightReadValues) {
+                preflight_grants(role, r, &mut grant, &mut readers);
+                continue;
+            }
             match r {
                 ValueFrom::SecretsManager(s) => {
                     grant(Action::GetSecretValue, s.iam_resource());
@@ -302,7 +320,7 @@ impl PolicyDocument {
                 }
             }
         }
-        if role != Role::Pin {
+        if !matches!(role, Role::Pin | Role::Preflight) {
             for &key in kms_keys {
                 grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
             }
@@ -489,6 +507,36 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
         _ if value_from::strip_random_suffix(id).is_some() => arn,
         _ => arn + "-??????",
     })
+}
+
+/// What preflight sends for one reference: `DescribeSecret` on a secret (for an
+/// `/aws/reference/secretsmanager/` parameter, on the secret it reads: SSM refuses that name
+/// without decryption, so preflight describes the secret instead), `GetParameters` on any other
+/// parameter; with values read, `GetSecretValue` on each Secrets Manager reference, decrypted by
+/// Secrets Manager (`readers`).
+fn preflight_grants<'a>(
+    role: Role,
+    r: &'a ValueFrom,
+    grant: &mut impl FnMut(Action, String),
+    readers: &mut Vec<(&'a str, &'static str)>,
+) {
+    match r {
+        ValueFrom::SecretsManager(s) => {
+            grant(Action::DescribeSecret, s.iam_resource());
+            if role == Role::PreflightReadValues {
+                grant(Action::GetSecretValue, s.iam_resource());
+                readers.push((s.region(), SECRETS_MANAGER));
+            }
+        }
+        ValueFrom::Ssm(p) => match referenced_secret(p) {
+            Some(secret) => grant(Action::DescribeSecret, secret),
+            None => {
+                if let Some(arn) = p.arn() {
+                    grant(Action::GetParameters, arn);
+                }
+            }
+        },
+    }
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than
