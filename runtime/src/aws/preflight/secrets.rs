@@ -19,6 +19,7 @@ use super::{Finding, Job, PreflightOptions, SECRET_VALUE_LIMIT, request_finding,
 
 const DESCRIBE: &str = "DescribeSecret";
 const GET: &str = "GetSecretValue";
+const AWSCURRENT: &str = "AWSCURRENT";
 /// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
 const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
@@ -148,9 +149,13 @@ pub(super) async fn check(
             }
         } else if findings.len() == before {
             // Read only what is known to be there: a missing secret or version says all.
+            // `AWSCURRENT` and no selector are the same version: read it once.
             let read = Read {
                 target: i,
-                stage: s.version_stage().map(str::to_owned),
+                stage: s
+                    .version_stage()
+                    .filter(|&stage| stage != AWSCURRENT)
+                    .map(str::to_owned),
                 version_id: s.version_id().map(str::to_owned),
             };
             to_read.push((at, position_or_push(&mut reads, read), key));

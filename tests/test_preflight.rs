@@ -1,0 +1,479 @@
+//! Preflight against the local AWS endpoint (moto, started by `scripts/test`), through the
+//! counting proxy: one declaration with one of each problem reports exactly those, a healthy one
+//! passes (exit 0 through the CLI), the requests are the metadata calls only unless values are
+//! read, and no output holds a value.
+#![cfg(feature = "aws")]
+
+use ecs_secrets::aws::{Finding, Loader, PreflightOptions, PreflightReport};
+use ecs_secrets::extract::ExtractError;
+use ecs_secrets::{Deployment, EcsSecrets, Vars};
+use ecs_secrets_testkit::{self as testkit, Moto};
+use serde_json::json;
+
+const CANARY: &str = "CANARY-preflight-value";
+/// The version id `{p}/db` is created with (`ClientRequestToken` becomes its first version id).
+const VID: &str = "preflight-version-0000000000000001";
+const VID_MISSING: &str = "preflight-version-0000000000000999";
+const DESCRIBE: &str = testkit::DESCRIBE;
+const GET: &str = testkit::GET;
+const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+const PARAMS: &str = testkit::PARAMS;
+
+#[derive(EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+#[allow(dead_code)]
+struct Healthy {
+    #[ecs(secret = "{p}/db", key = "password")]
+    password: String,
+    #[ecs(secret = "{p}/db", version_id = "preflight-version-0000000000000001")]
+    pinned: String,
+    #[ecs(secret = "{p}/db", version_stage = "AWSCURRENT")]
+    current: String,
+    #[ecs(secret = "{p}/api")]
+    api: String,
+    #[ecs(ssm = "/{p}/flag")]
+    flag: String,
+    #[ecs(ssm = "/{p}/plain")]
+    plain: String,
+    #[ecs(ssm = "/aws/reference/secretsmanager/{p}/api")]
+    via_ssm: String,
+    #[ecs(default = "8080")]
+    port: u16,
+}
+
+#[derive(EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+#[allow(dead_code)]
+struct Broken {
+    #[ecs(secret = "{p}/db", key = "password")]
+    good: String,
+    #[ecs(secret = "{p}/missing")]
+    missing: String,
+    #[ecs(secret = "{p}/db", version_stage = "NOSUCHSTAGE")]
+    stage: String,
+    #[ecs(secret = "{p}/db", version_id = "preflight-version-0000000000000999")]
+    version: String,
+    #[ecs(secret = "{p}/db", key = "passwd")]
+    renamed: String,
+    #[ecs(secret = "{p}/deleted")]
+    deleted: String,
+    #[ecs(secret = "{p}/big")]
+    big: String,
+    #[ecs(ssm = "/{p}/missing")]
+    no_param: String,
+    #[ecs(ssm = "arn:aws:ssm:us-west-2:123456789012:parameter/{p}/flag")]
+    wrong_region: String,
+}
+
+async fn fixtures(moto: &Moto) {
+    let sm = testkit::aws_sdk_secretsmanager::Client::new(&moto.direct);
+    let db = json!({"user": "app", "password": format!("{CANARY}-db")}).to_string();
+    sm.create_secret()
+        .name(moto.name("/db"))
+        .secret_string(db)
+        .client_request_token(VID)
+        .send()
+        .await
+        .unwrap();
+    moto.secret("/api", &format!("{CANARY}-api")).await;
+    moto.secret("/deleted", &format!("{CANARY}-deleted")).await;
+    sm.delete_secret()
+        .secret_id(moto.name("/deleted"))
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let big = format!("{CANARY}{}", "x".repeat(70_000));
+    moto.secret("/big", &big).await;
+    moto.param("/flag", &format!("{CANARY}-flag")).await;
+    let plain = format!("/{}/plain", moto.prefix);
+    testkit::put_parameter(&moto.direct, &plain, &format!("{CANARY}-plain"), false).await;
+}
+
+fn vars(moto: &Moto) -> Vars {
+    Vars::new().with("p", &moto.prefix)
+}
+
+/// Every reference's env and findings, in field order.
+fn findings(report: &PreflightReport) -> Vec<(&'static str, Vec<Finding>)> {
+    report
+        .checks()
+        .iter()
+        .map(|c| (c.env, c.findings.clone()))
+        .collect()
+}
+
+fn request_counts(moto: &Moto) -> [usize; 4] {
+    [DESCRIBE, PARAMS, GET, BATCH].map(|t| moto.proxy.count(t))
+}
+
+/// No output of the report holds a value: not `Display`, `Debug`, pretty `Debug` nor the JSON.
+fn assert_no_value(report: &PreflightReport) {
+    let outputs = [
+        report.to_string(),
+        format!("{report:?}"),
+        format!("{report:#?}"),
+        report.to_json().to_string(),
+    ];
+    for out in outputs {
+        assert!(!out.contains(CANARY), "a value leaked: {out}");
+        assert!(!out.contains("xxxxxxxx"), "a value leaked: {out}");
+    }
+}
+
+fn assert_no_decryption(moto: &Moto) {
+    for body in moto.proxy.bodies(PARAMS) {
+        assert_ne!(body.get("WithDecryption"), Some(&json!(true)), "{body}");
+    }
+}
+
+fn not_verified(key: &str) -> Vec<Finding> {
+    vec![Finding::JsonKeyNotVerified { key: key.into() }]
+}
+
+fn broken_expected(read_values: bool) -> Vec<(&'static str, Vec<Finding>)> {
+    let east = || "us-east-1".to_owned();
+    let (good, renamed, big) = if read_values {
+        let missing = Finding::JsonKey {
+            key: "passwd".into(),
+            error: ExtractError::KeyMissing,
+        };
+        (vec![], vec![missing], vec![Finding::SecretTooLarge])
+    } else {
+        (not_verified("password"), not_verified("passwd"), vec![])
+    };
+    vec![
+        ("GOOD", good),
+        ("MISSING", vec![Finding::SecretNotFound { region: east() }]),
+        (
+            "STAGE",
+            vec![Finding::VersionStageMissing {
+                stage: "NOSUCHSTAGE".into(),
+            }],
+        ),
+        (
+            "VERSION",
+            vec![Finding::VersionIdMissing {
+                version_id: VID_MISSING.into(),
+            }],
+        ),
+        ("RENAMED", renamed),
+        ("DELETED", vec![Finding::ScheduledForDeletion]),
+        ("BIG", big),
+        (
+            "NO_PARAM",
+            vec![Finding::ParameterNotFound { region: east() }],
+        ),
+        (
+            "WRONG_REGION",
+            vec![Finding::ParameterNotFound {
+                region: "us-west-2".into(),
+            }],
+        ),
+    ]
+}
+
+async fn preflight(moto: &Moto, d: &Deployment, read_values: bool) -> PreflightReport {
+    let options = PreflightOptions::new().read_values(read_values);
+    Loader::new(&moto.config).preflight(d, options).await
+}
+
+#[tokio::test]
+async fn one_of_each_problem_is_reported_exactly() {
+    let Some(moto) = Moto::start("preflight").await else {
+        return;
+    };
+    fixtures(&moto).await;
+    let d = Broken::deployment_for(&vars(&moto)).unwrap();
+
+    let report = preflight(&moto, &d, false).await;
+    assert_eq!(findings(&report), broken_expected(false), "{report}");
+    assert_eq!(report.problems().count(), 6);
+    assert!(!report.is_healthy());
+    // One DescribeSecret per distinct secret (db, missing, deleted, big), one GetParameters per
+    // region, no value read.
+    assert_eq!(request_counts(&moto), [4, 2, 0, 0]);
+    assert_no_decryption(&moto);
+    assert_no_value(&report);
+
+    moto.proxy.reset_counts();
+    let report = preflight(&moto, &d, true).await;
+    assert_eq!(findings(&report), broken_expected(true), "{report}");
+    assert_eq!(report.problems().count(), 8);
+    // The current version of db is read once for both keys, and big once; the secrets that are
+    // missing, deleted or lack the pinned version are not read.
+    assert_eq!(request_counts(&moto), [4, 2, 2, 0]);
+    assert_no_decryption(&moto);
+    assert_no_value(&report);
+
+    // Each problem names the variable and the reference, and what ECS would say.
+    let text = report.to_string();
+    assert!(text.contains("PROBLEM MISSING (field `Broken.missing`) from arn:aws:secretsmanager:"));
+    assert!(text.contains("did not contain json key passwd"), "{text}");
+    assert!(text.contains("invalid parameters"), "{text}");
+    let json = report.to_json();
+    assert_eq!(json["healthy"], false);
+    assert_eq!(json["problems"], 8);
+    assert_eq!(json["checks"][0]["status"], "ok");
+    assert_eq!(json["checks"][4]["findings"][0]["code"], "JsonKeyMissing");
+    assert_eq!(json["checks"][8]["value_from"], d.secrets()[8].value_from);
+}
+
+#[tokio::test]
+async fn a_healthy_declaration_passes() {
+    let Some(moto) = Moto::start("preflight-ok").await else {
+        return;
+    };
+    fixtures(&moto).await;
+    let d = Healthy::deployment_for(&vars(&moto)).unwrap();
+
+    let report = preflight(&moto, &d, false).await;
+    assert!(report.is_healthy(), "{report}");
+    let mut expected: Vec<(&str, Vec<Finding>)> = [
+        "PASSWORD", "PINNED", "CURRENT", "API", "FLAG", "PLAIN", "VIA_SSM",
+    ]
+    .into_iter()
+    .map(|env| (env, vec![]))
+    .collect();
+    expected[0].1 = not_verified("password");
+    assert_eq!(findings(&report), expected);
+    let types: Vec<Option<&str>> = report
+        .checks()
+        .iter()
+        .map(|c| c.parameter_type.as_deref())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            None,
+            None,
+            None,
+            None,
+            Some("SecureString"),
+            Some("String"),
+            None
+        ]
+    );
+    // db and api, once each (via_ssm describes api through its reference), flag and plain in
+    // one GetParameters.
+    assert_eq!(request_counts(&moto), [2, 1, 0, 0]);
+    assert_no_decryption(&moto);
+    assert_no_value(&report);
+
+    moto.proxy.reset_counts();
+    let report = preflight(&moto, &d, true).await;
+    assert!(report.is_healthy(), "{report}");
+    assert!(report.checks().iter().all(|c| c.findings.is_empty()));
+    // db's current version (for password, and for current: `AWSCURRENT` is no selector), db
+    // by id, api.
+    assert_eq!(request_counts(&moto), [2, 1, 3, 0]);
+    assert_no_value(&report);
+}
+
+#[test]
+fn cli_preflight_exit_status_and_json() {
+    use ecs_secrets::cli;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(moto) = rt.block_on(Moto::start("preflight-cli")) else {
+        return;
+    };
+    rt.block_on(fixtures(&moto));
+    let var = format!("p={}", moto.prefix);
+    // A fresh client per run: each run has its own runtime.
+    let run = |healthy: bool, args: &[&str]| {
+        let config = rt.block_on(testkit::sdk_config(moto.proxy.url()));
+        let mut all = vec!["deploy", "preflight", "--var", &var];
+        all.extend_from_slice(args);
+        let out = if healthy {
+            cli::run_with_config::<Healthy>(all, &|_| None, &config)
+        } else {
+            cli::run_with_config::<Broken>(all, &|_| None, &config)
+        };
+        let out = out.unwrap();
+        assert!(!out.stdout.contains(CANARY) && !out.stderr.contains(CANARY));
+        out
+    };
+
+    let out = run(true, &[]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with("preflight of `Healthy`: 7 references, 0 problems")
+    );
+    let out = run(true, &["--read-values", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["healthy"], true);
+    assert_eq!(report["read_values"], true);
+
+    moto.proxy.reset_counts();
+    let out = run(false, &["--json"]);
+    assert_eq!(out.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["problems"], 6);
+    assert_eq!(
+        moto.proxy.count(GET),
+        0,
+        "no value read without --read-values"
+    );
+    let out = run(false, &["--read-values"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("8 problems"), "{}", out.stdout);
+
+    let policy = run_policy(&var, "preflight");
+    assert!(
+        !policy.contains("GetSecretValue") && !policy.contains("kms:"),
+        "{policy}"
+    );
+    let policy = run_policy(&var, "preflight-read-values");
+    assert!(policy.contains("secretsmanager:GetSecretValue"), "{policy}");
+}
+
+fn run_policy(var: &str, role: &str) -> String {
+    let args = ["deploy", "policy", "--role", role, "--var", var];
+    ecs_secrets::cli::run_with_env::<Broken>(args, &|_| None)
+        .unwrap()
+        .stdout
+}
+
+/// 30 keys of 10 secrets and 20 parameters: the request count of a 50-field declaration.
+#[derive(EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+#[allow(dead_code)]
+struct Fifty {
+    #[ecs(secret = "{p}/s0", key = "k0")]
+    s0_k0: String,
+    #[ecs(secret = "{p}/s0", key = "k1")]
+    s0_k1: String,
+    #[ecs(secret = "{p}/s0", key = "k2")]
+    s0_k2: String,
+    #[ecs(secret = "{p}/s1", key = "k0")]
+    s1_k0: String,
+    #[ecs(secret = "{p}/s1", key = "k1")]
+    s1_k1: String,
+    #[ecs(secret = "{p}/s1", key = "k2")]
+    s1_k2: String,
+    #[ecs(secret = "{p}/s2", key = "k0")]
+    s2_k0: String,
+    #[ecs(secret = "{p}/s2", key = "k1")]
+    s2_k1: String,
+    #[ecs(secret = "{p}/s2", key = "k2")]
+    s2_k2: String,
+    #[ecs(secret = "{p}/s3", key = "k0")]
+    s3_k0: String,
+    #[ecs(secret = "{p}/s3", key = "k1")]
+    s3_k1: String,
+    #[ecs(secret = "{p}/s3", key = "k2")]
+    s3_k2: String,
+    #[ecs(secret = "{p}/s4", key = "k0")]
+    s4_k0: String,
+    #[ecs(secret = "{p}/s4", key = "k1")]
+    s4_k1: String,
+    #[ecs(secret = "{p}/s4", key = "k2")]
+    s4_k2: String,
+    #[ecs(secret = "{p}/s5", key = "k0")]
+    s5_k0: String,
+    #[ecs(secret = "{p}/s5", key = "k1")]
+    s5_k1: String,
+    #[ecs(secret = "{p}/s5", key = "k2")]
+    s5_k2: String,
+    #[ecs(secret = "{p}/s6", key = "k0")]
+    s6_k0: String,
+    #[ecs(secret = "{p}/s6", key = "k1")]
+    s6_k1: String,
+    #[ecs(secret = "{p}/s6", key = "k2")]
+    s6_k2: String,
+    #[ecs(secret = "{p}/s7", key = "k0")]
+    s7_k0: String,
+    #[ecs(secret = "{p}/s7", key = "k1")]
+    s7_k1: String,
+    #[ecs(secret = "{p}/s7", key = "k2")]
+    s7_k2: String,
+    #[ecs(secret = "{p}/s8", key = "k0")]
+    s8_k0: String,
+    #[ecs(secret = "{p}/s8", key = "k1")]
+    s8_k1: String,
+    #[ecs(secret = "{p}/s8", key = "k2")]
+    s8_k2: String,
+    #[ecs(secret = "{p}/s9", key = "k0")]
+    s9_k0: String,
+    #[ecs(secret = "{p}/s9", key = "k1")]
+    s9_k1: String,
+    #[ecs(secret = "{p}/s9", key = "k2")]
+    s9_k2: String,
+    #[ecs(ssm = "/{p}/q0")]
+    q0: String,
+    #[ecs(ssm = "/{p}/q1")]
+    q1: String,
+    #[ecs(ssm = "/{p}/q2")]
+    q2: String,
+    #[ecs(ssm = "/{p}/q3")]
+    q3: String,
+    #[ecs(ssm = "/{p}/q4")]
+    q4: String,
+    #[ecs(ssm = "/{p}/q5")]
+    q5: String,
+    #[ecs(ssm = "/{p}/q6")]
+    q6: String,
+    #[ecs(ssm = "/{p}/q7")]
+    q7: String,
+    #[ecs(ssm = "/{p}/q8")]
+    q8: String,
+    #[ecs(ssm = "/{p}/q9")]
+    q9: String,
+    #[ecs(ssm = "/{p}/q10")]
+    q10: String,
+    #[ecs(ssm = "/{p}/q11")]
+    q11: String,
+    #[ecs(ssm = "/{p}/q12")]
+    q12: String,
+    #[ecs(ssm = "/{p}/q13")]
+    q13: String,
+    #[ecs(ssm = "/{p}/q14")]
+    q14: String,
+    #[ecs(ssm = "/{p}/q15")]
+    q15: String,
+    #[ecs(ssm = "/{p}/q16")]
+    q16: String,
+    #[ecs(ssm = "/{p}/q17")]
+    q17: String,
+    #[ecs(ssm = "/{p}/q18")]
+    q18: String,
+    #[ecs(ssm = "/{p}/q19")]
+    q19: String,
+}
+
+#[tokio::test]
+async fn fifty_fields_cost_twelve_requests() {
+    let Some(moto) = Moto::start("preflight-50").await else {
+        return;
+    };
+    for s in 0..10 {
+        let value = json!({"k0": CANARY, "k1": CANARY, "k2": CANARY}).to_string();
+        moto.secret(&format!("/s{s}"), &value).await;
+    }
+    for q in 0..20 {
+        moto.param(&format!("/q{q}"), CANARY).await;
+    }
+    let d = Fifty::deployment_for(&vars(&moto)).unwrap();
+    assert_eq!(d.references().len(), 50);
+
+    let report = preflight(&moto, &d, false).await;
+    assert!(report.is_healthy(), "{report}");
+    assert_eq!(request_counts(&moto), [10, 2, 0, 0]);
+    assert_no_value(&report);
+
+    moto.proxy.reset_counts();
+    let report = preflight(&moto, &d, true).await;
+    assert!(
+        report.checks().iter().all(|c| c.findings.is_empty()),
+        "{report}"
+    );
+    assert_eq!(request_counts(&moto), [10, 2, 10, 0]);
+    assert_no_decryption(&moto);
+    assert_no_value(&report);
+}
