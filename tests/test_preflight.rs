@@ -18,9 +18,14 @@ const DESCRIBE: &str = testkit::DESCRIBE;
 const GET: &str = testkit::GET;
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
 const PARAMS: &str = testkit::PARAMS;
+const DESCRIBE_KEY: &str = "TrentService.DescribeKey";
 
 #[derive(EcsSecrets)]
-#[ecs(region = "us-east-1", account = "123456789012")]
+#[ecs(
+    region = "us-east-1",
+    account = "123456789012",
+    kms_key = "arn:aws:kms:us-east-1:123456789012:key/{enabled}"
+)]
 #[allow(dead_code)]
 struct Healthy {
     #[ecs(secret = "{p}/db", key = "password")]
@@ -42,7 +47,12 @@ struct Healthy {
 }
 
 #[derive(EcsSecrets)]
-#[ecs(region = "us-east-1", account = "123456789012")]
+#[ecs(
+    region = "us-east-1",
+    account = "123456789012",
+    kms_key = "arn:aws:kms:us-east-1:123456789012:key/{disabled}",
+    kms_key = "arn:aws:kms:us-east-1:123456789012:key/{absent}"
+)]
 #[allow(dead_code)]
 struct Broken {
     #[ecs(secret = "{p}/db", key = "password")]
@@ -65,7 +75,9 @@ struct Broken {
     wrong_region: String,
 }
 
-async fn fixtures(moto: &Moto) {
+/// Creates every fixture and returns the placeholder values, `NAME=VALUE`: `p`, and the key ids
+/// `enabled`, `disabled` (made, then disabled) and `absent` (never made).
+async fn fixtures(moto: &Moto) -> Vec<String> {
     let sm = testkit::aws_sdk_secretsmanager::Client::new(&moto.direct);
     let db = json!({"user": "app", "password": format!("{CANARY}-db")}).to_string();
     sm.create_secret()
@@ -88,10 +100,25 @@ async fn fixtures(moto: &Moto) {
     moto.param("/flag", &format!("{CANARY}-flag")).await;
     let plain = format!("/{}/plain", moto.prefix);
     testkit::put_parameter(&moto.direct, &plain, &format!("{CANARY}-plain"), false).await;
+    let key = || testkit::aws_cli_json(&["kms", "create-key"])["KeyMetadata"]["KeyId"].clone();
+    let (enabled, disabled) = (key(), key());
+    let disabled = disabled.as_str().unwrap();
+    let _ = testkit::aws_cli_json(&["kms", "disable-key", "--key-id", disabled]);
+    vec![
+        format!("p={}", moto.prefix),
+        format!("enabled={}", enabled.as_str().unwrap()),
+        format!("disabled={disabled}"),
+        "absent=00000000-0000-0000-0000-000000000000".to_owned(),
+    ]
 }
 
-fn vars(moto: &Moto) -> Vars {
-    Vars::new().with("p", &moto.prefix)
+fn vars(pairs: &[String]) -> Vars {
+    let mut vars = Vars::new();
+    for pair in pairs {
+        let (name, value) = pair.split_once('=').unwrap();
+        vars = vars.with(name, value);
+    }
+    vars
 }
 
 /// Every reference's env and findings, in field order.
@@ -103,8 +130,17 @@ fn findings(report: &PreflightReport) -> Vec<(&'static str, Vec<Finding>)> {
         .collect()
 }
 
-fn request_counts(moto: &Moto) -> [usize; 4] {
-    [DESCRIBE, PARAMS, GET, BATCH].map(|t| moto.proxy.count(t))
+/// `[DescribeSecret, GetParameters, GetSecretValue, BatchGetSecretValue, DescribeKey]`; and no
+/// other request at all.
+fn request_counts(moto: &Moto) -> [usize; 5] {
+    let counts = [DESCRIBE, PARAMS, GET, BATCH, DESCRIBE_KEY].map(|t| moto.proxy.count(t));
+    assert_eq!(
+        counts.iter().sum::<usize>(),
+        moto.proxy.total(),
+        "{:?}",
+        moto.proxy.targets()
+    );
+    counts
 }
 
 /// No output of the report holds a value: not `Display`, `Debug`, pretty `Debug` nor the JSON.
@@ -170,6 +206,13 @@ fn broken_expected(read_values: bool) -> Vec<(&'static str, Vec<Finding>)> {
                 region: "us-west-2".into(),
             }],
         ),
+        (
+            "",
+            vec![Finding::KeyNotEnabled {
+                state: "Disabled".into(),
+            }],
+        ),
+        ("", vec![Finding::KeyNotFound { region: east() }]),
     ]
 }
 
@@ -183,26 +226,26 @@ async fn one_of_each_problem_is_reported_exactly() {
     let Some(moto) = Moto::start("preflight").await else {
         return;
     };
-    fixtures(&moto).await;
-    let d = Broken::deployment_for(&vars(&moto)).unwrap();
+    let values = fixtures(&moto).await;
+    let d = Broken::deployment_for(&vars(&values)).unwrap();
 
     let report = preflight(&moto, &d, false).await;
     assert_eq!(findings(&report), broken_expected(false), "{report}");
-    assert_eq!(report.problems().count(), 6);
+    assert_eq!(report.problems().count(), 8);
     assert!(!report.is_healthy());
     // One DescribeSecret per distinct secret (db, missing, deleted, big), one GetParameters per
-    // region, no value read.
-    assert_eq!(request_counts(&moto), [4, 2, 0, 0]);
+    // region, one DescribeKey per key, no value read.
+    assert_eq!(request_counts(&moto), [4, 2, 0, 0, 2]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
     moto.proxy.reset_counts();
     let report = preflight(&moto, &d, true).await;
     assert_eq!(findings(&report), broken_expected(true), "{report}");
-    assert_eq!(report.problems().count(), 8);
+    assert_eq!(report.problems().count(), 10);
     // The current version of db is read once for both keys, and big once; the secrets that are
     // missing, deleted or lack the pinned version are not read.
-    assert_eq!(request_counts(&moto), [4, 2, 2, 0]);
+    assert_eq!(request_counts(&moto), [4, 2, 2, 0, 2]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
@@ -213,7 +256,11 @@ async fn one_of_each_problem_is_reported_exactly() {
     assert!(text.contains("invalid parameters"), "{text}");
     let json = report.to_json();
     assert_eq!(json["healthy"], false);
-    assert_eq!(json["problems"], 8);
+    assert_eq!(json["problems"], 10);
+    assert!(
+        text.contains("PROBLEM kms_key of `Broken`: arn:aws:kms:"),
+        "{text}"
+    );
     assert_eq!(json["checks"][0]["status"], "ok");
     assert_eq!(json["checks"][4]["findings"][0]["code"], "JsonKeyMissing");
     assert_eq!(json["checks"][8]["value_from"], d.secrets()[8].value_from);
@@ -224,13 +271,13 @@ async fn a_healthy_declaration_passes() {
     let Some(moto) = Moto::start("preflight-ok").await else {
         return;
     };
-    fixtures(&moto).await;
-    let d = Healthy::deployment_for(&vars(&moto)).unwrap();
+    let values = fixtures(&moto).await;
+    let d = Healthy::deployment_for(&vars(&values)).unwrap();
 
     let report = preflight(&moto, &d, false).await;
     assert!(report.is_healthy(), "{report}");
     let mut expected: Vec<(&str, Vec<Finding>)> = [
-        "PASSWORD", "PINNED", "CURRENT", "API", "FLAG", "PLAIN", "VIA_SSM",
+        "PASSWORD", "PINNED", "CURRENT", "API", "FLAG", "PLAIN", "VIA_SSM", "",
     ]
     .into_iter()
     .map(|env| (env, vec![]))
@@ -251,12 +298,13 @@ async fn a_healthy_declaration_passes() {
             None,
             Some("SecureString"),
             Some("String"),
+            None,
             None
         ]
     );
     // db and api, once each (via_ssm describes api through its reference), flag and plain in
     // one GetParameters.
-    assert_eq!(request_counts(&moto), [2, 1, 0, 0]);
+    assert_eq!(request_counts(&moto), [2, 1, 0, 0, 1]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
@@ -266,7 +314,7 @@ async fn a_healthy_declaration_passes() {
     assert!(report.checks().iter().all(|c| c.findings.is_empty()));
     // db's current version (for password, and for current: `AWSCURRENT` is no selector), db
     // by id, api.
-    assert_eq!(request_counts(&moto), [2, 1, 3, 0]);
+    assert_eq!(request_counts(&moto), [2, 1, 3, 0, 1]);
     assert_no_value(&report);
 }
 
@@ -281,12 +329,17 @@ fn cli_preflight_exit_status_and_json() {
     let Some(moto) = rt.block_on(Moto::start("preflight-cli")) else {
         return;
     };
-    rt.block_on(fixtures(&moto));
-    let var = format!("p={}", moto.prefix);
+    let values = rt.block_on(fixtures(&moto));
     // A fresh client per run: each run has its own runtime.
     let run = |healthy: bool, args: &[&str]| {
         let config = rt.block_on(testkit::sdk_config(moto.proxy.url()));
-        let mut all = vec!["deploy", "preflight", "--var", &var];
+        let vars = if healthy {
+            var_args::<Healthy>(&values)
+        } else {
+            var_args::<Broken>(&values)
+        };
+        let mut all = vec!["deploy", "preflight"];
+        all.extend(vars.iter().map(String::as_str));
         all.extend_from_slice(args);
         let out = if healthy {
             cli::run_with_config::<Healthy>(all, &|_| None, &config)
@@ -302,7 +355,7 @@ fn cli_preflight_exit_status_and_json() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stdout
-            .starts_with("preflight of `Healthy`: 7 references, 0 problems")
+            .starts_with("preflight of `Healthy`: 8 references, 0 problems")
     );
     let out = run(true, &["--read-values", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
@@ -314,7 +367,7 @@ fn cli_preflight_exit_status_and_json() {
     let out = run(false, &["--json"]);
     assert_eq!(out.code, 1);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["problems"], 6);
+    assert_eq!(report["problems"], 8);
     assert_eq!(
         moto.proxy.count(GET),
         0,
@@ -322,22 +375,32 @@ fn cli_preflight_exit_status_and_json() {
     );
     let out = run(false, &["--read-values"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("8 problems"), "{}", out.stdout);
+    assert!(out.stdout.contains("10 problems"), "{}", out.stdout);
 
-    let policy = run_policy(&var, "preflight");
-    assert!(
-        !policy.contains("GetSecretValue") && !policy.contains("kms:"),
-        "{policy}"
-    );
-    let policy = run_policy(&var, "preflight-read-values");
+    let policy = run_policy(&values, "preflight");
+    assert!(!policy.contains("GetSecretValue"), "{policy}");
+    assert!(!policy.contains("kms:Decrypt") && policy.contains("kms:DescribeKey"));
+    let policy = run_policy(&values, "preflight-read-values");
     assert!(policy.contains("secretsmanager:GetSecretValue"), "{policy}");
 }
 
-fn run_policy(var: &str, role: &str) -> String {
-    let args = ["deploy", "policy", "--role", role, "--var", var];
+fn run_policy(values: &[String], role: &str) -> String {
+    let vars = var_args::<Broken>(values);
+    let mut args = vec!["deploy", "policy", "--role", role];
+    args.extend(vars.iter().map(String::as_str));
     ecs_secrets::cli::run_with_env::<Broken>(args, &|_| None)
         .unwrap()
         .stdout
+}
+
+/// `--var NAME=VALUE` for the placeholders `T` has: the CLI refuses a value for any other.
+fn var_args<T: EcsSecrets>(values: &[String]) -> Vec<String> {
+    let known = ecs_secrets::placeholders::<T>();
+    values
+        .iter()
+        .filter(|v| known.iter().any(|k| v.starts_with(&format!("{k}="))))
+        .flat_map(|v| ["--var".to_owned(), v.clone()])
+        .collect()
 }
 
 /// 30 keys of 10 secrets and 20 parameters: the request count of a 50-field declaration.
@@ -459,12 +522,12 @@ async fn fifty_fields_cost_twelve_requests() {
     for q in 0..20 {
         moto.param(&format!("/q{q}"), CANARY).await;
     }
-    let d = Fifty::deployment_for(&vars(&moto)).unwrap();
+    let d = Fifty::deployment_for(&vars(&[format!("p={}", moto.prefix)])).unwrap();
     assert_eq!(d.references().len(), 50);
 
     let report = preflight(&moto, &d, false).await;
     assert!(report.is_healthy(), "{report}");
-    assert_eq!(request_counts(&moto), [10, 2, 0, 0]);
+    assert_eq!(request_counts(&moto), [10, 2, 0, 0, 0]);
     assert_no_value(&report);
 
     moto.proxy.reset_counts();
@@ -473,7 +536,7 @@ async fn fifty_fields_cost_twelve_requests() {
         report.checks().iter().all(|c| c.findings.is_empty()),
         "{report}"
     );
-    assert_eq!(request_counts(&moto), [10, 2, 10, 0]);
+    assert_eq!(request_counts(&moto), [10, 2, 10, 0, 0]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 }

@@ -81,6 +81,7 @@ struct Clients {
     secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
     /// `None`: the `SdkConfig`'s region (a bare parameter name).
     ssm: Mutex<HashMap<Option<String>, aws_sdk_ssm::Client>>,
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
 }
 
 impl Loader {
@@ -223,7 +224,8 @@ impl Loader {
     /// starts, each in the region of its ARN, and reports every problem at once (see
     /// [`PreflightReport`]): Secrets Manager with `DescribeSecret` (exists, not scheduled for
     /// deletion, the pinned stage or version exists), one per distinct secret; SSM with
-    /// `GetParameters` without decryption, ten a call per region. JSON keys need the value:
+    /// `GetParameters` without decryption, ten a call per region; each `kms_key` with
+    /// `DescribeKey` (exists and is enabled). JSON keys need the value:
     /// they are "not verified" unless [`PreflightOptions::read_values`], which reads each
     /// distinct secret version once, checks the keys as the agent extracts them and the size,
     /// and wipes the value. All requests at once under the loader's concurrency bound and
@@ -288,6 +290,25 @@ impl Loader {
         client
     }
 
+    /// The KMS client of `region` (preflight's `DescribeKey`), built on first use.
+    pub(super) fn kms_client(&self, region: &str) -> aws_sdk_kms::Client {
+        let mut clients = lock(&self.clients.kms);
+        if let Some(client) = clients.get(region) {
+            return client.clone();
+        }
+        let mut b = aws_sdk_kms::config::Builder::from(&*self.config)
+            .region(aws_sdk_kms::config::Region::new(region.to_owned()));
+        if let Some(retry) = &self.settings.retry {
+            b = b.retry_config(retry.clone());
+        }
+        if let Some(t) = self.timeouts() {
+            b = b.timeout_config(t);
+        }
+        let client = aws_sdk_kms::Client::from_conf(b.build());
+        clients.insert(region.to_owned(), client.clone());
+        client
+    }
+
     /// The caller's timeouts with the per-attempt timeout on top.
     fn timeouts(&self) -> Option<aws_config::timeout::TimeoutConfig> {
         let attempt = self.settings.attempt_timeout?;
@@ -324,7 +345,9 @@ impl Loader {
 
     #[cfg(test)]
     fn client_count(&self) -> usize {
-        lock(&self.clients.secrets).len() + lock(&self.clients.ssm).len()
+        lock(&self.clients.secrets).len()
+            + lock(&self.clients.ssm).len()
+            + lock(&self.clients.kms).len()
     }
 }
 

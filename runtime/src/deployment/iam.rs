@@ -82,7 +82,8 @@ pub enum Role {
     /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
     /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
     /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
-    /// parameter (called without decryption, so no `kms:Decrypt`). No value is read.
+    /// parameter (called without decryption, so no `kms:Decrypt`), `kms:DescribeKey` on each
+    /// `kms_key`. No value is read.
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
@@ -126,6 +127,9 @@ pub enum Action {
     KmsDecrypt,
     /// `secretsmanager:DescribeSecret`, on each secret (metadata: its version ids and stages).
     DescribeSecret,
+    /// `kms:DescribeKey`, on each customer-managed key (metadata: whether it is enabled).
+    /// Preflight only.
+    DescribeKey,
 }
 
 impl Action {
@@ -137,6 +141,7 @@ impl Action {
             Action::GetParameters => "ssm:GetParameters",
             Action::KmsDecrypt => "kms:Decrypt",
             Action::DescribeSecret => "secretsmanager:DescribeSecret",
+            Action::DescribeKey => "kms:DescribeKey",
         }
     }
 }
@@ -318,6 +323,11 @@ impl PolicyDocument {
                         readers.push((region, SECRETS_MANAGER));
                     }
                 }
+            }
+        }
+        if matches!(role, Role::Preflight | Role::PreflightReadValues) {
+            for &key in kms_keys {
+                grants.push((Action::DescribeKey, "", key.to_owned()));
             }
         }
         if !matches!(role, Role::Pin | Role::Preflight) {

@@ -22,10 +22,14 @@
 //!   it is for ECS). See `ssm.rs` for why not `DescribeParameters`, and what the answer tells
 //!   about sizes without decrypting.
 //!
+//! - **KMS** (`kms.rs`): each declared `kms_key` exists and is `Enabled` (`DescribeKey`, in the
+//!   key's region; no `Decrypt`). A key's [`Check`] has the field `kms_key` and no variable.
+//!
 //! A request that fails for another reason (access denied, throttled after the retries, the
 //! deadline) is a [`Finding::Request`] on each reference it covered: preflight could not prove
 //! the reference, which is a problem too.
 
+mod kms;
 mod report;
 mod secrets;
 mod ssm;
@@ -152,6 +156,16 @@ pub enum Finding {
         /// The limit it exceeds, in bytes.
         limit: usize,
     },
+    /// `DescribeKey` says the `kms_key` does not exist in `region`.
+    KeyNotFound {
+        /// The key's region.
+        region: String,
+    },
+    /// The `kms_key` exists but is not `Enabled`, so it cannot decrypt.
+    KeyNotEnabled {
+        /// Its `KeyState` (`Disabled`, `PendingDeletion`…).
+        state: String,
+    },
     /// A request that should have answered this failed (access denied, throttled after the
     /// retries, the deadline…): the reference is not proven.
     Request {
@@ -190,12 +204,15 @@ impl Finding {
             Finding::SecretTooLarge => "SecretTooLarge",
             Finding::ParameterNotFound { .. } => "ParameterNotFound",
             Finding::ParameterTooLarge { .. } => "ParameterTooLarge",
+            Finding::KeyNotFound { .. } => "KeyNotFound",
+            Finding::KeyNotEnabled { .. } => "KeyNotEnabled",
             Finding::Request { code, .. } => code,
         }
     }
 }
 
-/// The outcome of [`Loader::preflight`]: one [`Check`] per reference, in field order.
+/// The outcome of [`Loader::preflight`]: one [`Check`] per reference, in field order, then one
+/// per `kms_key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreflightReport {
     name: &'static str,
@@ -259,15 +276,28 @@ pub(super) async fn preflight(
         })
         .collect();
     let refs: Vec<&ValueFrom> = references.iter().map(|(_, v)| *v).collect();
-    let (sm, params) = tokio::join!(
+    let (sm, params, keys) = tokio::join!(
         secrets::check(loader, &refs, &default_region, options, started),
         ssm::check(loader, &refs, &default_region, started),
+        kms::check(loader, deployment.kms_keys(), started),
     );
     for (at, finding) in sm.into_iter().chain(params.findings) {
         checks[at].findings.push(finding);
     }
     for (at, kind) in params.types {
         checks[at].parameter_type = Some(kind);
+    }
+    let first_key = checks.len();
+    checks.extend(deployment.kms_keys().iter().map(|key| Check {
+        field: "kms_key",
+        struct_name: deployment.name(),
+        env: "",
+        value_from: key.clone(),
+        parameter_type: None,
+        findings: Vec::new(),
+    }));
+    for (at, finding) in keys {
+        checks[first_key + at].findings.push(finding);
     }
     PreflightReport {
         name: deployment.name(),
@@ -395,6 +425,7 @@ mod tests {
                 "Statement": [
                     statement("ssm:GetParameters", &[FLAG]),
                     statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
+                    statement("kms:DescribeKey", &[KEY]),
                 ]
             })
         );
@@ -417,6 +448,7 @@ mod tests {
                     statement("ssm:GetParameters", &[FLAG]),
                     decrypt,
                     statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
+                    statement("kms:DescribeKey", &[KEY]),
                 ]
             })
         );

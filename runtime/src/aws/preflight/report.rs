@@ -54,6 +54,10 @@ impl Finding {
             Finding::ParameterNotFound { .. } => {
                 format!("{STOPPED} unable to retrieve secrets from ssm: … invalid parameters: …")
             }
+            Finding::KeyNotFound { .. } | Finding::KeyNotEnabled { .. } => format!(
+                "{STOPPED} … the read of every secret and SecureString this key protects fails: \
+                 KMS cannot decrypt with it"
+            ),
             Finding::JsonKeyNotVerified { .. }
             | Finding::SecretTooLarge
             | Finding::ParameterTooLarge { .. }
@@ -99,6 +103,12 @@ impl fmt::Display for Finding {
             ),
             Finding::ParameterTooLarge { limit } => {
                 write!(f, "the parameter's value is longer than {limit} bytes")
+            }
+            Finding::KeyNotFound { region } => {
+                write!(f, "DescribeKey finds no such key in {region}")
+            }
+            Finding::KeyNotEnabled { state } => {
+                write!(f, "the key is {state}, not Enabled: it cannot decrypt")
             }
             Finding::Request {
                 operation,
@@ -184,19 +194,24 @@ impl fmt::Display for PreflightReport {
                 .as_deref()
                 .map(|t| format!(" [{t}]"))
                 .unwrap_or_default();
-            writeln!(
-                f,
-                "{} {} (field `{}.{}`) from {}{kind}",
-                match c.status() {
-                    "ok" => "ok     ",
-                    "problem" => "PROBLEM",
-                    _ => "note   ",
-                },
-                c.env,
-                c.struct_name,
-                c.field,
-                c.value_from,
-            )?;
+            let status = match c.status() {
+                "ok" => "ok     ",
+                "problem" => "PROBLEM",
+                _ => "note   ",
+            };
+            if c.env.is_empty() {
+                writeln!(
+                    f,
+                    "{status} kms_key of `{}`: {}",
+                    c.struct_name, c.value_from
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "{status} {} (field `{}.{}`) from {}{kind}",
+                    c.env, c.struct_name, c.field, c.value_from,
+                )?;
+            }
             for finding in &c.findings {
                 writeln!(f, "    - {finding}")?;
                 if let Some(ecs) = finding.ecs_says() {
