@@ -19,6 +19,7 @@ const GET: &str = testkit::GET;
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
 const PARAMS: &str = testkit::PARAMS;
 const DESCRIBE_KEY: &str = "TrentService.DescribeKey";
+const DESCRIBE_PARAMETERS: &str = "AmazonSSM.DescribeParameters";
 
 #[derive(EcsSecrets)]
 #[ecs(
@@ -42,6 +43,9 @@ struct Healthy {
     plain: String,
     #[ecs(ssm = "/aws/reference/secretsmanager/{p}/api")]
     via_ssm: String,
+    /// A SecureString under the enabled customer-managed key.
+    #[ecs(ssm = "/{p}/sealed")]
+    sealed: String,
     #[ecs(default = "8080")]
     port: u16,
 }
@@ -73,6 +77,9 @@ struct Broken {
     no_param: String,
     #[ecs(ssm = "arn:aws:ssm:us-west-2:123456789012:parameter/{p}/flag")]
     wrong_region: String,
+    /// A SecureString under the disabled key.
+    #[ecs(ssm = "/{p}/locked")]
+    locked: String,
 }
 
 /// Creates every fixture and returns the placeholder values, `NAME=VALUE`: `p`, and the key ids
@@ -102,23 +109,47 @@ async fn fixtures(moto: &Moto) -> Vec<String> {
     testkit::put_parameter(&moto.direct, &plain, &format!("{CANARY}-plain"), false).await;
     let key = || testkit::aws_cli_json(&["kms", "create-key"])["KeyMetadata"]["KeyId"].clone();
     let (enabled, disabled) = (key(), key());
-    let disabled = disabled.as_str().unwrap();
+    let (enabled, disabled) = (enabled.as_str().unwrap(), disabled.as_str().unwrap());
+    secure_under(moto, "/sealed", enabled).await;
+    secure_under(moto, "/locked", disabled).await;
     let _ = testkit::aws_cli_json(&["kms", "disable-key", "--key-id", disabled]);
     vec![
         format!("p={}", moto.prefix),
-        format!("enabled={}", enabled.as_str().unwrap()),
+        format!("enabled={enabled}"),
         format!("disabled={disabled}"),
         "absent=00000000-0000-0000-0000-000000000000".to_owned(),
     ]
 }
 
+/// The SecureString `/{p}{suffix}`, encrypted with the key `key_id`.
+async fn secure_under(moto: &Moto, suffix: &str, key_id: &str) {
+    testkit::aws_sdk_ssm::Client::new(&moto.direct)
+        .put_parameter()
+        .name(format!("/{}", moto.name(suffix)))
+        .value(format!("{CANARY}{suffix}"))
+        .r#type(testkit::aws_sdk_ssm::types::ParameterType::SecureString)
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The id of the key `KEY=VALUE` names among the placeholder values.
+fn value_of(values: &[String], name: &str) -> String {
+    let prefix = format!("{name}=");
+    let found = values.iter().find(|v| v.starts_with(&prefix)).unwrap();
+    found[prefix.len()..].to_owned()
+}
+
 fn vars(pairs: &[String]) -> Vars {
-    let mut vars = Vars::new();
-    for pair in pairs {
-        let (name, value) = pair.split_once('=').unwrap();
-        vars = vars.with(name, value);
-    }
-    vars
+    let split = |pair: &String| {
+        pair.split_once('=')
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    };
+    pairs
+        .iter()
+        .filter_map(split)
+        .fold(Vars::new(), |v, (n, x)| v.with(&n, &x))
 }
 
 /// Every reference's env and findings, in field order.
@@ -130,10 +161,18 @@ fn findings(report: &PreflightReport) -> Vec<(&'static str, Vec<Finding>)> {
         .collect()
 }
 
-/// `[DescribeSecret, GetParameters, GetSecretValue, BatchGetSecretValue, DescribeKey]`; and no
-/// other request at all.
-fn request_counts(moto: &Moto) -> [usize; 5] {
-    let counts = [DESCRIBE, PARAMS, GET, BATCH, DESCRIBE_KEY].map(|t| moto.proxy.count(t));
+/// `[DescribeSecret, GetParameters, GetSecretValue, BatchGetSecretValue, DescribeKey,
+/// DescribeParameters]`; and no other request at all.
+fn request_counts(moto: &Moto) -> [usize; 6] {
+    let targets = [
+        DESCRIBE,
+        PARAMS,
+        GET,
+        BATCH,
+        DESCRIBE_KEY,
+        DESCRIBE_PARAMETERS,
+    ];
+    let counts = targets.map(|t| moto.proxy.count(t));
     assert_eq!(
         counts.iter().sum::<usize>(),
         moto.proxy.total(),
@@ -167,7 +206,9 @@ fn not_verified(key: &str) -> Vec<Finding> {
     vec![Finding::JsonKeyNotVerified { key: key.into() }]
 }
 
-fn broken_expected(read_values: bool) -> Vec<(&'static str, Vec<Finding>)> {
+fn broken_expected(values: &[String], read_values: bool) -> Vec<(&'static str, Vec<Finding>)> {
+    let disabled = value_of(values, "disabled");
+    let arn = |id: &str| format!("arn:aws:kms:us-east-1:123456789012:key/{id}");
     let east = || "us-east-1".to_owned();
     let (good, renamed, big) = if read_values {
         let missing = Finding::JsonKey {
@@ -178,41 +219,40 @@ fn broken_expected(read_values: bool) -> Vec<(&'static str, Vec<Finding>)> {
     } else {
         (not_verified("password"), not_verified("passwd"), vec![])
     };
+    let disabled_key = |key: String| Finding::KeyNotEnabled {
+        key,
+        state: "Disabled".into(),
+    };
+    let stage = "NOSUCHSTAGE".into();
+    let version_id = VID_MISSING.into();
+    let west = "us-west-2".into();
+    let absent = arn(&value_of(values, "absent"));
+    let one = |f: Finding| vec![f];
     vec![
         ("GOOD", good),
-        ("MISSING", vec![Finding::SecretNotFound { region: east() }]),
-        (
-            "STAGE",
-            vec![Finding::VersionStageMissing {
-                stage: "NOSUCHSTAGE".into(),
-            }],
-        ),
-        (
-            "VERSION",
-            vec![Finding::VersionIdMissing {
-                version_id: VID_MISSING.into(),
-            }],
-        ),
+        ("MISSING", one(Finding::SecretNotFound { region: east() })),
+        ("STAGE", one(Finding::VersionStageMissing { stage })),
+        ("VERSION", one(Finding::VersionIdMissing { version_id })),
         ("RENAMED", renamed),
-        ("DELETED", vec![Finding::ScheduledForDeletion]),
+        ("DELETED", one(Finding::ScheduledForDeletion)),
         ("BIG", big),
         (
             "NO_PARAM",
-            vec![Finding::ParameterNotFound { region: east() }],
+            one(Finding::ParameterNotFound { region: east() }),
         ),
         (
             "WRONG_REGION",
-            vec![Finding::ParameterNotFound {
-                region: "us-west-2".into(),
-            }],
+            one(Finding::ParameterNotFound { region: west }),
         ),
+        ("LOCKED", one(disabled_key(disabled.clone()))),
+        ("", one(disabled_key(arn(&disabled)))),
         (
             "",
-            vec![Finding::KeyNotEnabled {
-                state: "Disabled".into(),
-            }],
+            one(Finding::KeyNotFound {
+                key: absent,
+                region: east(),
+            }),
         ),
-        ("", vec![Finding::KeyNotFound { region: east() }]),
     ]
 }
 
@@ -230,22 +270,31 @@ async fn one_of_each_problem_is_reported_exactly() {
     let d = Broken::deployment_for(&vars(&values)).unwrap();
 
     let report = preflight(&moto, &d, false).await;
-    assert_eq!(findings(&report), broken_expected(false), "{report}");
-    assert_eq!(report.problems().count(), 8);
+    assert_eq!(
+        findings(&report),
+        broken_expected(&values, false),
+        "{report}"
+    );
+    assert_eq!(report.problems().count(), 9);
     assert!(!report.is_healthy());
     // One DescribeSecret per distinct secret (db, missing, deleted, big), one GetParameters per
-    // region, one DescribeKey per key, no value read.
-    assert_eq!(request_counts(&moto), [4, 2, 0, 0, 2]);
+    // region, one DescribeParameters for the one that exists, one DescribeKey per key (the
+    // declared ARN and locked's key id are two names of one key: two calls), no value read.
+    assert_eq!(request_counts(&moto), [4, 2, 0, 0, 3, 1]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
     moto.proxy.reset_counts();
     let report = preflight(&moto, &d, true).await;
-    assert_eq!(findings(&report), broken_expected(true), "{report}");
-    assert_eq!(report.problems().count(), 10);
+    assert_eq!(
+        findings(&report),
+        broken_expected(&values, true),
+        "{report}"
+    );
+    assert_eq!(report.problems().count(), 11);
     // The current version of db is read once for both keys, and big once; the secrets that are
     // missing, deleted or lack the pinned version are not read.
-    assert_eq!(request_counts(&moto), [4, 2, 2, 0, 2]);
+    assert_eq!(request_counts(&moto), [4, 2, 2, 0, 3, 1]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
@@ -256,7 +305,7 @@ async fn one_of_each_problem_is_reported_exactly() {
     assert!(text.contains("invalid parameters"), "{text}");
     let json = report.to_json();
     assert_eq!(json["healthy"], false);
-    assert_eq!(json["problems"], 10);
+    assert_eq!(json["problems"], 11);
     assert!(
         text.contains("PROBLEM kms_key of `Broken`: arn:aws:kms:"),
         "{text}"
@@ -277,7 +326,7 @@ async fn a_healthy_declaration_passes() {
     let report = preflight(&moto, &d, false).await;
     assert!(report.is_healthy(), "{report}");
     let mut expected: Vec<(&str, Vec<Finding>)> = [
-        "PASSWORD", "PINNED", "CURRENT", "API", "FLAG", "PLAIN", "VIA_SSM", "",
+        "PASSWORD", "PINNED", "CURRENT", "API", "FLAG", "PLAIN", "VIA_SSM", "SEALED", "",
     ]
     .into_iter()
     .map(|env| (env, vec![]))
@@ -299,12 +348,13 @@ async fn a_healthy_declaration_passes() {
             Some("SecureString"),
             Some("String"),
             None,
+            Some("SecureString"),
             None
         ]
     );
     // db and api, once each (via_ssm describes api through its reference), flag and plain in
     // one GetParameters.
-    assert_eq!(request_counts(&moto), [2, 1, 0, 0, 1]);
+    assert_eq!(request_counts(&moto), [2, 1, 0, 0, 2, 1]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 
@@ -314,7 +364,7 @@ async fn a_healthy_declaration_passes() {
     assert!(report.checks().iter().all(|c| c.findings.is_empty()));
     // db's current version (for password, and for current: `AWSCURRENT` is no selector), db
     // by id, api.
-    assert_eq!(request_counts(&moto), [2, 1, 3, 0, 1]);
+    assert_eq!(request_counts(&moto), [2, 1, 3, 0, 2, 1]);
     assert_no_value(&report);
 }
 
@@ -355,7 +405,7 @@ fn cli_preflight_exit_status_and_json() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stdout
-            .starts_with("preflight of `Healthy`: 8 references, 0 problems")
+            .starts_with("preflight of `Healthy`: 9 references, 0 problems")
     );
     let out = run(true, &["--read-values", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
@@ -367,7 +417,7 @@ fn cli_preflight_exit_status_and_json() {
     let out = run(false, &["--json"]);
     assert_eq!(out.code, 1);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["problems"], 8);
+    assert_eq!(report["problems"], 9);
     assert_eq!(
         moto.proxy.count(GET),
         0,
@@ -375,7 +425,7 @@ fn cli_preflight_exit_status_and_json() {
     );
     let out = run(false, &["--read-values"]);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("10 problems"), "{}", out.stdout);
+    assert!(out.stdout.contains("11 problems"), "{}", out.stdout);
 
     let policy = run_policy(&values, "preflight");
     assert!(!policy.contains("GetSecretValue"), "{policy}");
@@ -511,7 +561,7 @@ struct Fifty {
 }
 
 #[tokio::test]
-async fn fifty_fields_cost_twelve_requests() {
+async fn fifty_fields_request_counts() {
     let Some(moto) = Moto::start("preflight-50").await else {
         return;
     };
@@ -527,7 +577,9 @@ async fn fifty_fields_cost_twelve_requests() {
 
     let report = preflight(&moto, &d, false).await;
     assert!(report.is_healthy(), "{report}");
-    assert_eq!(request_counts(&moto), [10, 2, 0, 0, 0]);
+    // moto pages DescribeParameters by 10 whatever MaxResults says, and sends a NextToken after
+    // a full last page: three pages for 20 names, where AWS (MaxResults 50) answers in one.
+    assert_eq!(request_counts(&moto), [10, 2, 0, 0, 0, 3]);
     assert_no_value(&report);
 
     moto.proxy.reset_counts();
@@ -536,7 +588,7 @@ async fn fifty_fields_cost_twelve_requests() {
         report.checks().iter().all(|c| c.findings.is_empty()),
         "{report}"
     );
-    assert_eq!(request_counts(&moto), [10, 2, 10, 0, 0]);
+    assert_eq!(request_counts(&moto), [10, 2, 10, 0, 0, 3]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
 }

@@ -82,8 +82,10 @@ pub enum Role {
     /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
     /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
     /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
-    /// parameter (called without decryption, so no `kms:Decrypt`), `kms:DescribeKey` on each
-    /// `kms_key`. No value is read.
+    /// parameter (called without decryption, so no `kms:Decrypt`) and `ssm:DescribeParameters`
+    /// on `*` (tiers and key ids), `kms:DescribeKey` on each `kms_key`. No value is read. A
+    /// `SecureString` encrypted with a key that is not declared gets no `kms:DescribeKey`: its
+    /// check reports the denial (and the execution role gets no `kms:Decrypt` on it either).
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
@@ -130,6 +132,9 @@ pub enum Action {
     /// `kms:DescribeKey`, on each customer-managed key (metadata: whether it is enabled).
     /// Preflight only.
     DescribeKey,
+    /// `ssm:DescribeParameters`, on `*` (the action has no resource type): a parameter's tier
+    /// and a `SecureString`'s key id. Preflight only.
+    DescribeParameters,
 }
 
 impl Action {
@@ -142,6 +147,7 @@ impl Action {
             Action::KmsDecrypt => "kms:Decrypt",
             Action::DescribeSecret => "secretsmanager:DescribeSecret",
             Action::DescribeKey => "kms:DescribeKey",
+            Action::DescribeParameters => "ssm:DescribeParameters",
         }
     }
 }
@@ -521,7 +527,7 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
 
 /// What preflight sends for one reference: `DescribeSecret` on a secret (for an
 /// `/aws/reference/secretsmanager/` parameter, on the secret it reads: SSM refuses that name
-/// without decryption, so preflight describes the secret instead), `GetParameters` on any other
+/// without decryption, so preflight describes the secret instead), `GetParameters` and `DescribeParameters` (on `*`) on any other
 /// parameter; with values read, `GetSecretValue` on each Secrets Manager reference, decrypted by
 /// Secrets Manager (`readers`).
 fn preflight_grants<'a>(
@@ -543,6 +549,7 @@ fn preflight_grants<'a>(
             None => {
                 if let Some(arn) = p.arn() {
                     grant(Action::GetParameters, arn);
+                    grant(Action::DescribeParameters, "*".to_owned());
                 }
             }
         },

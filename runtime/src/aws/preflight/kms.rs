@@ -1,5 +1,6 @@
-//! The KMS checks: one `DescribeKey` per declared `kms_key`, in the key's region. Metadata only:
-//! no `Decrypt`, and the caller needs `kms:DescribeKey` on the keys, nothing more.
+//! The KMS checks: one `DescribeKey` per distinct key, in the key's region — each declared
+//! `kms_key`, and each customer-managed key of a `SecureString` (from `DescribeParameters`).
+//! Metadata only: no `Decrypt`, and the caller needs `kms:DescribeKey` on the keys, nothing more.
 //!
 //! A key that is not `Enabled` (disabled, pending deletion or import, unavailable) cannot
 //! decrypt, so every secret or SecureString it protects fails at task start.
@@ -15,16 +16,16 @@ const DESCRIBE_KEY: &str = "DescribeKey";
 const NOT_FOUND: &str = "NotFoundException";
 const ENABLED: &str = "Enabled";
 
-/// The findings of each key, by index into `keys`.
+/// What is wrong with each key, `(region, key id or ARN)`, in order (`None`: enabled).
 pub(super) async fn check(
     loader: &Loader,
-    keys: &[String],
+    keys: &[(String, String)],
     started: Instant,
-) -> Vec<(usize, Finding)> {
+) -> Vec<Option<Finding>> {
     let jobs = keys
         .iter()
-        .map(|key| {
-            let client = loader.kms_client(crate::iam::key_region(key));
+        .map(|(region, key)| {
+            let client = loader.kms_client(region);
             let request = client.describe_key().key_id(key.clone());
             let job: Job<Result<String, Failure>> = Box::pin(async move {
                 let out = request
@@ -41,24 +42,20 @@ pub(super) async fn check(
         })
         .collect();
     let answers = run_all(loader, started, jobs).await;
-    let mut findings = Vec::new();
-    for (at, answer) in answers.iter().enumerate() {
-        match answer {
-            Ok(state) if state == ENABLED => {}
-            Ok(state) => findings.push((
-                at,
-                Finding::KeyNotEnabled {
-                    state: state.clone(),
-                },
-            )),
-            Err(f) if f.kind.code() == NOT_FOUND => findings.push((
-                at,
-                Finding::KeyNotFound {
-                    region: crate::iam::key_region(&keys[at]).to_owned(),
-                },
-            )),
-            Err(f) => findings.push((at, request_finding(DESCRIBE_KEY, f))),
-        }
-    }
-    findings
+    answers
+        .iter()
+        .zip(keys)
+        .map(|(answer, (region, key))| match answer {
+            Ok(state) if state == ENABLED => None,
+            Ok(state) => Some(Finding::KeyNotEnabled {
+                key: key.clone(),
+                state: state.clone(),
+            }),
+            Err(f) if f.kind.code() == NOT_FOUND => Some(Finding::KeyNotFound {
+                key: key.clone(),
+                region: region.clone(),
+            }),
+            Err(f) => Some(request_finding(DESCRIBE_KEY, f)),
+        })
+        .collect()
 }

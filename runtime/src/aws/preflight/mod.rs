@@ -19,11 +19,14 @@
 //! - **SSM** (`ssm.rs`): `GetParameters` **without decryption**, ten names per call and per
 //!   region, as the agent groups them: a name in `InvalidParameters` does not exist in that
 //!   region (a parameter that exists in another region than its ARN says is missing there, as
-//!   it is for ECS). See `ssm.rs` for why not `DescribeParameters`, and what the answer tells
-//!   about sizes without decrypting.
+//!   it is for ECS). Then one `DescribeParameters` per region and 50 existing names, for the
+//!   tier (the size limit of a `String`) and a `SecureString`'s key id. See `ssm.rs` for why
+//!   both, and what the answers tell about sizes without decrypting.
 //!
-//! - **KMS** (`kms.rs`): each declared `kms_key` exists and is `Enabled` (`DescribeKey`, in the
-//!   key's region; no `Decrypt`). A key's [`Check`] has the field `kms_key` and no variable.
+//! - **KMS** (`kms.rs`): each declared `kms_key` and each `SecureString`'s customer-managed key
+//!   exists and is `Enabled` (`DescribeKey`, in the key's region; no `Decrypt`). A declared key's
+//!   [`Check`] has the field `kms_key` and no variable; a `SecureString`'s key problem is on the
+//!   parameter's.
 //!
 //! A request that fails for another reason (access denied, throttled after the retries, the
 //! deadline) is a [`Finding::Request`] on each reference it covered: preflight could not prove
@@ -150,19 +153,24 @@ pub enum Finding {
         /// name.
         region: String,
     },
-    /// A `String` or `StringList` parameter longer than its tier allows (8 KB, the advanced
-    /// tier's limit; the value is in clear in the answer, so its length is known exactly).
+    /// A `String` or `StringList` parameter longer than its tier allows (4 KB standard, 8 KB
+    /// advanced; the value is in clear in the answer, so its length is known exactly).
     ParameterTooLarge {
         /// The limit it exceeds, in bytes.
         limit: usize,
     },
-    /// `DescribeKey` says the `kms_key` does not exist in `region`.
+    /// `DescribeKey` says the key (a `kms_key`, or the key a `SecureString` is encrypted with)
+    /// does not exist in `region`.
     KeyNotFound {
-        /// The key's region.
+        /// The key, as declared or as `DescribeParameters` names it.
+        key: String,
+        /// Where it was looked for.
         region: String,
     },
-    /// The `kms_key` exists but is not `Enabled`, so it cannot decrypt.
+    /// The key exists but is not `Enabled`, so it cannot decrypt.
     KeyNotEnabled {
+        /// The key, as declared or as `DescribeParameters` names it.
+        key: String,
         /// Its `KeyState` (`Disabled`, `PendingDeletion`…).
         state: String,
     },
@@ -276,10 +284,27 @@ pub(super) async fn preflight(
         })
         .collect();
     let refs: Vec<&ValueFrom> = references.iter().map(|(_, v)| *v).collect();
-    let (sm, params, keys) = tokio::join!(
+    // The SecureStrings' keys are known once SSM has answered; the declared ones wait for
+    // them, so that a key both declare is described once.
+    let ssm_then_kms = async {
+        let params = ssm::check(loader, &refs, &default_region, started).await;
+        let mut keys: Vec<(String, String)> = deployment
+            .kms_keys()
+            .iter()
+            .map(|k| (crate::iam::key_region(k).to_owned(), k.clone()))
+            .collect();
+        for (_, region, key) in &params.keys {
+            let key = (region.clone(), key.clone());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let states = kms::check(loader, &keys, started).await;
+        (params, keys, states)
+    };
+    let (sm, (params, keys, states)) = tokio::join!(
         secrets::check(loader, &refs, &default_region, options, started),
-        ssm::check(loader, &refs, &default_region, started),
-        kms::check(loader, deployment.kms_keys(), started),
+        ssm_then_kms,
     );
     for (at, finding) in sm.into_iter().chain(params.findings) {
         checks[at].findings.push(finding);
@@ -296,8 +321,19 @@ pub(super) async fn preflight(
         parameter_type: None,
         findings: Vec::new(),
     }));
-    for (at, finding) in keys {
-        checks[first_key + at].findings.push(finding);
+    let state = |region: &str, key: &str| {
+        let i = keys.iter().position(|(r, k)| r == region && k == key)?;
+        states[i].clone()
+    };
+    for (at, key) in deployment.kms_keys().iter().enumerate() {
+        if let Some(finding) = state(crate::iam::key_region(key), key) {
+            checks[first_key + at].findings.push(finding);
+        }
+    }
+    for (at, region, key) in &params.keys {
+        if let Some(finding) = state(region, key) {
+            checks[*at].findings.push(finding);
+        }
     }
     PreflightReport {
         name: deployment.name(),
@@ -426,6 +462,7 @@ mod tests {
                     statement("ssm:GetParameters", &[FLAG]),
                     statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
                     statement("kms:DescribeKey", &[KEY]),
+                    statement("ssm:DescribeParameters", &["*"]),
                 ]
             })
         );
@@ -449,6 +486,7 @@ mod tests {
                     decrypt,
                     statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
                     statement("kms:DescribeKey", &[KEY]),
+                    statement("ssm:DescribeParameters", &["*"]),
                 ]
             })
         );

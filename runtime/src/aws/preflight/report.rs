@@ -104,11 +104,14 @@ impl fmt::Display for Finding {
             Finding::ParameterTooLarge { limit } => {
                 write!(f, "the parameter's value is longer than {limit} bytes")
             }
-            Finding::KeyNotFound { region } => {
-                write!(f, "DescribeKey finds no such key in {region}")
+            Finding::KeyNotFound { key, region } => {
+                write!(f, "DescribeKey finds no key `{key}` in {region}")
             }
-            Finding::KeyNotEnabled { state } => {
-                write!(f, "the key is {state}, not Enabled: it cannot decrypt")
+            Finding::KeyNotEnabled { key, state } => {
+                write!(
+                    f,
+                    "the key `{key}` is {state}, not Enabled: it cannot decrypt"
+                )
             }
             Finding::Request {
                 operation,
