@@ -8,6 +8,10 @@ use ecs_secrets::aws::{Finding, Loader, PreflightOptions, PreflightReport};
 use ecs_secrets::extract::ExtractError;
 use ecs_secrets::{Deployment, EcsSecrets, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};
+
+#[path = "support/fifty.rs"]
+mod fifty;
+use fifty::Fifty;
 use serde_json::json;
 
 const CANARY: &str = "CANARY-preflight-value";
@@ -427,6 +431,12 @@ fn cli_preflight_exit_status_and_json() {
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("11 problems"), "{}", out.stdout);
 
+    let help = cli::run_with_env::<Broken>(["deploy", "preflight", "--help"], &|_| None);
+    let help = help.unwrap().stdout;
+    for flag in ["--json", "--read-values", "--execution-role <ROLE_ARN>"] {
+        assert!(help.contains(flag), "{flag} not in {help}");
+    }
+
     let policy = run_policy(&values, "preflight");
     assert!(!policy.contains("GetSecretValue"), "{policy}");
     assert!(!policy.contains("kms:Decrypt") && policy.contains("kms:DescribeKey"));
@@ -451,113 +461,6 @@ fn var_args<T: EcsSecrets>(values: &[String]) -> Vec<String> {
         .filter(|v| known.iter().any(|k| v.starts_with(&format!("{k}="))))
         .flat_map(|v| ["--var".to_owned(), v.clone()])
         .collect()
-}
-
-/// 30 keys of 10 secrets and 20 parameters: the request count of a 50-field declaration.
-#[derive(EcsSecrets)]
-#[ecs(region = "us-east-1", account = "123456789012")]
-#[allow(dead_code)]
-struct Fifty {
-    #[ecs(secret = "{p}/s0", key = "k0")]
-    s0_k0: String,
-    #[ecs(secret = "{p}/s0", key = "k1")]
-    s0_k1: String,
-    #[ecs(secret = "{p}/s0", key = "k2")]
-    s0_k2: String,
-    #[ecs(secret = "{p}/s1", key = "k0")]
-    s1_k0: String,
-    #[ecs(secret = "{p}/s1", key = "k1")]
-    s1_k1: String,
-    #[ecs(secret = "{p}/s1", key = "k2")]
-    s1_k2: String,
-    #[ecs(secret = "{p}/s2", key = "k0")]
-    s2_k0: String,
-    #[ecs(secret = "{p}/s2", key = "k1")]
-    s2_k1: String,
-    #[ecs(secret = "{p}/s2", key = "k2")]
-    s2_k2: String,
-    #[ecs(secret = "{p}/s3", key = "k0")]
-    s3_k0: String,
-    #[ecs(secret = "{p}/s3", key = "k1")]
-    s3_k1: String,
-    #[ecs(secret = "{p}/s3", key = "k2")]
-    s3_k2: String,
-    #[ecs(secret = "{p}/s4", key = "k0")]
-    s4_k0: String,
-    #[ecs(secret = "{p}/s4", key = "k1")]
-    s4_k1: String,
-    #[ecs(secret = "{p}/s4", key = "k2")]
-    s4_k2: String,
-    #[ecs(secret = "{p}/s5", key = "k0")]
-    s5_k0: String,
-    #[ecs(secret = "{p}/s5", key = "k1")]
-    s5_k1: String,
-    #[ecs(secret = "{p}/s5", key = "k2")]
-    s5_k2: String,
-    #[ecs(secret = "{p}/s6", key = "k0")]
-    s6_k0: String,
-    #[ecs(secret = "{p}/s6", key = "k1")]
-    s6_k1: String,
-    #[ecs(secret = "{p}/s6", key = "k2")]
-    s6_k2: String,
-    #[ecs(secret = "{p}/s7", key = "k0")]
-    s7_k0: String,
-    #[ecs(secret = "{p}/s7", key = "k1")]
-    s7_k1: String,
-    #[ecs(secret = "{p}/s7", key = "k2")]
-    s7_k2: String,
-    #[ecs(secret = "{p}/s8", key = "k0")]
-    s8_k0: String,
-    #[ecs(secret = "{p}/s8", key = "k1")]
-    s8_k1: String,
-    #[ecs(secret = "{p}/s8", key = "k2")]
-    s8_k2: String,
-    #[ecs(secret = "{p}/s9", key = "k0")]
-    s9_k0: String,
-    #[ecs(secret = "{p}/s9", key = "k1")]
-    s9_k1: String,
-    #[ecs(secret = "{p}/s9", key = "k2")]
-    s9_k2: String,
-    #[ecs(ssm = "/{p}/q0")]
-    q0: String,
-    #[ecs(ssm = "/{p}/q1")]
-    q1: String,
-    #[ecs(ssm = "/{p}/q2")]
-    q2: String,
-    #[ecs(ssm = "/{p}/q3")]
-    q3: String,
-    #[ecs(ssm = "/{p}/q4")]
-    q4: String,
-    #[ecs(ssm = "/{p}/q5")]
-    q5: String,
-    #[ecs(ssm = "/{p}/q6")]
-    q6: String,
-    #[ecs(ssm = "/{p}/q7")]
-    q7: String,
-    #[ecs(ssm = "/{p}/q8")]
-    q8: String,
-    #[ecs(ssm = "/{p}/q9")]
-    q9: String,
-    #[ecs(ssm = "/{p}/q10")]
-    q10: String,
-    #[ecs(ssm = "/{p}/q11")]
-    q11: String,
-    #[ecs(ssm = "/{p}/q12")]
-    q12: String,
-    #[ecs(ssm = "/{p}/q13")]
-    q13: String,
-    #[ecs(ssm = "/{p}/q14")]
-    q14: String,
-    #[ecs(ssm = "/{p}/q15")]
-    q15: String,
-    #[ecs(ssm = "/{p}/q16")]
-    q16: String,
-    #[ecs(ssm = "/{p}/q17")]
-    q17: String,
-    #[ecs(ssm = "/{p}/q18")]
-    q18: String,
-    #[ecs(ssm = "/{p}/q19")]
-    q19: String,
 }
 
 #[tokio::test]
@@ -591,4 +494,79 @@ async fn fifty_fields_request_counts() {
     assert_eq!(request_counts(&moto), [10, 2, 10, 0, 0, 3]);
     assert_no_decryption(&moto);
     assert_no_value(&report);
+}
+
+/// The execution role, simulated by IAM's policy simulator. moto does not implement
+/// `SimulatePrincipalPolicy`, so the proxy answers it (the only `POST /` request: IAM's query
+/// protocol has no `X-Amz-Target`) with a canned simulator answer: one secret allowed, the other
+/// implicitly denied.
+#[tokio::test]
+async fn the_execution_role_is_simulated() {
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Guarded {
+        #[ecs(secret = "{p}/db", key = "password")]
+        password: String,
+        #[ecs(secret = "{p}/api")]
+        api: String,
+    }
+    const ROLE: &str = "arn:aws:iam::123456789012:role/exec";
+
+    let Some(moto) = Moto::start("preflight-role").await else {
+        return;
+    };
+    let db = moto
+        .secret("/db", &json!({"password": CANARY}).to_string())
+        .await;
+    let api = moto.secret("/api", CANARY).await;
+    let member = |arn: &str, decision: &str| {
+        format!(
+            "<member><EvalActionName>secretsmanager:GetSecretValue</EvalActionName>\
+             <EvalResourceName>{arn}</EvalResourceName><EvalDecision>{decision}</EvalDecision>\
+             <MatchedStatements/><MissingContextValues/></member>"
+        )
+    };
+    let xml = format!(
+        "<SimulatePrincipalPolicyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+         <SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>\
+         {}{}</EvaluationResults></SimulatePrincipalPolicyResult>\
+         <ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+         </SimulatePrincipalPolicyResponse>",
+        member(&db, "allowed"),
+        member(&api, "implicitDeny"),
+    );
+    let answer = testkit::FaultKind::Status(200, xml, "text/xml".to_owned());
+    moto.fault("POST /", 1, answer);
+
+    let d = Guarded::deployment_for(&vars(&[format!("p={}", moto.prefix)])).unwrap();
+    let options = PreflightOptions::new().execution_role(ROLE);
+    let report = Loader::new(&moto.config).preflight(&d, options).await;
+    let denied = Finding::RoleDenied {
+        role: ROLE.to_owned(),
+        action: "secretsmanager:GetSecretValue",
+        resource: api.clone(),
+        via: None,
+        decision: "implicitDeny".to_owned(),
+    };
+    let expected = vec![
+        ("PASSWORD", not_verified("password")),
+        ("API", vec![denied]),
+    ];
+    assert_eq!(findings(&report), expected, "{report}");
+    assert!(report.to_string().contains(&format!(
+        "is not authorized to perform: secretsmanager:GetSecretValue on resource: {api}"
+    )));
+    assert_no_value(&report);
+    // One simulation for the one action, on the complete ARNs DescribeSecret gave.
+    assert_eq!(moto.proxy.count(DESCRIBE), 2);
+    let simulated = moto.proxy.bodies("POST /");
+    assert_eq!(simulated.len(), 1);
+    let body = simulated[0].as_str().unwrap();
+    assert!(body.contains("Action=SimulatePrincipalPolicy"), "{body}");
+    let encoded = |s: &str| s.replace(':', "%3A").replace('/', "%2F");
+    for part in [ROLE, &db, &api, "secretsmanager:GetSecretValue"] {
+        assert!(body.contains(&encoded(part)), "{part} not in {body}");
+    }
+    assert_eq!(moto.proxy.total(), 3, "{:?}", moto.proxy.targets());
 }

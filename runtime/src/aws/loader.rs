@@ -82,6 +82,7 @@ struct Clients {
     /// `None`: the `SdkConfig`'s region (a bare parameter name).
     ssm: Mutex<HashMap<Option<String>, aws_sdk_ssm::Client>>,
     kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    iam: Mutex<HashMap<String, aws_sdk_iam::Client>>,
 }
 
 impl Loader {
@@ -309,6 +310,26 @@ impl Loader {
         client
     }
 
+    /// The IAM client of `region` (IAM's one region of a partition; preflight's
+    /// `SimulatePrincipalPolicy`), built on first use.
+    pub(super) fn iam_client(&self, region: &str) -> aws_sdk_iam::Client {
+        let mut clients = lock(&self.clients.iam);
+        if let Some(client) = clients.get(region) {
+            return client.clone();
+        }
+        let mut b = aws_sdk_iam::config::Builder::from(&*self.config)
+            .region(aws_sdk_iam::config::Region::new(region.to_owned()));
+        if let Some(retry) = &self.settings.retry {
+            b = b.retry_config(retry.clone());
+        }
+        if let Some(t) = self.timeouts() {
+            b = b.timeout_config(t);
+        }
+        let client = aws_sdk_iam::Client::from_conf(b.build());
+        clients.insert(region.to_owned(), client.clone());
+        client
+    }
+
     /// The caller's timeouts with the per-attempt timeout on top.
     fn timeouts(&self) -> Option<aws_config::timeout::TimeoutConfig> {
         let attempt = self.settings.attempt_timeout?;
@@ -348,6 +369,7 @@ impl Loader {
         lock(&self.clients.secrets).len()
             + lock(&self.clients.ssm).len()
             + lock(&self.clients.kms).len()
+            + lock(&self.clients.iam).len()
     }
 }
 

@@ -39,15 +39,34 @@ pub(super) fn pin_versions<T: EcsSecrets>(
     pinned.map_err(|error| CliError::Pin { error })
 }
 
+/// `preflight`'s options.
+#[derive(clap::Args, Debug)]
+pub(super) struct PreflightArgs {
+    /// Print the report as JSON (for CI) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also read each secret's value (`GetSecretValue`, decrypted) to check its JSON keys as the
+    /// ECS agent extracts them, and its size; the value is wiped and never shown.
+    #[arg(long)]
+    read_values: bool,
+    /// Also check that this task execution role may read every reference and decrypt with every
+    /// `kms_key` (IAM's policy simulator, `iam:SimulatePrincipalPolicy` on the role).
+    #[arg(long, value_name = "ROLE_ARN")]
+    execution_role: Option<String>,
+}
+
 /// `preflight`: [`Loader::preflight`]'s report on standard output (text, or JSON with
 /// `--json`), exit 1 on any problem.
 pub(super) fn preflight(
     deployment: &Deployment,
-    json: bool,
-    read_values: bool,
+    args: PreflightArgs,
     aws: Aws<'_>,
 ) -> Result<Output, CliError> {
-    let options = PreflightOptions::new().read_values(read_values);
+    let mut options = PreflightOptions::new().read_values(args.read_values);
+    if let Some(role) = args.execution_role {
+        options = options.execution_role(role);
+    }
+    let json = args.json;
     let report = with_loader(aws, |loader| async move {
         loader.preflight(deployment, options).await
     })?;

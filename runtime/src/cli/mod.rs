@@ -131,18 +131,11 @@ enum Command {
     ///
     /// Secrets with `DescribeSecret` (exists, not scheduled for deletion, pinned stage or
     /// version exists), parameters with `GetParameters` without decryption, each in the region
-    /// of its ARN. JSON keys are "not verified" unless `--read-values`. The caller's policy:
-    /// `policy --role preflight` (or `preflight-read-values`).
+    /// of its ARN; each key with `DescribeKey`. JSON keys are "not verified" unless
+    /// `--read-values`; the execution role is simulated with `--execution-role`. The caller's
+    /// policy: `policy --role preflight` (or `preflight-read-values`).
     #[cfg(feature = "aws")]
-    Preflight {
-        /// Print the report as JSON (for CI) instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Also read each secret's value (`GetSecretValue`, decrypted) to check its JSON keys
-        /// as the ECS agent extracts them, and its size; the value is wiped and never shown.
-        #[arg(long)]
-        read_values: bool,
-    },
+    Preflight(aws::PreflightArgs),
 }
 
 /// `--pin-versions`, where the `aws` feature is on.
@@ -379,9 +372,7 @@ fn run_inner<T: EcsSecrets>(
             ..Output::default()
         }),
         #[cfg(feature = "aws")]
-        Command::Preflight { json, read_values } => {
-            aws::preflight(&deployment(&Pin::none())?, json, read_values, aws)
-        }
+        Command::Preflight(args) => aws::preflight(&deployment(&Pin::none())?, args, aws),
         Command::Merge {
             container,
             file,

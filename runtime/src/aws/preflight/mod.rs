@@ -22,7 +22,8 @@
 //!   it is for ECS). Then one `DescribeParameters` per region and 50 existing names, for the
 //!   tier (the size limit of a `String`) and a `SecureString`'s key id. See `ssm.rs` for why
 //!   both, and what the answers tell about sizes without decrypting.
-//!
+//! - **Execution role** (`role.rs`, only with [`PreflightOptions::execution_role`]): IAM's policy
+//!   simulator on what ECS will ask ([`Finding::RoleDenied`]).
 //! - **KMS** (`kms.rs`): each declared `kms_key` and each `SecureString`'s customer-managed key
 //!   exists and is `Enabled` (`DescribeKey`, in the key's region; no `Decrypt`). A declared key's
 //!   [`Check`] has the field `kms_key` and no variable; a `SecureString`'s key problem is on the
@@ -34,6 +35,7 @@
 
 mod kms;
 mod report;
+mod role;
 mod secrets;
 mod ssm;
 
@@ -54,9 +56,10 @@ use super::Loader;
 use super::fetch::Failure;
 
 /// What [`Loader::preflight`] may do beyond reading metadata.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PreflightOptions {
     read_values: bool,
+    execution_role: Option<String>,
 }
 
 impl PreflightOptions {
@@ -76,6 +79,19 @@ impl PreflightOptions {
     /// Whether values are read.
     pub fn get_read_values(&self) -> bool {
         self.read_values
+    }
+
+    /// Also check that the task execution role `role_arn` may read every reference and decrypt
+    /// with every `kms_key` as ECS will (`iam:SimulatePrincipalPolicy` on the role, see
+    /// [`Finding::RoleDenied`]). Default: not checked.
+    pub fn execution_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.execution_role = Some(role_arn.into());
+        self
+    }
+
+    /// The execution role to check, if any.
+    pub fn get_execution_role(&self) -> Option<&str> {
+        self.execution_role.as_deref()
     }
 }
 
@@ -174,6 +190,22 @@ pub enum Finding {
         /// Its `KeyState` (`Disabled`, `PendingDeletion`…).
         state: String,
     },
+    /// The policy simulator does not allow the execution role what ECS will ask for this
+    /// reference or key at task start. Seen from the role's identity policies and permissions
+    /// boundary only (not the secret's resource policy nor the key policy).
+    RoleDenied {
+        /// The role simulated.
+        role: String,
+        /// The action (`secretsmanager:GetSecretValue`, `ssm:GetParameters`, `kms:Decrypt`).
+        action: &'static str,
+        /// The resource it was simulated on.
+        resource: String,
+        /// For `kms:Decrypt`: the `kms:ViaService` value of the simulation.
+        via: Option<String>,
+        /// The simulator's decision (`implicitDeny`, `explicitDeny`, or `notEvaluated` when the
+        /// answer did not name the resource).
+        decision: String,
+    },
     /// A request that should have answered this failed (access denied, throttled after the
     /// retries, the deadline…): the reference is not proven.
     Request {
@@ -214,6 +246,7 @@ impl Finding {
             Finding::ParameterTooLarge { .. } => "ParameterTooLarge",
             Finding::KeyNotFound { .. } => "KeyNotFound",
             Finding::KeyNotEnabled { .. } => "KeyNotEnabled",
+            Finding::RoleDenied { .. } => "RoleDenied",
             Finding::Request { code, .. } => code,
         }
     }
@@ -302,11 +335,18 @@ pub(super) async fn preflight(
         let states = kms::check(loader, &keys, started).await;
         (params, keys, states)
     };
-    let (sm, (params, keys, states)) = tokio::join!(
-        secrets::check(loader, &refs, &default_region, options, started),
-        ssm_then_kms,
-    );
-    for (at, finding) in sm.into_iter().chain(params.findings) {
+    // The role is simulated with the complete ARNs `DescribeSecret` returns.
+    let secrets_then_role = async {
+        let sm = secrets::check(loader, &refs, &default_region, options.read_values, started);
+        let sm = sm.await;
+        let role = match &options.execution_role {
+            Some(arn) => role::check(loader, arn, deployment, &sm.arns, started).await,
+            None => Vec::new(),
+        };
+        (sm, role)
+    };
+    let ((sm, role), (params, keys, states)) = tokio::join!(secrets_then_role, ssm_then_kms);
+    for (at, finding) in sm.findings.into_iter().chain(params.findings) {
         checks[at].findings.push(finding);
     }
     for (at, kind) in params.types {
@@ -334,6 +374,9 @@ pub(super) async fn preflight(
         if let Some(finding) = state(region, key) {
             checks[*at].findings.push(finding);
         }
+    }
+    for (at, finding) in role {
+        checks[at].findings.push(finding);
     }
     PreflightReport {
         name: deployment.name(),

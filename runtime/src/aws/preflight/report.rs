@@ -58,6 +58,12 @@ impl Finding {
                 "{STOPPED} … the read of every secret and SecureString this key protects fails: \
                  KMS cannot decrypt with it"
             ),
+            Finding::RoleDenied {
+                action, resource, ..
+            } => format!(
+                "{STOPPED} … AccessDeniedException: … is not authorized to perform: {action} on \
+                 resource: {resource}"
+            ),
             Finding::JsonKeyNotVerified { .. }
             | Finding::SecretTooLarge
             | Finding::ParameterTooLarge { .. }
@@ -112,6 +118,22 @@ impl fmt::Display for Finding {
                     f,
                     "the key `{key}` is {state}, not Enabled: it cannot decrypt"
                 )
+            }
+            Finding::RoleDenied {
+                role,
+                action,
+                resource,
+                via,
+                decision,
+            } => {
+                write!(
+                    f,
+                    "the execution role {role} may not {action} on {resource}"
+                )?;
+                if let Some(via) = via {
+                    write!(f, " via {via}")?;
+                }
+                write!(f, " (policy simulator: {decision})")
             }
             Finding::Request {
                 operation,

@@ -15,7 +15,7 @@ use crate::value_from::{self, SsmRef, ValueFrom};
 
 use super::super::Loader;
 use super::super::fetch::{Failure, SecretValue, request_failure, secret_value};
-use super::{Finding, Job, PreflightOptions, SECRET_VALUE_LIMIT, request_finding, run_all};
+use super::{Finding, Job, SECRET_VALUE_LIMIT, request_finding, run_all};
 
 const DESCRIBE: &str = "DescribeSecret";
 const GET: &str = "GetSecretValue";
@@ -32,6 +32,8 @@ struct Target {
 
 /// What `DescribeSecret` says about a secret; no value.
 struct Described {
+    /// The complete ARN (with the random suffix).
+    arn: Option<String>,
     deleted: bool,
     /// `VersionIdsToStages`.
     versions: Vec<(String, Vec<String>)>,
@@ -66,14 +68,43 @@ pub(super) fn referenced_secret(p: &SsmRef, default_region: &str) -> Option<(Str
     })
 }
 
+/// What the Secrets Manager checks found, by index into the references.
+#[derive(Default)]
+pub(super) struct Found {
+    pub findings: Vec<(usize, Finding)>,
+    /// The complete ARN of each Secrets Manager reference's secret that exists.
+    pub arns: Vec<(usize, String)>,
+}
+
 /// The findings of every Secrets Manager reference (and `/aws/reference/secretsmanager/`
 /// parameter), by index into `refs`.
 pub(super) async fn check(
     loader: &Loader,
     refs: &[&ValueFrom],
     default_region: &str,
-    options: PreflightOptions,
+    read_values: bool,
     started: Instant,
+) -> Found {
+    let mut found = Found::default();
+    found.findings = check_into(
+        loader,
+        refs,
+        default_region,
+        read_values,
+        started,
+        &mut found.arns,
+    )
+    .await;
+    found
+}
+
+async fn check_into(
+    loader: &Loader,
+    refs: &[&ValueFrom],
+    default_region: &str,
+    read_values: bool,
+    started: Instant,
+    arns: &mut Vec<(usize, String)>,
 ) -> Vec<(usize, Finding)> {
     // Which reference describes which target, and what it pins.
     let mut targets: Vec<Target> = Vec::new();
@@ -124,6 +155,9 @@ pub(super) async fn check(
             )),
             Err(f) => findings.push((at, request_finding(DESCRIBE, f))),
             Ok(d) => {
+                if let (Some(arn), Some(_)) = (&d.arn, sm) {
+                    arns.push((at, arn.clone()));
+                }
                 if d.deleted {
                     findings.push((at, Finding::ScheduledForDeletion));
                 }
@@ -143,7 +177,7 @@ pub(super) async fn check(
         }
         let Some(s) = sm else { continue };
         let key = s.json_key().map(str::to_owned);
-        if !options.get_read_values() {
+        if !read_values {
             if let Some(key) = key {
                 findings.push((at, Finding::JsonKeyNotVerified { key }));
             }
@@ -225,6 +259,7 @@ async fn describe(
         .await
         .map_err(|e| request_failure(DESCRIBE, &e))?;
     Ok(Described {
+        arn: out.arn,
         deleted: out.deleted_date.is_some(),
         versions: out
             .version_ids_to_stages
