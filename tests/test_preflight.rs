@@ -496,10 +496,8 @@ async fn fifty_fields_request_counts() {
     assert_no_value(&report);
 }
 
-/// The execution role, simulated by IAM's policy simulator. moto does not implement
-/// `SimulatePrincipalPolicy`, so the proxy answers it (the only `POST /` request: IAM's query
-/// protocol has no `X-Amz-Target`) with a canned simulator answer: one secret allowed, the other
-/// implicitly denied.
+/// The execution role, simulated. moto has no `SimulatePrincipalPolicy`: the proxy answers IAM's
+/// one `POST /` (no `X-Amz-Target`) with one secret allowed, the other implicitly denied.
 #[tokio::test]
 async fn the_execution_role_is_simulated() {
     #[derive(EcsSecrets)]
@@ -569,4 +567,33 @@ async fn the_execution_role_is_simulated() {
         assert!(body.contains(&encoded(part)), "{part} not in {body}");
     }
     assert_eq!(moto.proxy.total(), 3, "{:?}", moto.proxy.targets());
+}
+
+/// A failed request is no pass: "not proven", a problem naming the operation and AWS's code.
+#[tokio::test]
+async fn a_failed_request_is_a_problem_not_a_pass() {
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    #[allow(dead_code)]
+    struct Denied {
+        #[ecs(secret = "{p}/api")]
+        api: String,
+    }
+    let Some(moto) = Moto::start("preflight-denied").await else {
+        return;
+    };
+    moto.secret("/api", CANARY).await;
+    moto.fault(DESCRIBE, 1, testkit::FaultKind::AccessDenied);
+    let d = Denied::deployment_for(&vars(&[format!("p={}", moto.prefix)])).unwrap();
+    let report = preflight(&moto, &d, false).await;
+    assert!(!report.is_healthy());
+    let [(check, finding)] = report.problems().collect::<Vec<_>>()[..] else {
+        panic!("one problem expected: {report}");
+    };
+    assert_eq!(check.env, "API");
+    assert!(
+        matches!(finding, Finding::Request { operation: "DescribeSecret", code, .. } if code == "AccessDeniedException"),
+        "{finding:?}"
+    );
+    assert_eq!(request_counts(&moto), [1, 0, 0, 0, 0, 0]);
 }
