@@ -85,27 +85,7 @@ pub(super) async fn check(
     read_values: bool,
     started: Instant,
 ) -> Found {
-    let mut found = Found::default();
-    found.findings = check_into(
-        loader,
-        refs,
-        default_region,
-        read_values,
-        started,
-        &mut found.arns,
-    )
-    .await;
-    found
-}
-
-async fn check_into(
-    loader: &Loader,
-    refs: &[&ValueFrom],
-    default_region: &str,
-    read_values: bool,
-    started: Instant,
-    arns: &mut Vec<(usize, String)>,
-) -> Vec<(usize, Finding)> {
+    let mut arns = Vec::new();
     // Which reference describes which target, and what it pins.
     let mut targets: Vec<Target> = Vec::new();
     let mut wanted: Vec<(usize, usize)> = Vec::new();
@@ -122,7 +102,7 @@ async fn check_into(
         wanted.push((at, i));
     }
     if targets.is_empty() {
-        return Vec::new();
+        return Found::default();
     }
     let jobs = targets
         .iter()
@@ -196,7 +176,7 @@ async fn check_into(
         }
     }
     if reads.is_empty() {
-        return findings;
+        return Found { findings, arns };
     }
 
     let jobs = reads
@@ -231,7 +211,7 @@ async fn check_into(
         }
     }
     // `values` drops here: every text is `Zeroizing`, wiped.
-    findings
+    Found { findings, arns }
 }
 
 /// What is wrong with a value read for a reference with `key`: the size, then the key,
