@@ -17,6 +17,7 @@ use crate::error::{Error, ResolveError};
 use crate::load::{self, Raw};
 
 use super::load::Mode;
+use super::preflight::{PreflightOptions, PreflightReport};
 use super::watch::{Watch, WatchOptions};
 
 /// The default of [`Loader::max_concurrency`]: more than a struct's requests, so all go out at
@@ -100,6 +101,8 @@ struct Clients {
     secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
     /// `None`: the `SdkConfig`'s region (a bare parameter name).
     ssm: Mutex<HashMap<Option<String>, aws_sdk_ssm::Client>>,
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    iam: Mutex<HashMap<String, aws_sdk_iam::Client>>,
 }
 
 impl Loader {
@@ -238,6 +241,26 @@ impl Loader {
         super::pin::pin::<T>(self, vars).await
     }
 
+    /// Checks, before a deploy, that every reference of `deployment` will resolve when a task
+    /// starts, each in the region of its ARN, and reports every problem at once (see
+    /// [`PreflightReport`]): Secrets Manager with `DescribeSecret` (exists, not scheduled for
+    /// deletion, the pinned stage or version exists), one per distinct secret; SSM with
+    /// `GetParameters` without decryption, ten a call per region; each `kms_key` with
+    /// `DescribeKey` (exists and is enabled). JSON keys need the value:
+    /// they are "not verified" unless [`PreflightOptions::read_values`], which reads each
+    /// distinct secret version once, checks the keys as the agent extracts them and the size,
+    /// and wipes the value. All requests at once under the loader's concurrency bound and
+    /// deadline; nothing of a value is kept, printed or logged. The caller's policy:
+    /// [`Role::Preflight`](crate::Role::Preflight) (or
+    /// [`Role::PreflightReadValues`](crate::Role::PreflightReadValues)).
+    pub async fn preflight(
+        &self,
+        deployment: &Deployment,
+        options: PreflightOptions,
+    ) -> PreflightReport {
+        super::preflight::preflight(self, deployment, options).await
+    }
+
     pub(super) fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
@@ -257,6 +280,21 @@ impl Loader {
     pub(super) fn ssm_client(&self, region: Option<&str>) -> aws_sdk_ssm::Client {
         cached(&self.clients.ssm, region.map(str::to_owned), || {
             client!(aws_sdk_ssm, self, region)
+        })
+    }
+
+    /// The KMS client of `region` (preflight's `DescribeKey`), built on first use.
+    pub(super) fn kms_client(&self, region: &str) -> aws_sdk_kms::Client {
+        cached(&self.clients.kms, region.to_owned(), || {
+            client!(aws_sdk_kms, self, Some(region))
+        })
+    }
+
+    /// The IAM client of `region` (IAM's one region of a partition; preflight's
+    /// `SimulatePrincipalPolicy`), built on first use.
+    pub(super) fn iam_client(&self, region: &str) -> aws_sdk_iam::Client {
+        cached(&self.clients.iam, region.to_owned(), || {
+            client!(aws_sdk_iam, self, Some(region))
         })
     }
 
@@ -296,7 +334,10 @@ impl Loader {
 
     #[cfg(test)]
     fn client_count(&self) -> usize {
-        lock(&self.clients.secrets).len() + lock(&self.clients.ssm).len()
+        lock(&self.clients.secrets).len()
+            + lock(&self.clients.ssm).len()
+            + lock(&self.clients.kms).len()
+            + lock(&self.clients.iam).len()
     }
 }
 
@@ -410,5 +451,7 @@ mod tests {
         send(l.load::<C>());
         send(l.fetch::<C>());
         send(l.pin::<C>(&Vars::new()));
+        let d = C::deployment();
+        send(l.preflight(&d, PreflightOptions::new()));
     }
 }

@@ -20,9 +20,11 @@
 //! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
 //! Secrets Manager reference is pinned to the id of its current version (read with
 //! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
-//! a new task-definition revision. See `aws::Loader::pin`.
+//! a new task-definition revision. See `aws::Loader::pin`. `preflight [--json] [--read-values]`
+//! asks AWS whether every reference will resolve at task start (`aws::Loader::preflight`).
 //!
-//! Exit status: 0 on success, 1 when `check` finds drift, 2 on an error (message on stderr).
+//! Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error
+//! (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
 
 use std::ffi::OsString;
@@ -35,6 +37,9 @@ pub use task::{run_task, task_main};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "aws")]
+mod aws;
+
 use io::{is_stdin, pretty, read_json, write_file};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -42,7 +47,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::task_definition::{self, TaskDefinitionError};
 use crate::{Deployment, EcsSecrets, Format, ResolveError, Role, Vars};
 
-/// Exit status when `check` finds drift.
+/// Exit status when `check` finds drift (and when `preflight` finds a problem).
 pub const EXIT_DRIFT: i32 = 1;
 /// Exit status on an error (bad arguments, unreadable file, refused merge…).
 pub const EXIT_ERROR: i32 = 2;
@@ -52,7 +57,7 @@ Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/
 values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{stage}` from STAGE; \
 `--var` wins. `placeholders` lists the names.
 
-Exit status: 0 on success, 1 when `check` finds drift, 2 on an error.";
+Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error.";
 
 #[derive(Parser, Debug)]
 #[command(disable_version_flag = true, after_help = AFTER_HELP)]
@@ -137,6 +142,16 @@ enum Command {
     },
     /// List the declaration's placeholder names, one a line.
     Placeholders,
+    /// Ask AWS whether every reference will resolve when a task starts (standard credential
+    /// chain); exit 1 on any problem.
+    ///
+    /// Secrets with `DescribeSecret` (exists, not scheduled for deletion, pinned stage or
+    /// version exists), parameters with `GetParameters` without decryption, each in the region
+    /// of its ARN; each key with `DescribeKey`. JSON keys are "not verified" unless
+    /// `--read-values`; the execution role is simulated with `--execution-role`. The caller's
+    /// policy: `policy --role preflight` (or `preflight-read-values`).
+    #[cfg(feature = "aws")]
+    Preflight(aws::PreflightArgs),
 }
 
 /// `--pin-versions`, where the `aws` feature is on.
@@ -391,6 +406,8 @@ fn run_inner<T: EcsSecrets>(
             stdout: known.iter().map(|n| format!("{n}\n")).collect(),
             ..Output::default()
         }),
+        #[cfg(feature = "aws")]
+        Command::Preflight(args) => aws::preflight(&deployment(&Pin::none())?, args, aws),
         Command::Merge {
             container,
             file,
@@ -435,7 +452,7 @@ fn deployment<T: EcsSecrets>(
 ) -> Result<Deployment, CliError> {
     #[cfg(feature = "aws")]
     if pin.pin_versions {
-        return pin_versions::<T>(vars, aws);
+        return aws::pin_versions::<T>(vars, aws);
     }
     let _ = (pin, aws);
     T::deployment_for(vars).map_err(|error| CliError::Placeholders {
@@ -496,27 +513,6 @@ fn check(deployment: &Deployment, container: &str, file: &Path) -> Result<Output
         code: if report.has_drift() { EXIT_DRIFT } else { 0 },
         ..Output::default()
     })
-}
-
-/// `--pin-versions`: [`crate::aws::Loader::pin`] on a current-thread runtime of its own.
-#[cfg(feature = "aws")]
-fn pin_versions<T: EcsSecrets>(vars: &Vars, aws: Aws<'_>) -> Result<Deployment, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Usage(format!("error: cannot start a Tokio runtime: {e}")))?;
-    let pinned = runtime.block_on(async {
-        let default;
-        let config = match aws.config {
-            Some(config) => config,
-            None => {
-                default = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                &default
-            }
-        };
-        crate::aws::Loader::new(config).pin::<T>(vars).await
-    });
-    pinned.map_err(|error| CliError::Pin { error })
 }
 
 fn vars(

@@ -78,15 +78,32 @@ pub enum Role {
     /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
     /// `kms:Decrypt`.
     Pin,
+    /// The deploy step that runs preflight
+    /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
+    /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
+    /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
+    /// parameter (called without decryption, so no `kms:Decrypt`) and `ssm:DescribeParameters`
+    /// on `*` (tiers and key ids), `kms:DescribeKey` on each `kms_key`. No value is read. A
+    /// `SecureString` encrypted with a key that is not declared gets no `kms:DescribeKey`: its
+    /// check reports the denial (and the execution role gets no `kms:Decrypt` on it either).
+    Preflight,
+    /// Preflight that also reads the secrets' values to check JSON keys and sizes
+    /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
+    /// `secretsmanager:GetSecretValue` on each Secrets Manager reference and `kms:Decrypt` on
+    /// each `kms_key` through Secrets Manager only. A role of its own rather than a flag, so that
+    /// `policy --role` can print it and a deploy role can be granted one or the other.
+    PreflightReadValues,
 }
 
 impl Role {
-    /// `execution`, `task` or `pin`.
+    /// `execution`, `task`, `pin`, `preflight` or `preflight-read-values`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Execution => "execution",
             Role::Task => "task",
             Role::Pin => "pin",
+            Role::Preflight => "preflight",
+            Role::PreflightReadValues => "preflight-read-values",
         }
     }
 }
@@ -112,6 +129,12 @@ pub enum Action {
     KmsDecrypt,
     /// `secretsmanager:DescribeSecret`, on each secret (metadata: its version ids and stages).
     DescribeSecret,
+    /// `kms:DescribeKey`, on each customer-managed key (metadata: whether it is enabled).
+    /// Preflight only.
+    DescribeKey,
+    /// `ssm:DescribeParameters`, on `*` (the action has no resource type): a parameter's tier
+    /// and a `SecureString`'s key id. Preflight only.
+    DescribeParameters,
 }
 
 impl Action {
@@ -123,6 +146,8 @@ impl Action {
             Action::GetParameters => "ssm:GetParameters",
             Action::KmsDecrypt => "kms:Decrypt",
             Action::DescribeSecret => "secretsmanager:DescribeSecret",
+            Action::DescribeKey => "kms:DescribeKey",
+            Action::DescribeParameters => "ssm:DescribeParameters",
         }
     }
 }
@@ -279,6 +304,10 @@ impl PolicyDocument {
                 }
                 continue;
             }
+            if matches!(role, Role::Preflight | Role::PreflightReadValues) {
+                preflight_grants(role, r, &mut grant, &mut readers);
+                continue;
+            }
             match r {
                 ValueFrom::SecretsManager(s) => {
                     grant(Action::GetSecretValue, s.iam_resource());
@@ -302,7 +331,12 @@ impl PolicyDocument {
                 }
             }
         }
-        if role != Role::Pin {
+        if matches!(role, Role::Preflight | Role::PreflightReadValues) {
+            for &key in kms_keys {
+                grants.push((Action::DescribeKey, "", key.to_owned()));
+            }
+        }
+        if !matches!(role, Role::Pin | Role::Preflight) {
             for &key in kms_keys {
                 grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
             }
@@ -489,6 +523,37 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
         _ if value_from::strip_random_suffix(id).is_some() => arn,
         _ => arn + "-??????",
     })
+}
+
+/// What preflight sends for one reference: `DescribeSecret` on a secret (for an
+/// `/aws/reference/secretsmanager/` parameter, on the secret it reads: SSM refuses that name
+/// without decryption, so preflight describes the secret instead), `GetParameters` and `DescribeParameters` (on `*`) on any other
+/// parameter; with values read, `GetSecretValue` on each Secrets Manager reference, decrypted by
+/// Secrets Manager (`readers`).
+fn preflight_grants<'a>(
+    role: Role,
+    r: &'a ValueFrom,
+    grant: &mut impl FnMut(Action, String),
+    readers: &mut Vec<(&'a str, &'static str)>,
+) {
+    match r {
+        ValueFrom::SecretsManager(s) => {
+            grant(Action::DescribeSecret, s.iam_resource());
+            if role == Role::PreflightReadValues {
+                grant(Action::GetSecretValue, s.iam_resource());
+                readers.push((s.region(), SECRETS_MANAGER));
+            }
+        }
+        ValueFrom::Ssm(p) => match referenced_secret(p) {
+            Some(secret) => grant(Action::DescribeSecret, secret),
+            None => {
+                if let Some(arn) = p.arn() {
+                    grant(Action::GetParameters, arn);
+                    grant(Action::DescribeParameters, "*".to_owned());
+                }
+            }
+        },
+    }
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than

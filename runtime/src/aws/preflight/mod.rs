@@ -1,0 +1,559 @@
+//! Preflight: proves before a deploy that every task will get its secrets, by asking AWS about
+//! each reference of a [`Deployment`] the way the ECS agent will at task start, and reporting
+//! every problem at once.
+//!
+//! For each reference, in the region of its ARN:
+//!
+//! - **Secrets Manager** (`secrets.rs`): one `DescribeSecret` per distinct secret, all at once.
+//!   It reads metadata only (no value, no KMS call) and answers: the secret exists (a partial
+//!   ARN resolves), it is not scheduled for deletion (`DeletedDate`), and a pinned
+//!   `version_stage` or `version_id` is among its versions (`VersionIdsToStages`).
+//! - **JSON keys**: by default a key is [`Finding::JsonKeyNotVerified`], a status of its own that
+//!   is not a problem: checking it needs the value. With
+//!   [`PreflightOptions::read_values`] each distinct secret version is read once
+//!   (`GetSecretValue` with the reference's selectors), held in `Zeroizing`, its keys extracted
+//!   with [`json_key`](crate::extract::json_key) exactly as the agent extracts them, checked
+//!   against Secrets Manager's 64 KiB limit, and wiped. Nothing of a value is kept, printed or
+//!   logged: a finding says which key is missing or why the JSON is not usable, never what is
+//!   there.
+//! - **SSM** (`ssm.rs`): `GetParameters` **without decryption**, ten names per call and per
+//!   region, as the agent groups them: a name in `InvalidParameters` does not exist in that
+//!   region (a parameter that exists in another region than its ARN says is missing there, as
+//!   it is for ECS). Then one `DescribeParameters` per region and 50 existing names, for the
+//!   tier (the size limit of a `String`) and a `SecureString`'s key id. See `ssm.rs` for why
+//!   both, and what the answers tell about sizes without decrypting.
+//! - **Execution role** (`role.rs`, only with [`PreflightOptions::execution_role`]): IAM's policy
+//!   simulator on what ECS will ask ([`Finding::RoleDenied`]).
+//! - **KMS** (`kms.rs`): each declared `kms_key` and each `SecureString`'s customer-managed key
+//!   exists and is `Enabled` (`DescribeKey`, in the key's region; no `Decrypt`). A declared key's
+//!   [`Check`] has the field `kms_key` and no variable; a `SecureString`'s key problem is on the
+//!   parameter's.
+//!
+//! A request that fails for another reason (access denied, throttled after the retries, the
+//! deadline) is a [`Finding::Request`] on each reference it covered: preflight could not prove
+//! the reference, which is a problem too.
+
+mod kms;
+mod report;
+mod role;
+mod secrets;
+mod ssm;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::deployment::Deployment;
+use crate::error::{ErrorKind, FetchCode};
+use crate::extract::ExtractError;
+use crate::value_from::ValueFrom;
+
+use super::Loader;
+use super::fetch::Failure;
+
+/// What [`Loader::preflight`] may do beyond reading metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreflightOptions {
+    read_values: bool,
+    execution_role: Option<String>,
+}
+
+impl PreflightOptions {
+    /// Metadata only: no secret value is read, nothing is decrypted.
+    pub fn new() -> Self {
+        PreflightOptions::default()
+    }
+
+    /// Also read each secret's value (`GetSecretValue`, which decrypts) to check its JSON keys
+    /// and its size; the caller then needs [`Role::PreflightReadValues`](crate::Role). Default:
+    /// off.
+    pub fn read_values(mut self, on: bool) -> Self {
+        self.read_values = on;
+        self
+    }
+
+    /// Whether values are read.
+    pub fn get_read_values(&self) -> bool {
+        self.read_values
+    }
+
+    /// Also check that the task execution role `role_arn` may read every reference and decrypt
+    /// with every `kms_key` as ECS will (`iam:SimulatePrincipalPolicy` on the role, see
+    /// [`Finding::RoleDenied`]). Default: not checked.
+    pub fn execution_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.execution_role = Some(role_arn.into());
+        self
+    }
+
+    /// The execution role to check, if any.
+    pub fn get_execution_role(&self) -> Option<&str> {
+        self.execution_role.as_deref()
+    }
+}
+
+/// What preflight found about one reference: the field it injects and what is wrong with it.
+/// No finding at all means it is proven good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Check {
+    /// The Rust field name.
+    pub field: &'static str,
+    /// The struct that declares the field.
+    pub struct_name: &'static str,
+    /// The environment variable ECS sets.
+    pub env: &'static str,
+    /// The reference (`valueFrom`).
+    pub value_from: String,
+    /// For an SSM parameter that exists: its type (`String`, `StringList`, `SecureString`).
+    pub parameter_type: Option<String>,
+    /// Everything preflight found, problems and notes, in the order of the checks.
+    pub findings: Vec<Finding>,
+}
+
+impl Check {
+    /// Whether one of the findings is a problem (ECS would fail the task, or preflight could not
+    /// tell).
+    pub fn has_problem(&self) -> bool {
+        self.findings.iter().any(Finding::is_problem)
+    }
+}
+
+/// One thing preflight found about a reference. Never carries a value, nor its length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Finding {
+    /// `DescribeSecret` says the secret does not exist in `region` (for a partial ARN: no secret
+    /// of that name).
+    SecretNotFound {
+        /// Where it was looked for: the region of the ARN.
+        region: String,
+    },
+    /// The secret is scheduled for deletion (`DeletedDate` is set); reading it fails.
+    ScheduledForDeletion,
+    /// No version of the secret carries the pinned `version_stage`.
+    VersionStageMissing {
+        /// The stage the reference pins.
+        stage: String,
+    },
+    /// The pinned `version_id` is not among the secret's versions that carry a stage (a version
+    /// without one is deprecated, and Secrets Manager deletes it when it likes).
+    VersionIdMissing {
+        /// The id the reference pins.
+        version_id: String,
+    },
+    /// Not a problem: the reference selects a JSON key, and checking it needs the value
+    /// ([`PreflightOptions::read_values`]).
+    JsonKeyNotVerified {
+        /// The key.
+        key: String,
+    },
+    /// The value was read and the key cannot be extracted from it as the agent extracts it.
+    JsonKey {
+        /// The key.
+        key: String,
+        /// Why (the same for every value of one kind of failure).
+        error: ExtractError,
+    },
+    /// The value was read and has no `SecretString` (a binary secret): ECS cannot inject it.
+    BinarySecret,
+    /// The value was read and is larger than Secrets Manager's 65,536 bytes.
+    SecretTooLarge,
+    /// `GetParameters` lists the parameter in `InvalidParameters` in `region`: it does not exist
+    /// there, or is not visible to the caller.
+    ParameterNotFound {
+        /// Where it was looked for: the region of the ARN, or the configured one for a bare
+        /// name.
+        region: String,
+    },
+    /// A `String` or `StringList` parameter longer than its tier allows (4 KB standard, 8 KB
+    /// advanced; the value is in clear in the answer, so its length is known exactly).
+    ParameterTooLarge {
+        /// The limit it exceeds, in bytes.
+        limit: usize,
+    },
+    /// `DescribeKey` says the key (a `kms_key`, or the key a `SecureString` is encrypted with)
+    /// does not exist in `region`.
+    KeyNotFound {
+        /// The key, as declared or as `DescribeParameters` names it.
+        key: String,
+        /// Where it was looked for.
+        region: String,
+    },
+    /// The key exists but is not `Enabled`, so it cannot decrypt.
+    KeyNotEnabled {
+        /// The key, as declared or as `DescribeParameters` names it.
+        key: String,
+        /// Its `KeyState` (`Disabled`, `PendingDeletion`…).
+        state: String,
+    },
+    /// The policy simulator does not allow the execution role what ECS will ask for this
+    /// reference or key at task start. Seen from the role's identity policies and permissions
+    /// boundary only (not the secret's resource policy nor the key policy).
+    RoleDenied {
+        /// The role simulated.
+        role: String,
+        /// The action (`secretsmanager:GetSecretValue`, `ssm:GetParameters`, `kms:Decrypt`).
+        action: &'static str,
+        /// The resource it was simulated on.
+        resource: String,
+        /// For `kms:Decrypt`: the `kms:ViaService` value of the simulation.
+        via: Option<String>,
+        /// The simulator's decision (`implicitDeny`, `explicitDeny`, or `notEvaluated` when the
+        /// answer did not name the resource).
+        decision: String,
+    },
+    /// A request that should have answered this failed (access denied, throttled after the
+    /// retries, the deadline…): the reference is not proven.
+    Request {
+        /// The operation (`DescribeSecret`, `GetParameters`, `GetSecretValue`).
+        operation: &'static str,
+        /// AWS's error code or this crate's.
+        code: String,
+        /// What happened.
+        reason: String,
+    },
+}
+
+/// Secrets Manager's largest value, and what `GetSecretValue` can return.
+pub const SECRET_VALUE_LIMIT: usize = 65_536;
+/// SSM's largest value, in the advanced tier (the standard tier's is 4,096 bytes).
+pub const PARAMETER_VALUE_LIMIT: usize = 8_192;
+
+impl Finding {
+    /// Whether ECS would fail the task for it (or preflight could not tell): every finding but
+    /// [`Finding::JsonKeyNotVerified`].
+    pub fn is_problem(&self) -> bool {
+        !matches!(self, Finding::JsonKeyNotVerified { .. })
+    }
+
+    /// A stable, machine-readable name of the finding (the `Request` finding's is AWS's or this
+    /// crate's code).
+    pub fn code(&self) -> &str {
+        match self {
+            Finding::SecretNotFound { .. } => "SecretNotFound",
+            Finding::ScheduledForDeletion => "ScheduledForDeletion",
+            Finding::VersionStageMissing { .. } => "VersionStageMissing",
+            Finding::VersionIdMissing { .. } => "VersionIdMissing",
+            Finding::JsonKeyNotVerified { .. } => "JsonKeyNotVerified",
+            Finding::JsonKey { error, .. } => error.code(),
+            Finding::BinarySecret => "BinarySecret",
+            Finding::SecretTooLarge => "SecretTooLarge",
+            Finding::ParameterNotFound { .. } => "ParameterNotFound",
+            Finding::ParameterTooLarge { .. } => "ParameterTooLarge",
+            Finding::KeyNotFound { .. } => "KeyNotFound",
+            Finding::KeyNotEnabled { .. } => "KeyNotEnabled",
+            Finding::RoleDenied { .. } => "RoleDenied",
+            Finding::Request { code, .. } => code,
+        }
+    }
+}
+
+/// The outcome of [`Loader::preflight`]: one [`Check`] per reference, in field order, then one
+/// per `kms_key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreflightReport {
+    name: &'static str,
+    read_values: bool,
+    checks: Vec<Check>,
+}
+
+impl PreflightReport {
+    /// The declaration's struct name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Every reference, with its findings, in field order.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    /// Every problem, with the reference it is about.
+    pub fn problems(&self) -> impl Iterator<Item = (&Check, &Finding)> {
+        self.checks.iter().flat_map(|c| {
+            c.findings
+                .iter()
+                .filter(|f| f.is_problem())
+                .map(move |f| (c, f))
+        })
+    }
+
+    /// Whether no reference has a problem (JSON keys not verified are no problem).
+    pub fn is_healthy(&self) -> bool {
+        self.problems().next().is_none()
+    }
+
+    /// Whether values were read ([`PreflightOptions::read_values`]).
+    pub fn read_values(&self) -> bool {
+        self.read_values
+    }
+}
+
+/// See the module docs.
+pub(super) async fn preflight(
+    loader: &Loader,
+    deployment: &Deployment,
+    options: PreflightOptions,
+) -> PreflightReport {
+    let started = Instant::now();
+    let default_region = loader
+        .sdk_config()
+        .region()
+        .map_or_else(|| "(the configured region)".to_owned(), ToString::to_string);
+    let references: Vec<(&'static crate::Field, &ValueFrom)> = deployment.references().collect();
+    let mut checks: Vec<Check> = references
+        .iter()
+        .map(|(field, value_from)| Check {
+            field: field.name,
+            struct_name: field.struct_name,
+            env: field.env,
+            value_from: value_from.to_string(),
+            parameter_type: None,
+            findings: Vec::new(),
+        })
+        .collect();
+    let refs: Vec<&ValueFrom> = references.iter().map(|(_, v)| *v).collect();
+    // The SecureStrings' keys are known once SSM has answered; the declared ones wait for
+    // them, so that a key both declare is described once.
+    let ssm_then_kms = async {
+        let params = ssm::check(loader, &refs, &default_region, started).await;
+        let mut keys: Vec<(String, String)> = deployment
+            .kms_keys()
+            .iter()
+            .map(|k| (crate::iam::key_region(k).to_owned(), k.clone()))
+            .collect();
+        for (_, region, key) in &params.keys {
+            let key = (region.clone(), key.clone());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let states = kms::check(loader, &keys, started).await;
+        (params, keys, states)
+    };
+    // The role is simulated with the complete ARNs `DescribeSecret` returns.
+    let secrets_then_role = async {
+        let sm = secrets::check(loader, &refs, &default_region, options.read_values, started);
+        let sm = sm.await;
+        let role = match &options.execution_role {
+            Some(arn) => role::check(loader, arn, deployment, &sm.arns, started).await,
+            None => Vec::new(),
+        };
+        (sm, role)
+    };
+    let ((sm, role), (params, keys, states)) = tokio::join!(secrets_then_role, ssm_then_kms);
+    for (at, finding) in sm.findings.into_iter().chain(params.findings) {
+        checks[at].findings.push(finding);
+    }
+    for (at, kind) in params.types {
+        checks[at].parameter_type = Some(kind);
+    }
+    let first_key = checks.len();
+    checks.extend(deployment.kms_keys().iter().map(|key| Check {
+        field: "kms_key",
+        struct_name: deployment.name(),
+        env: "",
+        value_from: key.clone(),
+        parameter_type: None,
+        findings: Vec::new(),
+    }));
+    let state = |region: &str, key: &str| {
+        let i = keys.iter().position(|(r, k)| r == region && k == key)?;
+        states[i].clone()
+    };
+    for (at, key) in deployment.kms_keys().iter().enumerate() {
+        if let Some(finding) = state(crate::iam::key_region(key), key) {
+            checks[first_key + at].findings.push(finding);
+        }
+    }
+    for (at, region, key) in &params.keys {
+        if let Some(finding) = state(region, key) {
+            checks[*at].findings.push(finding);
+        }
+    }
+    for (at, finding) in role {
+        checks[at].findings.push(finding);
+    }
+    PreflightReport {
+        name: deployment.name(),
+        read_values: options.read_values,
+        checks,
+    }
+}
+
+type Job<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Runs every job at once under the loader's concurrency bound, until the loader's deadline
+/// (counted from `started`, for the whole preflight); a job that has not answered by then is
+/// `Err` with the operation it was named with.
+async fn run_all<T: Send + 'static>(
+    loader: &Loader,
+    started: Instant,
+    jobs: Vec<(&'static str, Job<Result<T, Failure>>)>,
+) -> Vec<Result<T, Failure>> {
+    let settings = loader.settings();
+    let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
+    let ops: Vec<&'static str> = jobs.iter().map(|(op, _)| *op).collect();
+    let mut tasks = JoinSet::new();
+    for (i, (_, job)) in jobs.into_iter().enumerate() {
+        let permits = Arc::clone(&permits);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            (i, job.await)
+        });
+    }
+    let mut out: Vec<Option<Result<T, Failure>>> = (0..ops.len()).map(|_| None).collect();
+    let collect = async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((i, answer)) = joined {
+                out[i] = Some(answer);
+            }
+        }
+    };
+    let deadline = match settings.deadline {
+        Some(d) => {
+            let left = d.saturating_sub(started.elapsed());
+            tokio::time::timeout(left, collect).await.err().map(|_| d)
+        }
+        None => {
+            collect.await;
+            None
+        }
+    };
+    drop(tasks);
+    out.into_iter()
+        .zip(ops)
+        .map(|(answer, op)| {
+            answer.unwrap_or_else(|| {
+                Err(match deadline {
+                    Some(d) => Failure::ours(
+                        FetchCode::DeadlineExceeded,
+                        format!("the deadline ({d:?}) passed before {op} answered"),
+                    ),
+                    None => Failure::ours(
+                        FetchCode::NoAnswer,
+                        format!("the {op} task ended without an answer"),
+                    ),
+                })
+            })
+        })
+        .collect()
+}
+
+/// A failed request as a finding.
+fn request_finding(operation: &'static str, failure: &Failure) -> Finding {
+    let (code, reason) = match &failure.kind {
+        ErrorKind::Aws { code, reason } => (code.clone(), reason.clone()),
+        ErrorKind::Fetch { code, reason } => (code.to_string(), reason.clone()),
+        other => (other.code().to_owned(), String::new()),
+    };
+    Finding::Request {
+        operation,
+        code,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EcsSecrets, Role};
+    use serde_json::json;
+
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    #[allow(dead_code)]
+    struct Policy {
+        #[ecs(secret = "app/db", key = "password")]
+        password: String,
+        #[ecs(secret = "app/db", key = "user", version_stage = "AWSPREVIOUS")]
+        user: String,
+        #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-a1B2c3")]
+        api: String,
+        #[ecs(ssm = "/app/flag")]
+        flag: String,
+        #[ecs(ssm = "/aws/reference/secretsmanager/app/token")]
+        token: String,
+    }
+
+    const DB: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????";
+    const API: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-a1B2c3";
+    const TOKEN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/token-??????";
+    const FLAG: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/app/flag";
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn statement(action: &str, resources: &[&str]) -> serde_json::Value {
+        json!({"Effect": "Allow", "Action": [action], "Resource": resources})
+    }
+
+    #[test]
+    fn preflight_policy_is_metadata_only() {
+        let policy = Policy::deployment().policy(Role::Preflight).to_json();
+        assert_eq!(
+            policy,
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [
+                    statement("ssm:GetParameters", &[FLAG]),
+                    statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
+                    statement("kms:DescribeKey", &[KEY]),
+                    statement("ssm:DescribeParameters", &["*"]),
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn preflight_read_values_policy_adds_the_reads_of_secrets_manager_only() {
+        let policy = Policy::deployment()
+            .policy(Role::PreflightReadValues)
+            .to_json();
+        let mut decrypt = statement("kms:Decrypt", &[KEY]);
+        decrypt["Condition"] =
+            json!({"StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"]}});
+        assert_eq!(
+            policy,
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [
+                    statement("secretsmanager:GetSecretValue", &[API, DB]),
+                    statement("ssm:GetParameters", &[FLAG]),
+                    decrypt,
+                    statement("secretsmanager:DescribeSecret", &[API, DB, TOKEN]),
+                    statement("kms:DescribeKey", &[KEY]),
+                    statement("ssm:DescribeParameters", &["*"]),
+                ]
+            })
+        );
+        assert_eq!(Role::PreflightReadValues.as_str(), "preflight-read-values");
+    }
+
+    #[test]
+    fn options_and_finding_codes() {
+        assert!(!PreflightOptions::new().get_read_values());
+        assert!(PreflightOptions::new().read_values(true).get_read_values());
+        let note = Finding::JsonKeyNotVerified { key: "k".into() };
+        assert!(!note.is_problem());
+        assert_eq!(note.ecs_says(), None);
+        let missing = Finding::JsonKey {
+            key: "k".into(),
+            error: ExtractError::KeyMissing,
+        };
+        assert!(missing.is_problem());
+        assert_eq!(missing.code(), "JsonKeyMissing");
+        assert!(
+            missing
+                .ecs_says()
+                .unwrap()
+                .ends_with("did not contain json key k")
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! How a [`PreflightReport`] reads: `Display` for people, [`PreflightReport::to_json`] for CI.
+//! Both name the variable, the field and the `valueFrom`, say what is wrong, and what ECS would
+//! say at task start; neither holds anything of a value (a [`Finding`] never carries one).
+
+use core::fmt;
+
+use serde_json::{Value, json};
+
+use crate::extract::ExtractError;
+
+use super::{Check, Finding, PreflightReport, SECRET_VALUE_LIMIT};
+
+/// How every task-start failure of a secret begins in the task's stopped reason.
+const STOPPED: &str = "ResourceInitializationError: unable to pull secrets or registry auth: \
+                       execution resource retrieval failed:";
+
+impl Finding {
+    /// What ECS would say when a task starts with this reference (the service's error as it
+    /// reaches the task's stopped reason; `…` stands for the agent's wrapping, which varies with
+    /// its version), or `None` when the finding is not a task-start failure of its own.
+    pub fn ecs_says(&self) -> Option<String> {
+        let asm = "unable to retrieve secret from asm: …";
+        Some(match self {
+            Finding::SecretNotFound { .. } => format!(
+                "{STOPPED} {asm} ResourceNotFoundException: Secrets Manager can't find the \
+                 specified secret."
+            ),
+            Finding::ScheduledForDeletion => format!(
+                "{STOPPED} {asm} InvalidRequestException: You can't perform this operation on \
+                 the secret because it was marked for deletion."
+            ),
+            Finding::VersionStageMissing { stage } => format!(
+                "{STOPPED} {asm} ResourceNotFoundException: Secrets Manager can't find the \
+                 specified secret value for staging label: {stage}"
+            ),
+            Finding::VersionIdMissing { version_id } => format!(
+                "{STOPPED} {asm} ResourceNotFoundException: Secrets Manager can't find the \
+                 specified secret value for VersionId: {version_id}"
+            ),
+            Finding::JsonKey {
+                key,
+                error: ExtractError::KeyMissing,
+            } => format!(
+                "{STOPPED} {asm} retrieved secret from Secrets Manager did not contain json key \
+                 {key}"
+            ),
+            Finding::JsonKey { .. } => format!(
+                "{STOPPED} {asm} the agent's json.Unmarshal of the secret fails (its message \
+                 quotes the secret, so it is not repeated here)"
+            ),
+            Finding::BinarySecret => format!(
+                "{STOPPED} {asm} the secret has no SecretString, so there is no text to inject"
+            ),
+            Finding::ParameterNotFound { .. } => {
+                format!("{STOPPED} unable to retrieve secrets from ssm: … invalid parameters: …")
+            }
+            Finding::KeyNotFound { .. } | Finding::KeyNotEnabled { .. } => format!(
+                "{STOPPED} … the read of every secret and SecureString this key protects fails: \
+                 KMS cannot decrypt with it"
+            ),
+            Finding::RoleDenied {
+                action, resource, ..
+            } => format!(
+                "{STOPPED} … AccessDeniedException: … is not authorized to perform: {action} on \
+                 resource: {resource}"
+            ),
+            Finding::JsonKeyNotVerified { .. }
+            | Finding::SecretTooLarge
+            | Finding::ParameterTooLarge { .. }
+            | Finding::Request { .. } => return None,
+        })
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::SecretNotFound { region } => {
+                write!(f, "DescribeSecret finds no such secret in {region}")
+            }
+            Finding::ScheduledForDeletion => f.write_str(
+                "the secret is scheduled for deletion (DeletedDate is set); restore it with \
+                 RestoreSecret or point the reference at another secret",
+            ),
+            Finding::VersionStageMissing { stage } => {
+                write!(f, "no version of the secret has the stage `{stage}`")
+            }
+            Finding::VersionIdMissing { version_id } => write!(
+                f,
+                "the secret has no version `{version_id}` with a stage (a version without one \
+                 is deprecated and may be deleted at any time)"
+            ),
+            Finding::JsonKeyNotVerified { key } => write!(
+                f,
+                "the JSON key `{key}` is not verified (needs read_values: `--read-values`)"
+            ),
+            Finding::JsonKey { key, error } => write!(f, "JSON key `{key}`: {error}"),
+            Finding::BinarySecret => f.write_str(
+                "the secret is binary (SecretBinary only): ECS injects only SecretString",
+            ),
+            Finding::SecretTooLarge => write!(
+                f,
+                "the value is larger than Secrets Manager's {SECRET_VALUE_LIMIT} bytes"
+            ),
+            Finding::ParameterNotFound { region } => write!(
+                f,
+                "GetParameters lists it in InvalidParameters in {region}: it does not exist \
+                 there, or the caller cannot see it"
+            ),
+            Finding::ParameterTooLarge { limit } => {
+                write!(f, "the parameter's value is longer than {limit} bytes")
+            }
+            Finding::KeyNotFound { key, region } => {
+                write!(f, "DescribeKey finds no key `{key}` in {region}")
+            }
+            Finding::KeyNotEnabled { key, state } => {
+                write!(
+                    f,
+                    "the key `{key}` is {state}, not Enabled: it cannot decrypt"
+                )
+            }
+            Finding::RoleDenied {
+                role,
+                action,
+                resource,
+                via,
+                decision,
+            } => {
+                write!(
+                    f,
+                    "the execution role {role} may not {action} on {resource}"
+                )?;
+                if let Some(via) = via {
+                    write!(f, " via {via}")?;
+                }
+                write!(f, " (policy simulator: {decision})")
+            }
+            Finding::Request {
+                operation,
+                code,
+                reason,
+            } => write!(f, "not proven: {operation} failed ({code}): {reason}"),
+        }
+    }
+}
+
+impl Check {
+    fn status(&self) -> &'static str {
+        if self.has_problem() {
+            "problem"
+        } else if self.findings.is_empty() {
+            "ok"
+        } else {
+            "not_verified"
+        }
+    }
+}
+
+impl PreflightReport {
+    /// The report as JSON, for CI: `{"struct", "healthy", "read_values", "problems",
+    /// "checks": [{"env", "field", "struct", "value_from", "status" (`ok`, `problem` or
+    /// `not_verified`), "parameter_type", "findings": [{"code", "problem", "message", "ecs"}]}]}`.
+    pub fn to_json(&self) -> Value {
+        let checks: Vec<Value> = self
+            .checks
+            .iter()
+            .map(|c| {
+                let findings: Vec<Value> = c
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        json!({
+                            "code": f.code(),
+                            "problem": f.is_problem(),
+                            "message": f.to_string(),
+                            "ecs": f.ecs_says(),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "env": c.env,
+                    "field": c.field,
+                    "struct": c.struct_name,
+                    "value_from": c.value_from,
+                    "status": c.status(),
+                    "parameter_type": c.parameter_type,
+                    "findings": findings,
+                })
+            })
+            .collect();
+        json!({
+            "struct": self.name,
+            "healthy": self.is_healthy(),
+            "read_values": self.read_values,
+            "problems": self.problems().count(),
+            "checks": checks,
+        })
+    }
+}
+
+impl fmt::Display for PreflightReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let problems = self.problems().count();
+        let values = if self.read_values {
+            "values read"
+        } else {
+            "metadata only, values not read"
+        };
+        writeln!(
+            f,
+            "preflight of `{}`: {} references, {problems} problem{} ({values})",
+            self.name,
+            self.checks.len(),
+            if problems == 1 { "" } else { "s" },
+        )?;
+        for c in &self.checks {
+            let kind = c
+                .parameter_type
+                .as_deref()
+                .map(|t| format!(" [{t}]"))
+                .unwrap_or_default();
+            let status = match c.status() {
+                "ok" => "ok     ",
+                "problem" => "PROBLEM",
+                _ => "note   ",
+            };
+            if c.env.is_empty() {
+                writeln!(
+                    f,
+                    "{status} kms_key of `{}`: {}",
+                    c.struct_name, c.value_from
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "{status} {} (field `{}.{}`) from {}{kind}",
+                    c.env, c.struct_name, c.field, c.value_from,
+                )?;
+            }
+            for finding in &c.findings {
+                writeln!(f, "    - {finding}")?;
+                if let Some(ecs) = finding.ecs_says() {
+                    writeln!(f, "      ECS at task start: {ecs}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

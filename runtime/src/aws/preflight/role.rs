@@ -1,0 +1,308 @@
+//! The execution role's permissions, when [`PreflightOptions::execution_role`] names it: IAM's
+//! policy simulator (`iam:SimulatePrincipalPolicy`) evaluates the role's policies for exactly
+//! what ECS will ask at task start — the actions and resources of
+//! [`Role::Execution`](crate::Role::Execution)'s policy, `kms:Decrypt` under each
+//! `kms:ViaService` value that policy allows — and every pair it does not allow is a finding on
+//! the reference (or `kms_key`) that needs it.
+//!
+//! A secret given by partial ARN is simulated with its complete ARN from `DescribeSecret` (a role
+//! policy may name the complete ARN, which the partial ARN's `-??????` pattern would not match
+//! as a literal), else with the policy's resource. The simulator sees the role's identity
+//! policies and permissions boundary, not the secret's resource policy nor the key policy (which
+//! a caller can add with `ResourcePolicy` only for one resource at a time): a denial there still
+//! shows only at task start.
+
+use std::time::Instant;
+
+use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
+
+use crate::deployment::Deployment;
+use crate::iam::{Action, Condition, PolicyDocument, Role};
+use crate::value_from::ValueFrom;
+
+use super::super::Loader;
+use super::super::fetch::{Failure, request_failure};
+use super::{Finding, Job, request_finding, run_all};
+
+const SIMULATE: &str = "SimulatePrincipalPolicy";
+
+/// One thing the role must be allowed: an action on a resource, maybe under `kms:ViaService`,
+/// for the reference (or key) `at` (references first, then keys).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Need {
+    at: usize,
+    action: &'static str,
+    resource: String,
+    via: Option<String>,
+}
+
+/// What each simulation is about: one action under one context, on several resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Call {
+    action: &'static str,
+    via: Option<String>,
+    resources: Vec<String>,
+}
+
+/// The needs of `deployment`: its references (index in field order), then its keys (index
+/// `references + k`). `arns` replaces a reference's secret resource by the complete ARN.
+fn needs(deployment: &Deployment, arns: &[(usize, String)]) -> Vec<Need> {
+    let mut out = Vec::new();
+    let refs: Vec<&ValueFrom> = deployment.references().map(|(_, v)| v).collect();
+    for (at, r) in refs.iter().enumerate() {
+        let Ok(policy) = PolicyDocument::from_references(Role::Execution, [*r], []) else {
+            continue;
+        };
+        let complete = arns.iter().find(|(a, _)| *a == at).map(|(_, arn)| arn);
+        for statement in policy.statements() {
+            for resource in statement.resources() {
+                let resource = match (statement.action(), r, complete) {
+                    (Action::GetSecretValue, ValueFrom::SecretsManager(_), Some(arn)) => {
+                        arn.clone()
+                    }
+                    _ => resource.clone(),
+                };
+                out.push(Need {
+                    at,
+                    action: statement.action().as_str(),
+                    resource,
+                    via: None,
+                });
+            }
+        }
+    }
+    let policy = deployment.policy(Role::Execution);
+    for (k, key) in deployment.kms_keys().iter().enumerate() {
+        for statement in policy.statements() {
+            if statement.action() != Action::KmsDecrypt || !statement.resources().contains(key) {
+                continue;
+            }
+            let Some(Condition::ViaService(services)) = statement.condition() else {
+                continue;
+            };
+            for service in services {
+                out.push(Need {
+                    at: refs.len() + k,
+                    action: Action::KmsDecrypt.as_str(),
+                    resource: key.clone(),
+                    via: Some(service.clone()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The needs grouped into simulations: one per action and context.
+fn calls(needs: &[Need]) -> Vec<Call> {
+    let mut calls: Vec<Call> = Vec::new();
+    for n in needs {
+        match calls
+            .iter_mut()
+            .find(|c| c.action == n.action && c.via == n.via)
+        {
+            Some(c) if !c.resources.contains(&n.resource) => c.resources.push(n.resource.clone()),
+            Some(_) => {}
+            None => calls.push(Call {
+                action: n.action,
+                via: n.via.clone(),
+                resources: vec![n.resource.clone()],
+            }),
+        }
+    }
+    calls
+}
+
+/// The findings of `role_arn` on every reference and key (index as in [`needs`]).
+pub(super) async fn check(
+    loader: &Loader,
+    role_arn: &str,
+    deployment: &Deployment,
+    arns: &[(usize, String)],
+    started: Instant,
+) -> Vec<(usize, Finding)> {
+    let needs = needs(deployment, arns);
+    let calls = calls(&needs);
+    let client = loader.iam_client(iam_region(role_arn));
+    let jobs = calls
+        .iter()
+        .map(|c| {
+            let mut request = client
+                .simulate_principal_policy()
+                .policy_source_arn(role_arn)
+                .action_names(c.action)
+                .set_resource_arns(Some(c.resources.clone()));
+            if let Some(via) = &c.via {
+                request = request.context_entries(
+                    ContextEntry::builder()
+                        .context_key_name("kms:ViaService")
+                        .context_key_type(ContextKeyTypeEnum::String)
+                        .context_key_values(via)
+                        .build(),
+                );
+            }
+            let job: Job<Result<Vec<(String, String)>, Failure>> = Box::pin(async move {
+                let mut pages = request.into_paginator().send();
+                let mut decisions = Vec::new();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| request_failure(SIMULATE, &e))?;
+                    for r in page.evaluation_results.unwrap_or_default() {
+                        let resource = r.eval_resource_name.unwrap_or_default();
+                        decisions.push((resource, r.eval_decision.as_str().to_owned()));
+                    }
+                }
+                Ok(decisions)
+            });
+            (SIMULATE, job)
+        })
+        .collect();
+    let answers = run_all(loader, started, jobs).await;
+    findings(role_arn, &needs, &calls, &answers)
+}
+
+/// Each need the simulations did not allow, once per reference and action.
+fn findings(
+    role: &str,
+    needs: &[Need],
+    calls: &[Call],
+    answers: &[Result<Vec<(String, String)>, Failure>],
+) -> Vec<(usize, Finding)> {
+    let allowed = PolicyEvaluationDecisionType::Allowed.as_str();
+    let mut out: Vec<(usize, Finding)> = Vec::new();
+    for n in needs {
+        let i = calls
+            .iter()
+            .position(|c| c.action == n.action && c.via == n.via)
+            .expect("every need is in a call");
+        let finding = match &answers[i] {
+            Err(f) => request_finding(SIMULATE, f),
+            Ok(decisions) => {
+                let decision = decisions
+                    .iter()
+                    .find(|(resource, _)| *resource == n.resource)
+                    .map_or("notEvaluated", |(_, d)| d.as_str());
+                if decision == allowed {
+                    continue;
+                }
+                Finding::RoleDenied {
+                    role: role.to_owned(),
+                    action: n.action,
+                    resource: n.resource.clone(),
+                    via: n.via.clone(),
+                    decision: decision.to_owned(),
+                }
+            }
+        };
+        if !out.iter().any(|(at, f)| *at == n.at && *f == finding) {
+            out.push((n.at, finding));
+        }
+    }
+    out
+}
+
+/// IAM's one region per partition.
+fn iam_region(role_arn: &str) -> &'static str {
+    match role_arn.split(':').nth(1) {
+        Some("aws-cn") => "cn-north-1",
+        Some("aws-us-gov") => "us-gov-west-1",
+        _ => "us-east-1",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EcsSecrets;
+
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    #[allow(dead_code)]
+    struct App {
+        #[ecs(secret = "app/db", key = "password")]
+        password: String,
+        #[ecs(secret = "app/db", key = "user")]
+        user: String,
+        #[ecs(ssm = "/app/flag")]
+        flag: String,
+    }
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const DB: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf";
+    const FLAG: &str = "arn:aws:ssm:us-east-1:123456789012:parameter/app/flag";
+
+    #[test]
+    fn what_ecs_asks_grouped_into_one_simulation_per_action_and_context() {
+        let d = App::deployment();
+        let arns = [(0, DB.to_owned()), (1, DB.to_owned())];
+        let needs = needs(&d, &arns);
+        let calls = calls(&needs);
+        let via = |s: &str| Some(format!("{s}.us-east-1.amazonaws.com"));
+        let call = |action, via, resources: &[&str]| Call {
+            action,
+            via,
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        assert_eq!(
+            calls,
+            [
+                call("secretsmanager:GetSecretValue", None, &[DB]),
+                call("ssm:GetParameters", None, &[FLAG]),
+                call("kms:Decrypt", via("secretsmanager"), &[KEY]),
+                call("kms:Decrypt", via("ssm"), &[KEY]),
+            ]
+        );
+        // The parameter allowed, the secret and one KMS context not.
+        let answers = vec![
+            Ok(vec![(DB.to_owned(), "implicitDeny".to_owned())]),
+            Ok(vec![(FLAG.to_owned(), "allowed".to_owned())]),
+            Ok(vec![(KEY.to_owned(), "explicitDeny".to_owned())]),
+            Ok(vec![(KEY.to_owned(), "allowed".to_owned())]),
+        ];
+        let role = "arn:aws:iam::123456789012:role/exec";
+        let denied =
+            |action, resource: &str, via: Option<String>, decision: &str| Finding::RoleDenied {
+                role: role.to_owned(),
+                action,
+                resource: resource.to_owned(),
+                via,
+                decision: decision.to_owned(),
+            };
+        assert_eq!(
+            findings(role, &needs, &calls, &answers),
+            [
+                (
+                    0,
+                    denied("secretsmanager:GetSecretValue", DB, None, "implicitDeny")
+                ),
+                (
+                    1,
+                    denied("secretsmanager:GetSecretValue", DB, None, "implicitDeny")
+                ),
+                (
+                    3,
+                    denied("kms:Decrypt", KEY, via("secretsmanager"), "explicitDeny")
+                ),
+            ]
+        );
+        // A resource the answer does not name is not allowed.
+        let answers = vec![Ok(vec![]), Ok(vec![]), Ok(vec![]), Ok(vec![])];
+        assert_eq!(findings(role, &needs, &calls, &answers).len(), 5);
+    }
+
+    #[test]
+    fn iam_is_global_per_partition() {
+        assert_eq!(iam_region("arn:aws:iam::123456789012:role/r"), "us-east-1");
+        assert_eq!(
+            iam_region("arn:aws-cn:iam::123456789012:role/r"),
+            "cn-north-1"
+        );
+        assert_eq!(
+            iam_region("arn:aws-us-gov:iam::123456789012:role/r"),
+            "us-gov-west-1"
+        );
+    }
+}
