@@ -59,9 +59,9 @@ values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{
 
 Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error.";
 
-#[derive(Parser, Debug)]
-#[command(disable_version_flag = true, after_help = AFTER_HELP)]
-struct Args {
+/// The placeholder flags every command line here takes.
+#[derive(clap::Args, Debug)]
+struct VarArgs {
     /// A placeholder value, `NAME=VALUE` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", global = true, value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -70,9 +70,80 @@ struct Args {
     /// (`{stage}` ← `STAGE`); `--var` wins over it.
     #[arg(long, global = true)]
     vars_from_env: bool,
+}
+
+impl VarArgs {
+    /// The placeholder values: `--vars-from-env` first, each `--var` over it; a `--var` of a
+    /// name not in `known` is an error.
+    fn vars(
+        &self,
+        known: &[String],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vars, CliError> {
+        let mut vars = if self.vars_from_env {
+            Vars::from_lookup(known.iter().map(String::as_str), env)
+        } else {
+            Vars::new()
+        };
+        for (name, value) in &self.vars {
+            if !known.contains(name) {
+                return Err(CliError::UnknownVar {
+                    name: name.clone(),
+                    known: known.to_vec(),
+                });
+            }
+            vars.set(name.clone(), value.clone());
+        }
+        Ok(vars)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(disable_version_flag = true, after_help = AFTER_HELP)]
+struct Args {
+    #[command(flatten)]
+    vars: VarArgs,
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// Parses `args` for `command`: the parsed arguments, or (`--help`, which clap reports as an
+/// error that is really output) the text to print.
+fn parse<A: FromArgMatches>(
+    command: clap::Command,
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+) -> Result<Result<A, Output>, CliError> {
+    match command
+        .try_get_matches_from(args)
+        .and_then(|m| A::from_arg_matches(&m))
+    {
+        Ok(args) => Ok(Ok(args)),
+        Err(e) if !e.use_stderr() => Ok(Err(Output {
+            stdout: e.render().to_string(),
+            ..Output::default()
+        })),
+        Err(e) => Err(CliError::Usage(e.render().to_string())),
+    }
+}
+
+/// Prints what a run returned and exits with its status (2 on an error, with the message on
+/// standard error).
+fn exit_with(result: Result<Output, CliError>) -> ! {
+    let code = match result {
+        Ok(out) => {
+            // A closed pipe (`… | head`) is not an error worth a message.
+            let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+            out.code
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code)
 }
 
 #[derive(Subcommand, Debug)]
@@ -297,20 +368,7 @@ impl std::error::Error for CliError {}
 /// The command line for `T`, on the process's arguments and environment: prints what [`run`]
 /// returns, and exits with its status (2 on an error, with the message on standard error).
 pub fn main<T: EcsSecrets>() -> ! {
-    let code = match run::<T>(std::env::args_os()) {
-        Ok(out) => {
-            // A closed pipe (`… | head`) is not an error worth a message.
-            let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().write_all(out.stderr.as_bytes());
-            out.code
-        }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{e}");
-            e.exit_code()
-        }
-    };
-    std::process::exit(code)
+    exit_with(run::<T>(std::env::args_os()))
 }
 
 /// The command line for `T` as a function: `args` starts with the program name, as
@@ -367,22 +425,12 @@ fn run_inner<T: EcsSecrets>(
         "Deployment outputs of `{name}`: its task-definition `secrets`, IAM policies, and a \
          merge and drift check for task-definition files"
     ));
-    let parsed = command
-        .try_get_matches_from(args)
-        .and_then(|m| Args::from_arg_matches(&m));
-    let args = match parsed {
+    let args: Args = match parse(command, args)? {
         Ok(args) => args,
-        // --help: clap's "error" that is really output.
-        Err(e) if !e.use_stderr() => {
-            return Ok(Output {
-                stdout: e.render().to_string(),
-                ..Output::default()
-            });
-        }
-        Err(e) => return Err(CliError::Usage(e.render().to_string())),
+        Err(help) => return Ok(help),
     };
     let known = crate::placeholders::<T>();
-    let vars = vars(&args, &known, env)?;
+    let vars = args.vars.vars(&known, env)?;
     let deployment = |pin: &Pin| deployment::<T>(&vars, &known, pin, aws);
     match args.command {
         Command::Secrets { format, pin } => Ok(Output {
@@ -513,37 +561,4 @@ fn check(deployment: &Deployment, container: &str, file: &Path) -> Result<Output
         code: if report.has_drift() { EXIT_DRIFT } else { 0 },
         ..Output::default()
     })
-}
-
-fn vars(
-    args: &Args,
-    known: &[String],
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vars, CliError> {
-    vars_of(&args.vars, args.vars_from_env, known, env)
-}
-
-/// The placeholder values: `--vars-from-env` first, each `--var` over it; a `--var` of a name
-/// not in `known` is an error.
-fn vars_of(
-    given: &[(String, String)],
-    from_env: bool,
-    known: &[String],
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vars, CliError> {
-    let mut vars = if from_env {
-        Vars::from_lookup(known.iter().map(String::as_str), env)
-    } else {
-        Vars::new()
-    };
-    for (name, value) in given {
-        if !known.contains(name) {
-            return Err(CliError::UnknownVar {
-                name: name.clone(),
-                known: known.to_vec(),
-            });
-        }
-        vars.set(name.clone(), value.clone());
-    }
-    Ok(vars)
 }

@@ -26,25 +26,20 @@
 //! `--vars-from-env` as for one struct.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::{is_stdin, pretty, read_json, write_file};
-use super::{AFTER_HELP, CliError, EXIT_DRIFT, Output, parse_var, vars_of};
+use super::{AFTER_HELP, CliError, EXIT_DRIFT, Output, VarArgs, exit_with, parse};
 use crate::task_definition;
 use crate::{Format, Role, Task, Vars};
 
 #[derive(Parser, Debug)]
 #[command(disable_version_flag = true, after_help = AFTER_HELP)]
 struct Args {
-    /// A placeholder value, `NAME=VALUE` (repeatable).
-    #[arg(long = "var", value_name = "NAME=VALUE", global = true, value_parser = parse_var)]
-    vars: Vec<(String, String)>,
-    /// Read each placeholder from the environment variable of the same name in upper case.
-    #[arg(long, global = true)]
-    vars_from_env: bool,
+    #[command(flatten)]
+    vars: VarArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,19 +95,7 @@ where
     F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
 {
     let env = |name: &str| std::env::var(name).ok();
-    let code = match run_task(std::env::args_os(), &env, placeholders, build) {
-        Ok(out) => {
-            let _ = std::io::stdout().lock().write_all(out.stdout.as_bytes());
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().write_all(out.stderr.as_bytes());
-            out.code
-        }
-        Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{e}");
-            e.exit_code()
-        }
-    };
-    std::process::exit(code)
+    exit_with(run_task(std::env::args_os(), &env, placeholders, build))
 }
 
 /// [`task_main`] as a function: `args` starts with the program name; `--vars-from-env` reads
@@ -130,20 +113,11 @@ where
         "Deployment outputs of a task of several containers: its one policy, what it sets in \
          each container, and a merge and drift check for task-definition files",
     );
-    let parsed = command
-        .try_get_matches_from(args)
-        .and_then(|m| Args::from_arg_matches(&m));
-    let args = match parsed {
+    let args: Args = match parse(command, args)? {
         Ok(args) => args,
-        Err(e) if !e.use_stderr() => {
-            return Ok(Output {
-                stdout: e.render().to_string(),
-                ..Output::default()
-            });
-        }
-        Err(e) => return Err(CliError::Usage(e.render().to_string())),
+        Err(help) => return Ok(help),
     };
-    let vars = vars_of(&args.vars, args.vars_from_env, placeholders, env)?;
+    let vars = args.vars.vars(placeholders, env)?;
     let task = || build(&vars).map_err(|e| CliError::Task(e.to_string()));
     match args.command {
         Command::Placeholders => Ok(Output {

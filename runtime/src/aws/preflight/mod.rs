@@ -48,12 +48,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::deployment::Deployment;
-use crate::error::{ErrorKind, FetchCode};
+use crate::error::ErrorKind;
 use crate::extract::ExtractError;
 use crate::value_from::ValueFrom;
 
 use super::Loader;
-use super::fetch::Failure;
+use super::fetch::{Failure, unanswered, within};
 
 /// What [`Loader::preflight`] may do beyond reading metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -414,33 +414,15 @@ async fn run_all<T: Send + 'static>(
             }
         }
     };
-    let deadline = match settings.deadline {
-        Some(d) => {
-            let left = d.saturating_sub(started.elapsed());
-            tokio::time::timeout(left, collect).await.err().map(|_| d)
-        }
-        None => {
-            collect.await;
-            None
-        }
-    };
+    // The phases of a preflight share one deadline: each gets what is left of it.
+    let left = settings
+        .deadline
+        .map(|d| d.saturating_sub(started.elapsed()));
+    let missed = within(left, collect).await.and(settings.deadline);
     drop(tasks);
     out.into_iter()
         .zip(ops)
-        .map(|(answer, op)| {
-            answer.unwrap_or_else(|| {
-                Err(match deadline {
-                    Some(d) => Failure::ours(
-                        FetchCode::DeadlineExceeded,
-                        format!("the deadline ({d:?}) passed before {op} answered"),
-                    ),
-                    None => Failure::ours(
-                        FetchCode::NoAnswer,
-                        format!("the {op} task ended without an answer"),
-                    ),
-                })
-            })
-        })
+        .map(|(answer, op)| answer.unwrap_or_else(|| Err(unanswered(op, missed))))
         .collect()
 }
 
