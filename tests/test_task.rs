@@ -414,27 +414,7 @@ fn the_merged_task_registers_with_the_aws_cli() {
     let family = ecs_secrets_testkit::unique("task-register");
     let mut td = registration(&family);
     task().merge_into(&mut td).unwrap();
-    let dir = std::env::temp_dir().join(format!("ecs-secrets-task-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{family}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(&td).unwrap()).unwrap();
-    let input = format!("file://{}", path.display());
-    let registered = ecs_secrets_testkit::aws_cli_json(&[
-        "ecs",
-        "register-task-definition",
-        "--cli-input-json",
-        &input,
-    ]);
-    let arn = registered["taskDefinition"]["taskDefinitionArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let described = ecs_secrets_testkit::aws_cli_json(&[
-        "ecs",
-        "describe-task-definition",
-        "--task-definition",
-        &arn,
-    ]);
+    let described = ecs_secrets_testkit::register_and_describe(&td);
     let report = task().check(&described).unwrap();
     assert!(!report.has_drift(), "{report}");
     let containers = described["taskDefinition"]["containerDefinitions"]
@@ -456,5 +436,4 @@ fn the_merged_task_registers_with_the_aws_cli() {
             .unwrap();
         assert_eq!(found[field], want[field], "{name}.{field}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

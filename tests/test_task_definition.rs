@@ -456,30 +456,7 @@ fn check_refuses_like_merge() {
 // moto stores it, and `describe-task-definition` gives back our `secrets`.
 
 fn register_and_read_back(td: &Value, container: &str) -> Value {
-    let dir = std::env::temp_dir().join(format!("ecs-secrets-register-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let family = td["family"].as_str().unwrap();
-    let path = dir.join(format!("{family}.json"));
-    std::fs::write(&path, serde_json::to_string_pretty(td).unwrap()).unwrap();
-    let input = format!("file://{}", path.display());
-    let registered = ecs_secrets_testkit::aws_cli_json(&[
-        "ecs",
-        "register-task-definition",
-        "--cli-input-json",
-        &input,
-    ]);
-    let arn = registered["taskDefinition"]["taskDefinitionArn"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let described = ecs_secrets_testkit::aws_cli_json(&[
-        "ecs",
-        "describe-task-definition",
-        "--task-definition",
-        &arn,
-        "--include",
-        "TAGS",
-    ]);
+    let described = ecs_secrets_testkit::register_and_describe(td);
     let containers = described["taskDefinition"]["containerDefinitions"]
         .as_array()
         .unwrap();

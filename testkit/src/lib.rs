@@ -184,6 +184,43 @@ pub fn aws_cli() -> Command {
     cmd
 }
 
+/// Registers `task_definition` (the `register-task-definition --cli-input-json` input) with the
+/// AWS CLI, which validates it against the ECS API model, and returns what
+/// `describe-task-definition --include TAGS` then says of it.
+///
+/// # Panics
+///
+/// As [`aws_cli_json`]; also when the input cannot be written to a temporary file or the answer
+/// names no task definition.
+#[must_use]
+pub fn register_and_describe(task_definition: &serde_json::Value) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(unique("register"));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("task-definition.json");
+    let text = serde_json::to_string_pretty(task_definition).expect("JSON serializes");
+    std::fs::write(&path, text).expect("the temporary file is written");
+    let input = format!("file://{}", path.display());
+    let registered = aws_cli_json(&[
+        "ecs",
+        "register-task-definition",
+        "--cli-input-json",
+        &input,
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let arn = registered["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .expect("register-task-definition names the new revision")
+        .to_owned();
+    aws_cli_json(&[
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        &arn,
+        "--include",
+        "TAGS",
+    ])
+}
+
 /// Runs [`aws_cli`] with `args` and parses its JSON output (`null` when it prints nothing).
 ///
 /// # Panics

@@ -98,6 +98,63 @@ impl VarArgs {
     }
 }
 
+/// Where a merge reads and writes, for both command lines.
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// The task-definition JSON file (`-` for standard input).
+    file: PathBuf,
+    /// Rewrite FILE instead of printing the result.
+    #[arg(long, conflicts_with = "output")]
+    in_place: bool,
+    /// Write the result to OUT instead of printing it.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Write the `register-task-definition` input: unwrap `describe-task-definition`
+    /// output and drop the fields ECS sets (`taskDefinitionArn`, `revision`, `status`…).
+    #[arg(long)]
+    register_input: bool,
+}
+
+impl MergeArgs {
+    /// Reads FILE, applies `merge` (which says what it did, for the note on standard error),
+    /// and prints the result or writes it (`--in-place`, `-o`) with the note.
+    fn run(
+        &self,
+        merge: impl FnOnce(&mut serde_json::Value) -> Result<String, TaskDefinitionError>,
+    ) -> Result<Output, CliError> {
+        let target = if self.in_place {
+            if is_stdin(&self.file) {
+                return Err(CliError::Usage(
+                    "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
+                ));
+            }
+            Some(self.file.as_path())
+        } else {
+            self.output.as_deref()
+        };
+        let mut json = read_json(&self.file)?;
+        let did = merge(&mut json).map_err(|error| CliError::TaskDefinition {
+            path: self.file.clone(),
+            error,
+        })?;
+        if self.register_input {
+            json = task_definition::registration_input(&json);
+        }
+        let text = pretty(&json);
+        let Some(path) = target else {
+            return Ok(Output {
+                stdout: text,
+                ..Output::default()
+            });
+        };
+        write_file(path, &text)?;
+        Ok(Output {
+            stderr: format!("wrote {did} of {}\n", path.display()),
+            ..Output::default()
+        })
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(disable_version_flag = true, after_help = AFTER_HELP)]
 struct Args {
@@ -182,18 +239,8 @@ enum Command {
         /// The container definition to set the `secrets` of.
         #[arg(long, value_name = "NAME")]
         container: String,
-        /// The task-definition JSON file (`-` for standard input).
-        file: PathBuf,
-        /// Rewrite FILE instead of printing the result.
-        #[arg(long, conflicts_with = "output")]
-        in_place: bool,
-        /// Write the result to OUT instead of printing it.
-        #[arg(short, long, value_name = "OUT")]
-        output: Option<PathBuf>,
-        /// Write the `register-task-definition` input: unwrap `describe-task-definition`
-        /// output and drop the fields ECS sets (`taskDefinitionArn`, `revision`, `status`…).
-        #[arg(long)]
-        register_input: bool,
+        #[command(flatten)]
+        target: MergeArgs,
         #[command(flatten)]
         pin: Pin,
     },
@@ -458,29 +505,18 @@ fn run_inner<T: EcsSecrets>(
         Command::Preflight(args) => aws::preflight(&deployment(&Pin::none())?, args, aws),
         Command::Merge {
             container,
-            file,
-            in_place,
-            output,
-            register_input,
+            target,
             pin,
         } => {
-            let target = if in_place {
-                if is_stdin(&file) {
-                    return Err(CliError::Usage(
-                        "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
-                    ));
-                }
-                Some(file.clone())
-            } else {
-                output
-            };
-            merge(
-                &deployment(&pin)?,
-                &container,
-                &file,
-                target.as_deref(),
-                register_input,
-            )
+            let deployment = deployment(&pin)?;
+            target.run(|json| {
+                deployment.merge_into(json, &container)?;
+                Ok(format!(
+                    "{} secrets of `{}` into container `{container}`",
+                    deployment.references().len(),
+                    deployment.name()
+                ))
+            })
         }
         Command::Check {
             container,
@@ -506,44 +542,6 @@ fn deployment<T: EcsSecrets>(
     T::deployment_for(vars).map_err(|error| CliError::Placeholders {
         error,
         known: known.to_vec(),
-    })
-}
-
-/// `merge`: the task definition in `file` with the container's `secrets` set, printed or
-/// written to `target`.
-fn merge(
-    deployment: &Deployment,
-    container: &str,
-    file: &Path,
-    target: Option<&Path>,
-    register_input: bool,
-) -> Result<Output, CliError> {
-    let mut td = read_json(file)?;
-    deployment
-        .merge_into(&mut td, container)
-        .map_err(|error| CliError::TaskDefinition {
-            path: file.to_owned(),
-            error,
-        })?;
-    if register_input {
-        td = task_definition::registration_input(&td);
-    }
-    let text = pretty(&td);
-    let Some(path) = target else {
-        return Ok(Output {
-            stdout: text,
-            ..Output::default()
-        });
-    };
-    write_file(path, &text)?;
-    Ok(Output {
-        stderr: format!(
-            "wrote {} secrets of `{}` into container `{container}` of {}\n",
-            deployment.references().len(),
-            deployment.name(),
-            path.display()
-        ),
-        ..Output::default()
     })
 }
 

@@ -26,13 +26,12 @@
 //! `--vars-from-env` as for one struct.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use super::io::{is_stdin, pretty, read_json, write_file};
-use super::{AFTER_HELP, CliError, EXIT_DRIFT, Output, VarArgs, exit_with, parse};
-use crate::task_definition;
+use super::io::read_json;
+use super::{AFTER_HELP, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
 use crate::{Format, Role, Task, Vars};
 
 #[derive(Parser, Debug)]
@@ -66,17 +65,8 @@ enum Command {
     /// Set every named container's secrets in a task-definition (or Express Mode input) JSON
     /// file; print the result, or write it back with `--in-place` or to `-o OUT`.
     Merge {
-        /// The JSON file (`-` for standard input).
-        file: PathBuf,
-        /// Rewrite FILE instead of printing the result.
-        #[arg(long, conflicts_with = "output")]
-        in_place: bool,
-        /// Write the result to OUT instead of printing it.
-        #[arg(short, long, value_name = "OUT")]
-        output: Option<PathBuf>,
-        /// Write the `register-task-definition` input (unwrap describe output).
-        #[arg(long)]
-        register_input: bool,
+        #[command(flatten)]
+        target: MergeArgs,
     },
     /// Compare every named container of a JSON file with the task; exit 1 on drift.
     Check {
@@ -139,19 +129,16 @@ where
             })?;
             Ok(stdout(text))
         }
-        Command::Merge {
-            file,
-            in_place,
-            output,
-            register_input,
-        } => {
-            if in_place && is_stdin(&file) {
-                return Err(CliError::Usage(
-                    "error: --in-place needs a FILE, not `-` (standard input)".to_owned(),
-                ));
-            }
-            let target = if in_place { Some(file.clone()) } else { output };
-            merge(&task()?, &file, target.as_deref(), register_input)
+        Command::Merge { target } => {
+            let task = task()?;
+            target.run(|json| {
+                let shape = task.merge_into(json)?;
+                let names: Vec<&str> = task.container_names().collect();
+                Ok(format!(
+                    "the secrets of containers {} into {shape}",
+                    names.join(", ")
+                ))
+            })
         }
         Command::Check { file } => {
             let report =
@@ -175,35 +162,4 @@ fn stdout(text: String) -> Output {
         stdout: text,
         ..Output::default()
     }
-}
-
-fn merge(
-    task: &Task,
-    file: &Path,
-    target: Option<&Path>,
-    register_input: bool,
-) -> Result<Output, CliError> {
-    let mut input = read_json(file)?;
-    let shape = task
-        .merge_into(&mut input)
-        .map_err(|error| CliError::TaskDefinition {
-            path: file.to_owned(),
-            error,
-        })?;
-    if register_input {
-        input = task_definition::registration_input(&input);
-    }
-    let text = pretty(&input);
-    let Some(path) = target else {
-        return Ok(stdout(text));
-    };
-    write_file(path, &text)?;
-    Ok(Output {
-        stderr: format!(
-            "wrote the secrets of containers {} into {} ({shape:?})\n",
-            task.container_names().collect::<Vec<_>>().join(", "),
-            path.display()
-        ),
-        ..Output::default()
-    })
 }
