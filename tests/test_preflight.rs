@@ -161,7 +161,7 @@ fn findings(report: &PreflightReport) -> Vec<(&'static str, Vec<Finding>)> {
     report
         .checks()
         .iter()
-        .map(|c| (c.env, c.findings.clone()))
+        .map(|c| (c.env().unwrap_or(""), c.findings.clone()))
         .collect()
 }
 
@@ -433,7 +433,12 @@ fn cli_preflight_exit_status_and_json() {
 
     let help = cli::run_with_env::<Broken>(["deploy", "preflight", "--help"], &|_| None);
     let help = help.unwrap().stdout;
-    for flag in ["--json", "--read-values", "--execution-role <ROLE_ARN>"] {
+    for flag in [
+        "--json",
+        "--read-values",
+        "--execution-role <ROLE_ARN>",
+        "--task-definition <FILE>",
+    ] {
         assert!(help.contains(flag), "{flag} not in {help}");
     }
 
@@ -590,7 +595,7 @@ async fn a_failed_request_is_a_problem_not_a_pass() {
     let [(check, finding)] = report.problems().collect::<Vec<_>>()[..] else {
         panic!("one problem expected: {report}");
     };
-    assert_eq!(check.env, "API");
+    assert_eq!(check.env(), Some("API"));
     assert!(
         matches!(finding, Finding::Request { operation: "DescribeSecret", code, .. } if code == "AccessDeniedException"),
         "{finding:?}"

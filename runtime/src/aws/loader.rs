@@ -10,11 +10,11 @@ use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use zeroize::Zeroizing;
 
-use crate::EcsSecrets;
 use crate::deployment::Deployment;
 use crate::deployment::fragment::Vars;
 use crate::error::{Error, ResolveError};
 use crate::load::{self, Raw};
+use crate::{EcsSecrets, Task};
 
 use super::load::Mode;
 use super::preflight::{PreflightOptions, PreflightReport};
@@ -261,6 +261,18 @@ impl Loader {
         super::preflight::preflight(self, deployment, options).await
     }
 
+    /// [`Loader::preflight`] for a whole [`Task`]: every container's declarations, its log
+    /// driver's `secretOptions`, and its registry credentials — whose secret must be a JSON
+    /// object with `username` and `password` (checked with
+    /// [`PreflightOptions::read_values`], else reported as not verified) — each
+    /// [`Check`](super::Check) naming its container; the role check covers the task's whole
+    /// [`Role::Execution`](crate::Role::Execution) policy. With
+    /// [`PreflightOptions::task_definition`], the task's secrets are also merged into a copy of
+    /// that task definition, which must take them within ECS's 64 KiB.
+    pub async fn preflight_task(&self, task: &Task, options: PreflightOptions) -> PreflightReport {
+        super::preflight::preflight_task(self, task, options).await
+    }
+
     pub(super) fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
@@ -453,5 +465,7 @@ mod tests {
         send(l.pin::<C>(&Vars::new()));
         let d = C::deployment();
         send(l.preflight(&d, PreflightOptions::new()));
+        let task = Task::new().container("app", C::deployment());
+        send(l.preflight_task(&task, PreflightOptions::new()));
     }
 }

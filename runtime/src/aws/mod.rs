@@ -5,8 +5,9 @@
 //! [`Loader::fetch`] fetches every sourced field; [`Loader::load`] takes each field from the
 //! environment when its variable is set and fetches only the others; [`Loader::watch`] keeps a
 //! live value that follows rotation; [`Loader::pin`] pins the current version ids into a
-//! [`Deployment`](crate::Deployment); [`Loader::preflight`] proves before a deploy that every
-//! reference of a `Deployment` will resolve at task start. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
+//! [`Deployment`](crate::Deployment); [`Loader::preflight`] and [`Loader::preflight_task`]
+//! prove before a deploy that every reference of a `Deployment` or of a whole
+//! [`Task`](crate::Task) will resolve at task start. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
 //! fetching"): each source in the region of its ARN with the identifier the `valueFrom` holds,
 //! each distinct secret version once, JSON keys extracted byte for byte as the ECS agent
 //! injects them. Parsing, `Option`s, defaults and the all-errors-at-once report are the same
@@ -30,6 +31,7 @@ mod watch;
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};
 pub use preflight::{
     Check, Finding, PARAMETER_VALUE_LIMIT, PreflightOptions, PreflightReport, SECRET_VALUE_LIMIT,
+    Subject,
 };
 pub use watch::{
     Change, DEFAULT_INTERVAL, DEFAULT_JITTER, Initial, Status, Subscription, Watch, WatchOptions,

@@ -2,10 +2,12 @@
 //! Tokio runtime of its own, with the caller's `SdkConfig` or the standard credential chain's.
 
 use std::future::Future;
+use std::path::PathBuf;
 
 use crate::aws::{Loader, PreflightOptions};
-use crate::{Deployment, EcsSecrets, Vars};
+use crate::{Deployment, EcsSecrets, Task, Vars};
 
+use super::io::read_json;
 use super::{Aws, CliError, EXIT_DRIFT, Output, pretty};
 
 /// `f` on a loader of `aws`'s configuration, on a runtime of its own.
@@ -53,12 +55,24 @@ pub(super) struct PreflightArgs {
     /// `kms_key` (IAM's policy simulator, `iam:SimulatePrincipalPolicy` on the role).
     #[arg(long, value_name = "ROLE_ARN")]
     execution_role: Option<String>,
+    /// Also merge the secrets into a copy of this task definition (or Express Mode input) JSON
+    /// file, as `merge` would, and report a refusal or a result over ECS's 64 KiB (`-` for
+    /// standard input; the file is not changed).
+    #[arg(long, value_name = "FILE")]
+    task_definition: Option<PathBuf>,
 }
 
-/// `preflight`: [`Loader::preflight`]'s report on standard output (text, or JSON with
-/// `--json`), exit 1 on any problem.
+/// What `preflight` checks: one struct's declaration, or a whole task.
+#[derive(Clone, Copy)]
+pub(super) enum Preflighted<'a> {
+    Deployment(&'a Deployment),
+    Task(&'a Task),
+}
+
+/// `preflight`: [`Loader::preflight`]'s (or [`Loader::preflight_task`]'s) report on standard
+/// output (text, or JSON with `--json`), exit 1 on any problem.
 pub(super) fn preflight(
-    deployment: &Deployment,
+    what: Preflighted<'_>,
     args: PreflightArgs,
     aws: Aws<'_>,
 ) -> Result<Output, CliError> {
@@ -66,9 +80,15 @@ pub(super) fn preflight(
     if let Some(role) = args.execution_role {
         options = options.execution_role(role);
     }
+    if let Some(file) = &args.task_definition {
+        options = options.task_definition(read_json(file)?);
+    }
     let json = args.json;
     let report = with_loader(aws, |loader| async move {
-        loader.preflight(deployment, options).await
+        match what {
+            Preflighted::Deployment(d) => loader.preflight(d, options).await,
+            Preflighted::Task(t) => loader.preflight_task(t, options).await,
+        }
     })?;
     Ok(Output {
         stdout: if json {

@@ -32,6 +32,8 @@ use std::fmt;
 mod io;
 mod task;
 
+#[cfg(feature = "aws")]
+pub use task::run_task_with_config;
 pub use task::{run_task, task_main};
 
 use std::io::Write;
@@ -502,7 +504,10 @@ fn run_inner<T: EcsSecrets>(
             ..Output::default()
         }),
         #[cfg(feature = "aws")]
-        Command::Preflight(args) => aws::preflight(&deployment(&Pin::none())?, args, aws),
+        Command::Preflight(args) => {
+            let deployment = deployment(&Pin::none())?;
+            aws::preflight(aws::Preflighted::Deployment(&deployment), args, aws)
+        }
         Command::Merge {
             container,
             target,

@@ -22,8 +22,10 @@
 //! Subcommands: `policy [--role R] [--format F]` (the one policy of the whole task),
 //! `containers [--format F]` (what the task sets in each container), `merge FILE [--in-place |
 //! -o OUT] [--register-input]` and `check FILE` (every named container at once, in a task
-//! definition or an Express Mode input), and `placeholders`; `--var NAME=VALUE` and
-//! `--vars-from-env` as for one struct.
+//! definition or an Express Mode input), `preflight [--json] [--read-values] [--execution-role
+//! ARN] [--task-definition FILE]` (feature `aws`: every container's references, log options and
+//! registry credentials, see `aws::Loader::preflight_task`), and `placeholders`; `--var
+//! NAME=VALUE` and `--vars-from-env` as for one struct.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -31,7 +33,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::read_json;
-use super::{AFTER_HELP, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
+use super::{AFTER_HELP, Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
 use crate::{Format, Role, Task, Vars};
 
 #[derive(Parser, Debug)]
@@ -75,6 +77,13 @@ enum Command {
     },
     /// List the placeholder names, one a line.
     Placeholders,
+    /// Ask AWS whether every reference of every container (its secrets, log options and
+    /// registry credentials) will resolve when a task starts (standard credential chain); exit
+    /// 1 on any problem. Registry credentials need `username` and `password`, checked with
+    /// `--read-values`. The caller's policy: `policy --role preflight` (or
+    /// `preflight-read-values`).
+    #[cfg(feature = "aws")]
+    Preflight(super::aws::PreflightArgs),
 }
 
 /// The command line for a task, on the process's arguments and environment: prints what
@@ -99,6 +108,41 @@ pub fn run_task<F>(
 where
     F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
 {
+    run_task_inner(args, env, placeholders, Aws::default(), build)
+}
+
+/// [`run_task`] with the AWS configuration `preflight` uses, instead of the standard chain's
+/// (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside an async
+/// context.
+#[cfg(feature = "aws")]
+pub fn run_task_with_config<F>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+    placeholders: &[String],
+    config: &aws_config::SdkConfig,
+    build: F,
+) -> Result<Output, CliError>
+where
+    F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
+{
+    let aws = Aws {
+        config: Some(config),
+    };
+    run_task_inner(args, env, placeholders, aws, build)
+}
+
+#[cfg_attr(not(feature = "aws"), allow(clippy::needless_pass_by_value))]
+fn run_task_inner<F>(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    env: &dyn Fn(&str) -> Option<String>,
+    placeholders: &[String],
+    aws: Aws<'_>,
+    build: F,
+) -> Result<Output, CliError>
+where
+    F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
+{
+    let _ = aws;
     let command = Args::command().about(
         "Deployment outputs of a task of several containers: its one policy, what it sets in \
          each container, and a merge and drift check for task-definition files",
@@ -139,6 +183,11 @@ where
                     names.join(", ")
                 ))
             })
+        }
+        #[cfg(feature = "aws")]
+        Command::Preflight(args) => {
+            let task = task()?;
+            super::aws::preflight(super::aws::Preflighted::Task(&task), args, aws)
         }
         Command::Check { file } => {
             let report =

@@ -33,9 +33,11 @@
 //! deadline) is a [`Finding::Request`] on each reference it covered: preflight could not prove
 //! the reference, which is a problem too.
 
+mod finding;
 mod kms;
 mod report;
 mod role;
+mod scope;
 mod secrets;
 mod ssm;
 
@@ -47,19 +49,24 @@ use std::time::Instant;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use serde_json::Value;
+
+use crate::Task;
 use crate::deployment::Deployment;
 use crate::error::ErrorKind;
-use crate::extract::ExtractError;
-use crate::value_from::ValueFrom;
 
 use super::Loader;
 use super::fetch::{Failure, unanswered, within};
+
+pub use finding::{Check, Finding, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT, Subject};
+use scope::Scope;
 
 /// What [`Loader::preflight`] may do beyond reading metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PreflightOptions {
     read_values: bool,
     execution_role: Option<String>,
+    task_definition: Option<Value>,
 }
 
 impl PreflightOptions {
@@ -93,181 +100,44 @@ impl PreflightOptions {
     pub fn get_execution_role(&self) -> Option<&str> {
         self.execution_role.as_deref()
     }
-}
 
-/// What preflight found about one reference: the field it injects and what is wrong with it.
-/// No finding at all means it is proven good.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Check {
-    /// The Rust field name.
-    pub field: &'static str,
-    /// The struct that declares the field.
-    pub struct_name: &'static str,
-    /// The environment variable ECS sets.
-    pub env: &'static str,
-    /// The reference (`valueFrom`).
-    pub value_from: String,
-    /// For an SSM parameter that exists: its type (`String`, `StringList`, `SecureString`).
-    pub parameter_type: Option<String>,
-    /// Everything preflight found, problems and notes, in the order of the checks.
-    pub findings: Vec<Finding>,
-}
+    /// Also check the task definition (registration input, `describe-task-definition` output,
+    /// or Express Mode service input) the secrets will be merged into: preflight merges them
+    /// into a copy exactly as [`Task::merge_into`] does and reports its refusal, or a result
+    /// over ECS's 64 KiB, as a [`Finding::TaskDefinition`] (the input is not changed). A
+    /// [`Deployment`]'s preflight merges it into the task definition's only container; a task
+    /// definition of several containers is a problem there: preflight a [`Task`] that names
+    /// which container gets what. Default: not checked.
+    pub fn task_definition(mut self, task_definition: Value) -> Self {
+        self.task_definition = Some(task_definition);
+        self
+    }
 
-impl Check {
-    /// Whether one of the findings is a problem (ECS would fail the task, or preflight could not
-    /// tell).
-    pub fn has_problem(&self) -> bool {
-        self.findings.iter().any(Finding::is_problem)
+    /// The task definition to check, if any.
+    pub fn get_task_definition(&self) -> Option<&Value> {
+        self.task_definition.as_ref()
     }
 }
 
-/// One thing preflight found about a reference. Never carries a value, nor its length.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Finding {
-    /// `DescribeSecret` says the secret does not exist in `region` (for a partial ARN: no secret
-    /// of that name).
-    SecretNotFound {
-        /// Where it was looked for: the region of the ARN.
-        region: String,
-    },
-    /// The secret is scheduled for deletion (`DeletedDate` is set); reading it fails.
-    ScheduledForDeletion,
-    /// No version of the secret carries the pinned `version_stage`.
-    VersionStageMissing {
-        /// The stage the reference pins.
-        stage: String,
-    },
-    /// The pinned `version_id` is not among the secret's versions that carry a stage (a version
-    /// without one is deprecated, and Secrets Manager deletes it when it likes).
-    VersionIdMissing {
-        /// The id the reference pins.
-        version_id: String,
-    },
-    /// Not a problem: the reference selects a JSON key, and checking it needs the value
-    /// ([`PreflightOptions::read_values`]).
-    JsonKeyNotVerified {
-        /// The key.
-        key: String,
-    },
-    /// The value was read and the key cannot be extracted from it as the agent extracts it.
-    JsonKey {
-        /// The key.
-        key: String,
-        /// Why (the same for every value of one kind of failure).
-        error: ExtractError,
-    },
-    /// The value was read and has no `SecretString` (a binary secret): ECS cannot inject it.
-    BinarySecret,
-    /// The value was read and is larger than Secrets Manager's 65,536 bytes.
-    SecretTooLarge,
-    /// `GetParameters` lists the parameter in `InvalidParameters` in `region`: it does not exist
-    /// there, or is not visible to the caller.
-    ParameterNotFound {
-        /// Where it was looked for: the region of the ARN, or the configured one for a bare
-        /// name.
-        region: String,
-    },
-    /// A `String` or `StringList` parameter longer than its tier allows (4 KB standard, 8 KB
-    /// advanced; the value is in clear in the answer, so its length is known exactly).
-    ParameterTooLarge {
-        /// The limit it exceeds, in bytes.
-        limit: usize,
-    },
-    /// `DescribeKey` says the key (a `kms_key`, or the key a `SecureString` is encrypted with)
-    /// does not exist in `region`.
-    KeyNotFound {
-        /// The key, as declared or as `DescribeParameters` names it.
-        key: String,
-        /// Where it was looked for.
-        region: String,
-    },
-    /// The key exists but is not `Enabled`, so it cannot decrypt.
-    KeyNotEnabled {
-        /// The key, as declared or as `DescribeParameters` names it.
-        key: String,
-        /// Its `KeyState` (`Disabled`, `PendingDeletion`…).
-        state: String,
-    },
-    /// The policy simulator does not allow the execution role what ECS will ask for this
-    /// reference or key at task start. Seen from the role's identity policies and permissions
-    /// boundary only (not the secret's resource policy nor the key policy).
-    RoleDenied {
-        /// The role simulated.
-        role: String,
-        /// The action (`secretsmanager:GetSecretValue`, `ssm:GetParameters`, `kms:Decrypt`).
-        action: &'static str,
-        /// The resource it was simulated on.
-        resource: String,
-        /// For `kms:Decrypt`: the `kms:ViaService` value of the simulation.
-        via: Option<String>,
-        /// The simulator's decision (`implicitDeny`, `explicitDeny`, or `notEvaluated` when the
-        /// answer did not name the resource).
-        decision: String,
-    },
-    /// A request that should have answered this failed (access denied, throttled after the
-    /// retries, the deadline…): the reference is not proven.
-    Request {
-        /// The operation (`DescribeSecret`, `GetParameters`, `GetSecretValue`).
-        operation: &'static str,
-        /// AWS's error code or this crate's.
-        code: String,
-        /// What happened.
-        reason: String,
-    },
-}
-
-/// Secrets Manager's largest value, and what `GetSecretValue` can return.
-pub const SECRET_VALUE_LIMIT: usize = 65_536;
-/// SSM's largest value, in the advanced tier (the standard tier's is 4,096 bytes).
-pub const PARAMETER_VALUE_LIMIT: usize = 8_192;
-
-impl Finding {
-    /// Whether ECS would fail the task for it (or preflight could not tell): every finding but
-    /// [`Finding::JsonKeyNotVerified`].
-    pub fn is_problem(&self) -> bool {
-        !matches!(self, Finding::JsonKeyNotVerified { .. })
-    }
-
-    /// A stable, machine-readable name of the finding (the `Request` finding's is AWS's or this
-    /// crate's code).
-    pub fn code(&self) -> &str {
-        match self {
-            Finding::SecretNotFound { .. } => "SecretNotFound",
-            Finding::ScheduledForDeletion => "ScheduledForDeletion",
-            Finding::VersionStageMissing { .. } => "VersionStageMissing",
-            Finding::VersionIdMissing { .. } => "VersionIdMissing",
-            Finding::JsonKeyNotVerified { .. } => "JsonKeyNotVerified",
-            Finding::JsonKey { error, .. } => error.code(),
-            Finding::BinarySecret => "BinarySecret",
-            Finding::SecretTooLarge => "SecretTooLarge",
-            Finding::ParameterNotFound { .. } => "ParameterNotFound",
-            Finding::ParameterTooLarge { .. } => "ParameterTooLarge",
-            Finding::KeyNotFound { .. } => "KeyNotFound",
-            Finding::KeyNotEnabled { .. } => "KeyNotEnabled",
-            Finding::RoleDenied { .. } => "RoleDenied",
-            Finding::Request { code, .. } => code,
-        }
-    }
-}
-
-/// The outcome of [`Loader::preflight`]: one [`Check`] per reference, in field order, then one
-/// per `kms_key`.
+/// The outcome of [`Loader::preflight`] and [`Loader::preflight_task`]: one [`Check`] per
+/// reference, in field order, then one per `kms_key`, then one for the task definition when
+/// [`PreflightOptions::task_definition`] gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreflightReport {
-    name: &'static str,
+    name: String,
     read_values: bool,
     checks: Vec<Check>,
 }
 
 impl PreflightReport {
-    /// The declaration's struct name.
-    pub fn name(&self) -> &'static str {
-        self.name
+    /// What was checked: the declaration's struct name, or `task (containers a, b)`.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// Every reference, with its findings, in field order.
+    /// Every reference, with its findings: in field order (container by container, each with
+    /// its fields, log options and registry credentials, for a task), then the keys, then the
+    /// task definition.
     pub fn checks(&self) -> &[Check] {
         &self.checks
     }
@@ -293,38 +163,53 @@ impl PreflightReport {
     }
 }
 
-/// See the module docs.
+/// [`Loader::preflight`]: see the module docs.
 pub(super) async fn preflight(
     loader: &Loader,
     deployment: &Deployment,
     options: PreflightOptions,
 ) -> PreflightReport {
+    run(loader, Scope::deployment(deployment, &options), options).await
+}
+
+/// [`Loader::preflight_task`]: every container's references, log options and registry
+/// credentials.
+pub(super) async fn preflight_task(
+    loader: &Loader,
+    task: &Task,
+    options: PreflightOptions,
+) -> PreflightReport {
+    run(loader, Scope::task(task, &options), options).await
+}
+
+async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> PreflightReport {
     let started = Instant::now();
     let default_region = loader
         .sdk_config()
         .region()
         .map_or_else(|| "(the configured region)".to_owned(), ToString::to_string);
-    let references: Vec<(&'static crate::Field, &ValueFrom)> = deployment.references().collect();
-    let mut checks: Vec<Check> = references
+    let mut checks: Vec<Check> = scope
+        .references
         .iter()
-        .map(|(field, value_from)| Check {
-            field: field.name,
-            struct_name: field.struct_name,
-            env: field.env,
-            value_from: value_from.to_string(),
-            parameter_type: None,
-            findings: Vec::new(),
+        .map(|r| {
+            Check::new(
+                r.container.clone(),
+                r.subject.clone(),
+                r.value_from.to_string(),
+            )
         })
         .collect();
-    let refs: Vec<&ValueFrom> = references.iter().map(|(_, v)| *v).collect();
+    let refs: Vec<&crate::value_from::ValueFrom> =
+        scope.references.iter().map(|r| &r.value_from).collect();
+    let json_keys: Vec<&[String]> = scope.references.iter().map(|r| &r.keys[..]).collect();
+    let declared_keys: Vec<&str> = scope.keys.iter().map(|k| k.key.as_str()).collect();
     // The SecureStrings' keys are known once SSM has answered; the declared ones wait for
     // them, so that a key both declare is described once.
     let ssm_then_kms = async {
         let params = ssm::check(loader, &refs, &default_region, started).await;
-        let mut keys: Vec<(String, String)> = deployment
-            .kms_keys()
+        let mut keys: Vec<(String, String)> = declared_keys
             .iter()
-            .map(|k| (crate::iam::key_region(k).to_owned(), k.clone()))
+            .map(|k| (crate::iam::key_region(k).to_owned(), (*k).to_owned()))
             .collect();
         for (_, region, key) in &params.keys {
             let key = (region.clone(), key.clone());
@@ -337,10 +222,18 @@ pub(super) async fn preflight(
     };
     // The role is simulated with the complete ARNs `DescribeSecret` returns.
     let secrets_then_role = async {
-        let sm = secrets::check(loader, &refs, &default_region, options.read_values, started);
-        let sm = sm.await;
+        let read = options.read_values;
+        let sm = secrets::check(loader, &refs, &json_keys, &default_region, read, started).await;
         let role = match &options.execution_role {
-            Some(arn) => role::check(loader, arn, deployment, &sm.arns, started).await,
+            Some(arn) => {
+                let needs = role::Needs {
+                    refs: &refs,
+                    keys: &declared_keys,
+                    policy: &scope.execution_policy,
+                    arns: &sm.arns,
+                };
+                role::check(loader, arn, &needs, started).await
+            }
             None => Vec::new(),
         };
         (sm, role)
@@ -353,19 +246,17 @@ pub(super) async fn preflight(
         checks[at].parameter_type = Some(kind);
     }
     let first_key = checks.len();
-    checks.extend(deployment.kms_keys().iter().map(|key| Check {
-        field: "kms_key",
-        struct_name: deployment.name(),
-        env: "",
-        value_from: key.clone(),
-        parameter_type: None,
-        findings: Vec::new(),
+    checks.extend(scope.keys.iter().map(|k| {
+        let subject = Subject::KmsKey {
+            struct_name: k.struct_name,
+        };
+        Check::new(k.container.clone(), subject, k.key.clone())
     }));
     let state = |region: &str, key: &str| {
         let i = keys.iter().position(|(r, k)| r == region && k == key)?;
         states[i].clone()
     };
-    for (at, key) in deployment.kms_keys().iter().enumerate() {
+    for (at, key) in declared_keys.iter().enumerate() {
         if let Some(finding) = state(crate::iam::key_region(key), key) {
             checks[first_key + at].findings.push(finding);
         }
@@ -378,8 +269,13 @@ pub(super) async fn preflight(
     for (at, finding) in role {
         checks[at].findings.push(finding);
     }
+    if let Some(merged) = scope.task_definition {
+        let mut check = Check::new(None, Subject::TaskDefinition, String::new());
+        check.findings.extend(merged);
+        checks.push(check);
+    }
     PreflightReport {
-        name: deployment.name(),
+        name: scope.name,
         read_values: options.read_values,
         checks,
     }
@@ -443,6 +339,7 @@ fn request_finding(operation: &'static str, failure: &Failure) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::ExtractError;
     use crate::{EcsSecrets, Role};
     use serde_json::json;
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::extract::ExtractError;
 
-use super::{Check, Finding, PreflightReport, SECRET_VALUE_LIMIT};
+use super::{Check, Finding, PreflightReport, SECRET_VALUE_LIMIT, Subject};
 
 /// How every task-start failure of a secret begins in the task's stopped reason.
 const STOPPED: &str = "ResourceInitializationError: unable to pull secrets or registry auth: \
@@ -65,6 +65,7 @@ impl Finding {
                  resource: {resource}"
             ),
             Finding::JsonKeyNotVerified { .. }
+            | Finding::TaskDefinition { .. }
             | Finding::SecretTooLarge
             | Finding::ParameterTooLarge { .. }
             | Finding::Request { .. } => return None,
@@ -135,11 +136,29 @@ impl fmt::Display for Finding {
                 }
                 write!(f, " (policy simulator: {decision})")
             }
+            Finding::TaskDefinition { error } => write!(
+                f,
+                "the task definition cannot take the secrets (ECS's RegisterTaskDefinition, or \
+                 the merge, would refuse it): {error}"
+            ),
             Finding::Request {
                 operation,
                 code,
                 reason,
             } => write!(f, "not proven: {operation} failed ({code}): {reason}"),
+        }
+    }
+}
+
+impl Subject {
+    /// The kind, as the JSON report names it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Subject::Field { .. } => "field",
+            Subject::LogOption { .. } => "log_option",
+            Subject::RepositoryCredentials => "repository_credentials",
+            Subject::KmsKey { .. } => "kms_key",
+            Subject::TaskDefinition => "task_definition",
         }
     }
 }
@@ -158,8 +177,10 @@ impl Check {
 
 impl PreflightReport {
     /// The report as JSON, for CI: `{"struct", "healthy", "read_values", "problems",
-    /// "checks": [{"env", "field", "struct", "value_from", "status" (`ok`, `problem` or
-    /// `not_verified`), "parameter_type", "findings": [{"code", "problem", "message", "ecs"}]}]}`.
+    /// "checks": [{"subject" (`field`, `log_option`, `repository_credentials`, `kms_key`,
+    /// `task_definition`), "container", "env", "field", "struct", "option", "value_from",
+    /// "status" (`ok`, `problem` or `not_verified`), "parameter_type", "findings": [{"code",
+    /// "problem", "message", "ecs"}]}]}`; a key that does not apply to the subject is `null`.
     pub fn to_json(&self) -> Value {
         let checks: Vec<Value> = self
             .checks
@@ -177,10 +198,20 @@ impl PreflightReport {
                         })
                     })
                     .collect();
+                let (struct_name, option) = match &c.subject {
+                    Subject::Field { struct_name, .. } | Subject::KmsKey { struct_name } => {
+                        (Some(*struct_name), None)
+                    }
+                    Subject::LogOption { option } => (None, Some(option.as_str())),
+                    Subject::RepositoryCredentials | Subject::TaskDefinition => (None, None),
+                };
                 json!({
-                    "env": c.env,
-                    "field": c.field,
-                    "struct": c.struct_name,
+                    "subject": c.subject.kind(),
+                    "container": c.container,
+                    "env": c.env(),
+                    "field": c.field(),
+                    "struct": struct_name,
+                    "option": option,
                     "value_from": c.value_from,
                     "status": c.status(),
                     "parameter_type": c.parameter_type,
@@ -224,18 +255,27 @@ impl fmt::Display for PreflightReport {
                 "problem" => "PROBLEM",
                 _ => "note   ",
             };
-            if c.env.is_empty() {
-                writeln!(
-                    f,
-                    "{status} kms_key of `{}`: {}",
-                    c.struct_name, c.value_from
-                )?;
-            } else {
-                writeln!(
-                    f,
-                    "{status} {} (field `{}.{}`) from {}{kind}",
-                    c.env, c.struct_name, c.field, c.value_from,
-                )?;
+            write!(f, "{status} ")?;
+            if let Some(container) = &c.container {
+                write!(f, "container `{container}`: ")?;
+            }
+            let from = &c.value_from;
+            match &c.subject {
+                Subject::Field {
+                    struct_name,
+                    field,
+                    env,
+                } => writeln!(f, "{env} (field `{struct_name}.{field}`) from {from}{kind}")?,
+                Subject::LogOption { option } => {
+                    writeln!(f, "log option `{option}` from {from}{kind}")?;
+                }
+                Subject::RepositoryCredentials => writeln!(f, "registry credentials from {from}")?,
+                Subject::KmsKey { struct_name } => {
+                    writeln!(f, "kms_key of `{struct_name}`: {from}")?
+                }
+                Subject::TaskDefinition => {
+                    writeln!(f, "the task definition, with every secret merged")?;
+                }
             }
             for finding in &c.findings {
                 writeln!(f, "    - {finding}")?;

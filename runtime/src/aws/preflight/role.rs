@@ -16,7 +16,6 @@ use std::time::Instant;
 
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
-use crate::deployment::Deployment;
 use crate::iam::{Action, Condition, PolicyDocument, Role};
 use crate::value_from::ValueFrom;
 
@@ -44,11 +43,21 @@ struct Call {
     resources: Vec<String>,
 }
 
-/// The needs of `deployment`: its references (index in field order), then its keys (index
-/// `references + k`). `arns` replaces a reference's secret resource by the complete ARN.
-fn needs(deployment: &Deployment, arns: &[(usize, String)]) -> Vec<Need> {
+/// What the role check is about: the references, the declared keys, the execution role's
+/// policy (for the `kms:ViaService` values of each key), and the complete ARN of each
+/// reference's secret that `DescribeSecret` found.
+pub(super) struct Needs<'a> {
+    pub refs: &'a [&'a ValueFrom],
+    pub keys: &'a [&'a str],
+    pub policy: &'a PolicyDocument,
+    pub arns: &'a [(usize, String)],
+}
+
+/// What the role must be allowed: for each reference (index in order), then each key (index
+/// `references + k`). A reference's secret resource is its complete ARN where known.
+fn needs(of: &Needs<'_>) -> Vec<Need> {
     let mut out = Vec::new();
-    let refs: Vec<&ValueFrom> = deployment.references().map(|(_, v)| v).collect();
+    let (refs, arns) = (of.refs, of.arns);
     for (at, r) in refs.iter().enumerate() {
         let Ok(policy) = PolicyDocument::from_references(Role::Execution, [*r], []) else {
             continue;
@@ -71,10 +80,10 @@ fn needs(deployment: &Deployment, arns: &[(usize, String)]) -> Vec<Need> {
             }
         }
     }
-    let policy = deployment.policy(Role::Execution);
-    for (k, key) in deployment.kms_keys().iter().enumerate() {
-        for statement in policy.statements() {
-            if statement.action() != Action::KmsDecrypt || !statement.resources().contains(key) {
+    for (k, key) in of.keys.iter().enumerate() {
+        for statement in of.policy.statements() {
+            let resources = statement.resources();
+            if statement.action() != Action::KmsDecrypt || !resources.iter().any(|r| r == key) {
                 continue;
             }
             let Some(Condition::ViaService(services)) = statement.condition() else {
@@ -84,7 +93,7 @@ fn needs(deployment: &Deployment, arns: &[(usize, String)]) -> Vec<Need> {
                 out.push(Need {
                     at: refs.len() + k,
                     action: Action::KmsDecrypt.as_str(),
-                    resource: key.clone(),
+                    resource: (*key).to_owned(),
                     via: Some(service.clone()),
                 });
             }
@@ -117,11 +126,10 @@ fn calls(needs: &[Need]) -> Vec<Call> {
 pub(super) async fn check(
     loader: &Loader,
     role_arn: &str,
-    deployment: &Deployment,
-    arns: &[(usize, String)],
+    of: &Needs<'_>,
     started: Instant,
 ) -> Vec<(usize, Finding)> {
-    let needs = needs(deployment, arns);
+    let needs = needs(of);
     let calls = calls(&needs);
     let client = loader.iam_client(iam_region(role_arn));
     let jobs = calls
@@ -238,7 +246,15 @@ mod tests {
     fn what_ecs_asks_grouped_into_one_simulation_per_action_and_context() {
         let d = App::deployment();
         let arns = [(0, DB.to_owned()), (1, DB.to_owned())];
-        let needs = needs(&d, &arns);
+        let refs: Vec<&ValueFrom> = d.references().map(|(_, v)| v).collect();
+        let keys: Vec<&str> = d.kms_keys().iter().map(String::as_str).collect();
+        let policy = d.policy(Role::Execution);
+        let needs = needs(&Needs {
+            refs: &refs,
+            keys: &keys,
+            policy: &policy,
+            arns: &arns,
+        });
         let calls = calls(&needs);
         let via = |s: &str| Some(format!("{s}.us-east-1.amazonaws.com"));
         let call = |action, via, resources: &[&str]| Call {
@@ -291,6 +307,69 @@ mod tests {
         // A resource the answer does not name is not allowed.
         let answers = vec![Ok(vec![]), Ok(vec![]), Ok(vec![]), Ok(vec![])];
         assert_eq!(findings(role, &needs, &calls, &answers).len(), 5);
+    }
+
+    #[test]
+    fn a_task_needs_its_log_options_and_registry_credentials() {
+        let log: ValueFrom = format!("{FLAG}-log").parse().unwrap();
+        let registry = "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry";
+        let task = crate::Task::new()
+            .container("app", App::deployment())
+            .repository_credentials("app", registry.parse().unwrap())
+            .unwrap()
+            .log_secret("router", "token", log.clone())
+            .unwrap();
+        let scope = super::super::Scope::task(&task, &super::super::PreflightOptions::new());
+        let subjects: Vec<(Option<&str>, &str)> = scope
+            .references
+            .iter()
+            .map(|r| {
+                let what = match &r.subject {
+                    super::super::Subject::Field { env, .. } => *env,
+                    super::super::Subject::LogOption { .. } => "log",
+                    super::super::Subject::RepositoryCredentials => "registry",
+                    _ => "other",
+                };
+                (r.container.as_deref(), what)
+            })
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                (Some("app"), "PASSWORD"),
+                (Some("app"), "USER"),
+                (Some("app"), "FLAG"),
+                (Some("app"), "registry"),
+                (Some("router"), "log"),
+            ]
+        );
+        assert_eq!(scope.references[3].keys, ["username", "password"]);
+        let refs: Vec<&ValueFrom> = scope.references.iter().map(|r| &r.value_from).collect();
+        let keys: Vec<&str> = scope.keys.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, [KEY]);
+        let needs = needs(&Needs {
+            refs: &refs,
+            keys: &keys,
+            policy: &scope.execution_policy,
+            arns: &[],
+        });
+        let about = |at: usize| -> Vec<(&str, &str)> {
+            needs
+                .iter()
+                .filter(|n| n.at == at)
+                .map(|n| (n.action, n.resource.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            about(3),
+            [(
+                "secretsmanager:GetSecretValue",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-??????"
+            )]
+        );
+        assert_eq!(about(4), [("ssm:GetParameters", log.to_string().as_str())]);
+        // The key's decrypt, through both services, is the key's (index after the references).
+        assert_eq!(about(5).len(), 2);
     }
 
     #[test]

@@ -77,10 +77,12 @@ pub(super) struct Found {
 }
 
 /// The findings of every Secrets Manager reference (and `/aws/reference/secretsmanager/`
-/// parameter), by index into `refs`.
+/// parameter), by index into `refs`; `json_keys[i]` are the keys reference `i`'s value must
+/// have (its own key, or a registry secret's `username` and `password`).
 pub(super) async fn check(
     loader: &Loader,
     refs: &[&ValueFrom],
+    json_keys: &[&[String]],
     default_region: &str,
     read_values: bool,
     started: Instant,
@@ -118,8 +120,8 @@ pub(super) async fn check(
 
     let mut findings = Vec::new();
     let mut reads: Vec<Read> = Vec::new();
-    // (reference, index into `reads`, JSON key) for the values to check.
-    let mut to_read: Vec<(usize, usize, Option<String>)> = Vec::new();
+    // (reference, index into `reads`) for the values to check.
+    let mut to_read: Vec<(usize, usize)> = Vec::new();
     for &(at, i) in &wanted {
         let before = findings.len();
         let sm = match refs[at] {
@@ -156,9 +158,9 @@ pub(super) async fn check(
             }
         }
         let Some(s) = sm else { continue };
-        let key = s.json_key().map(str::to_owned);
         if !read_values {
-            if let Some(key) = key {
+            for key in json_keys[at] {
+                let key = key.clone();
                 findings.push((at, Finding::JsonKeyNotVerified { key }));
             }
         } else if findings.len() == before {
@@ -172,7 +174,7 @@ pub(super) async fn check(
                     .map(str::to_owned),
                 version_id: s.version_id().map(str::to_owned),
             };
-            to_read.push((at, position_or_push(&mut reads, read), key));
+            to_read.push((at, position_or_push(&mut reads, read)));
         }
     }
     if reads.is_empty() {
@@ -197,7 +199,7 @@ pub(super) async fn check(
         })
         .collect();
     let values = run_all(loader, started, jobs).await;
-    for (at, read, key) in to_read {
+    for (at, read) in to_read {
         match &values[read] {
             Err(f) if f.not_found() => findings.push((
                 at,
@@ -207,25 +209,35 @@ pub(super) async fn check(
             )),
             Err(f) => findings.push((at, request_finding(GET, f))),
             Ok(SecretValue::Binary) => findings.push((at, Finding::BinarySecret)),
-            Ok(SecretValue::Text(text)) => findings.extend(check_value(text, key).map(|f| (at, f))),
+            Ok(SecretValue::Text(text)) => {
+                findings.extend(
+                    check_value(text, json_keys[at])
+                        .into_iter()
+                        .map(|f| (at, f)),
+                );
+            }
         }
     }
     // `values` drops here: every text is `Zeroizing`, wiped.
     Found { findings, arns }
 }
 
-/// What is wrong with a value read for a reference with `key`: the size, then the key,
-/// extracted exactly as the agent does.
-fn check_value(text: &Zeroizing<String>, key: Option<String>) -> Option<Finding> {
+/// What is wrong with a value read for a reference that needs `keys`: the size, then each
+/// key, extracted exactly as the agent does.
+fn check_value(text: &Zeroizing<String>, keys: &[String]) -> Vec<Finding> {
     if text.len() > SECRET_VALUE_LIMIT {
-        return Some(Finding::SecretTooLarge);
+        return vec![Finding::SecretTooLarge];
     }
-    let key = key?;
-    match crate::extract::json_key(text, &key) {
-        // The extracted value is `Zeroizing` too, wiped here.
-        Ok(_) => None,
-        Err(error) => Some(Finding::JsonKey { key, error }),
-    }
+    keys.iter()
+        .filter_map(|key| match crate::extract::json_key(text, key) {
+            // The extracted value is `Zeroizing` too, wiped here.
+            Ok(_) => None,
+            Err(error) => Some(Finding::JsonKey {
+                key: key.clone(),
+                error,
+            }),
+        })
+        .collect()
 }
 
 async fn describe(
@@ -266,28 +278,36 @@ mod tests {
 
     #[test]
     fn values_are_checked_for_size_then_key() {
-        let ok = Zeroizing::new(r#"{"password":"pw"}"#.to_owned());
-        assert_eq!(check_value(&ok, Some("password".into())), None);
-        assert_eq!(check_value(&ok, None), None);
+        let keys = |k: &[&str]| k.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        let ok = Zeroizing::new(r#"{"password":"pw","username":"u"}"#.to_owned());
+        assert_eq!(check_value(&ok, &keys(&["password"])), []);
+        assert_eq!(check_value(&ok, &keys(&["username", "password"])), []);
+        assert_eq!(check_value(&ok, &[]), []);
         assert_eq!(
-            check_value(&ok, Some("pass".into())),
-            Some(Finding::JsonKey {
-                key: "pass".into(),
-                error: ExtractError::KeyMissing
-            })
+            check_value(&ok, &keys(&["pass", "password", "user"])),
+            [
+                Finding::JsonKey {
+                    key: "pass".into(),
+                    error: ExtractError::KeyMissing
+                },
+                Finding::JsonKey {
+                    key: "user".into(),
+                    error: ExtractError::KeyMissing
+                }
+            ]
         );
         let text = Zeroizing::new("not json".to_owned());
         assert_eq!(
-            check_value(&text, Some("k".into())),
-            Some(Finding::JsonKey {
+            check_value(&text, &keys(&["k"])),
+            [Finding::JsonKey {
                 key: "k".into(),
                 error: ExtractError::NotJson(NotJsonKind::Syntax)
-            })
+            }]
         );
         let big = Zeroizing::new("x".repeat(SECRET_VALUE_LIMIT + 1));
-        assert_eq!(check_value(&big, None), Some(Finding::SecretTooLarge));
+        assert_eq!(check_value(&big, &keys(&["k"])), [Finding::SecretTooLarge]);
         let limit = Zeroizing::new("x".repeat(SECRET_VALUE_LIMIT));
-        assert_eq!(check_value(&limit, None), None);
+        assert_eq!(check_value(&limit, &[]), []);
     }
 
     #[test]
