@@ -52,6 +52,9 @@ use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use crate::value_from::{self, ValueFrom};
 
+mod grants;
+use grants::{migrate_grants, preflight_grants};
+
 /// The IAM policy language version every document uses.
 pub const POLICY_VERSION: &str = "2012-10-17";
 
@@ -574,64 +577,6 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
         _ if value_from::strip_random_suffix(id).is_some() => arn,
         _ => arn + "-??????",
     })
-}
-
-/// What preflight sends for one reference: `DescribeSecret` on a secret (for an
-/// `/aws/reference/secretsmanager/` parameter, on the secret it reads: SSM refuses that name
-/// without decryption, so preflight describes the secret instead), `GetParameters` and `DescribeParameters` (on `*`) on any other
-/// parameter; with values read, `GetSecretValue` on each Secrets Manager reference, decrypted by
-/// Secrets Manager (`readers`).
-fn preflight_grants<'a>(
-    role: Role,
-    r: &'a ValueFrom,
-    grant: &mut impl FnMut(Action, String),
-    readers: &mut Vec<(&'a str, &'static str)>,
-) {
-    match r {
-        ValueFrom::SecretsManager(s) => {
-            grant(Action::DescribeSecret, s.iam_resource());
-            if role == Role::PreflightReadValues {
-                grant(Action::GetSecretValue, s.iam_resource());
-                readers.push((s.region(), SECRETS_MANAGER));
-            }
-        }
-        ValueFrom::Ssm(p) => match referenced_secret(p) {
-            Some(secret) => grant(Action::DescribeSecret, secret),
-            None => {
-                if let Some(arn) = p.arn() {
-                    grant(Action::GetParameters, arn);
-                    grant(Action::DescribeParameters, "*".to_owned());
-                }
-            }
-        },
-    }
-}
-
-/// What a migration sends for one reference (see [`Role::Migrate`]); nothing for the references
-/// it refuses.
-fn migrate_grants<'a>(
-    r: &'a ValueFrom,
-    grant: &mut impl FnMut(Action, String),
-    readers: &mut Vec<(&'a str, &'static str)>,
-) {
-    match r {
-        ValueFrom::SecretsManager(s) if follows_current(s) => {
-            grant(Action::GetSecretValue, s.iam_resource());
-            grant(Action::PutSecretValue, s.iam_resource());
-            if !s.is_complete_arn() {
-                grant(Action::CreateSecret, s.iam_resource());
-            }
-            readers.push((s.region(), SECRETS_MANAGER));
-        }
-        ValueFrom::SecretsManager(_) => {}
-        ValueFrom::Ssm(p) => {
-            if let (None, Some(arn), Some(region)) = (referenced_secret(p), p.arn(), p.region()) {
-                grant(Action::GetParameters, arn.clone());
-                grant(Action::PutParameter, arn);
-                readers.push((region, SSM));
-            }
-        }
-    }
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than
