@@ -273,9 +273,11 @@ enum Command {
     /// policy: `policy --role preflight` (or `preflight-read-values`).
     #[cfg(feature = "aws")]
     Preflight(aws::PreflightArgs),
-    /// Move the plaintext `environment` values of declared variables into their secrets and
-    /// parameters, then set the container's `secrets` (standard credential chain); a plan
-    /// unless `--apply`. Exit 1 when a variable is refused or a write fails.
+    /// Move plaintext `environment` values into the declared secrets and parameters; a plan
+    /// unless `--apply`.
+    ///
+    /// Then the entries leave `environment` and the container's `secrets` are set (the
+    /// standard credential chain). Exit 1 when a variable is refused or a write fails.
     ///
     /// The plan reads each destination (`GetSecretValue`, decrypted `GetParameters`) and prints
     /// one line per variable: where it goes, whether that exists, and create / new version /

@@ -5,7 +5,9 @@
 //! value goes where the declaration says — a Secrets Manager secret (created, or given a new
 //! version), one key of a secret's JSON object (merged; every key of one secret is one write),
 //! or an SSM `SecureString` (with the declared `kms_key` of its region) — and then the entries
-//! leave `environment` and the container's `secrets` are set, as a merge sets them.
+//! leave `environment` and the container's `secrets` are set, as a merge sets them. What the
+//! writes rely on (the ARN a new secret gets, the limits, which KMS calls each service makes):
+//! docs/ecs-facts.md, "Writing secrets and parameters".
 //!
 //! - **Plan** (the default) only reads: `GetSecretValue` and decrypted `GetParameters`, one per
 //!   destination, to say whether each exists and already holds the value. Values are compared
