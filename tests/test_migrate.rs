@@ -759,3 +759,43 @@ fn command_line_refusals_and_usage() {
         &[CANARY],
     );
 }
+
+/// A parameter that exists as a `String` (in clear) is refused even when it holds the value, and
+/// the whole run with it: the secret beside it is not created either.
+#[tokio::test]
+async fn a_parameter_in_clear_is_refused() {
+    let Some(moto) = Moto::start("mig-plain").await else {
+        return;
+    };
+    let name = format!("/{}", moto.name("/two"));
+    testkit::put_parameter(&moto.direct, &name, CANARY, false).await;
+    let loader = Loader::new(&moto.config);
+    let deployment = Two::deployment_for(&vars(&moto)).unwrap();
+    let mut td = fargate(&[("ONE", "CANARY-one"), ("TWO", CANARY)]);
+    let err = loader
+        .migrate(
+            &deployment,
+            &mut td,
+            "app",
+            MigrateOptions::new().apply(true).overwrite(true),
+        )
+        .await
+        .unwrap_err();
+    let report = err.report().unwrap();
+    assert_eq!(report.steps[0].action, StepAction::Create);
+    assert_eq!(
+        report.steps[1].action,
+        StepAction::Refused(Refusal::NotSecure)
+    );
+    assert_eq!(
+        writes(&moto),
+        0,
+        "nothing is written while anything is refused"
+    );
+    assert!(err.to_string().contains("TWO"), "{err}");
+    assert_clean(
+        "the refusal",
+        &error_renderings(&err),
+        &[CANARY, "CANARY-one"],
+    );
+}

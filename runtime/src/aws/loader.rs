@@ -474,5 +474,7 @@ mod tests {
         send(l.pin::<C>(&Vars::new()));
         let d = C::deployment();
         send(l.preflight(&d, PreflightOptions::new()));
+        let mut json = serde_json::json!({"containerDefinitions": []});
+        send(l.migrate(&d, &mut json, "app", MigrateOptions::new()));
     }
 }

@@ -96,6 +96,8 @@ pub(super) enum Current {
     Text(Zeroizing<String>),
     /// A secret with only `SecretBinary`.
     Binary,
+    /// A parameter stored in clear (`String` or `StringList`): its value is not kept.
+    Plain,
     /// It could not be read: AWS's (or our) code and message, never a value.
     Unreadable { code: String, reason: String },
 }
@@ -250,7 +252,7 @@ impl Group<'_, '_> {
     fn exists(&self) -> Option<bool> {
         match self.current {
             Current::Missing => Some(false),
-            Current::Text(_) | Current::Binary => Some(true),
+            Current::Text(_) | Current::Binary | Current::Plain => Some(true),
             Current::Unreadable { .. } => None,
         }
     }
@@ -362,7 +364,7 @@ impl Group<'_, '_> {
                 Current::Text(now) if now.as_str() == value => StepAction::NothingToDo,
                 Current::Text(_) | Current::Binary if self.overwrite => StepAction::NewVersion,
                 Current::Text(_) => StepAction::Refused(Refusal::Different),
-                Current::Binary => StepAction::Refused(Refusal::Binary),
+                Current::Binary | Current::Plain => StepAction::Refused(Refusal::Binary),
                 Current::Unreadable { .. } => unreachable!("refused before"),
             }
         };
@@ -395,6 +397,7 @@ impl Group<'_, '_> {
                 Current::Missing => StepAction::Create,
                 Current::Text(now) if now.as_str() == value => StepAction::NothingToDo,
                 Current::Text(_) if self.overwrite => StepAction::NewVersion,
+                Current::Plain => StepAction::Refused(Refusal::NotSecure),
                 Current::Text(_) | Current::Binary => StepAction::Refused(Refusal::Different),
                 Current::Unreadable { .. } => unreachable!("refused before"),
             }
@@ -424,7 +427,7 @@ impl Group<'_, '_> {
             }
             Current::Missing => None,
             Current::Text(text) => Some(text),
-            Current::Binary => {
+            Current::Binary | Current::Plain => {
                 self.refuse_all(live, &Refusal::NotAnObject, out);
                 return None;
             }

@@ -164,6 +164,12 @@ fn parameters_are_secure_strings_overwritten_only_when_different_and_asked() {
     let (actions, writes) = run(&[input(SSM, "t")], &text("u"), true);
     assert_eq!(actions, [StepAction::NewVersion]);
     assert!(writes[0].overwrite);
+    // A parameter in clear is never taken for a secret, even holding the value.
+    for overwrite in [false, true] {
+        let (actions, writes) = run(&[input(SSM, "t")], &Current::Plain, overwrite);
+        assert_eq!(actions, [StepAction::Refused(Refusal::NotSecure)]);
+        assert!(writes.is_empty());
+    }
 }
 
 #[test]

@@ -38,6 +38,9 @@ pub enum Refusal {
     /// The secret holds a binary value only (`SecretBinary`); pass `overwrite` to replace it
     /// with the text.
     Binary,
+    /// The parameter exists as a `String` or `StringList`, stored in clear: a migration writes
+    /// `SecureString`s only, and does not change a parameter's type.
+    NotSecure,
     /// The value (or the secret's merged JSON) is over the destination's limit.
     TooLarge {
         /// The limit, in bytes: Secrets Manager 65,536, SSM 8,192 (advanced tier).
@@ -82,6 +85,7 @@ impl Refusal {
             Refusal::Different => "different",
             Refusal::NotAnObject => "not_an_object",
             Refusal::Binary => "binary",
+            Refusal::NotSecure => "not_secure",
             Refusal::TooLarge { .. } => "too_large",
             Refusal::Pinned => "pinned",
             Refusal::ThroughSecretsManager => "through_secrets_manager",
@@ -110,6 +114,10 @@ impl fmt::Display for Refusal {
             Refusal::Binary => f.write_str(
                 "the secret holds a binary value (SecretBinary), which ECS cannot inject; pass \
                  --overwrite to replace it with the text",
+            ),
+            Refusal::NotSecure => f.write_str(
+                "the parameter exists as a String (stored in clear), and a migration writes \
+                 SecureStrings only; delete it (or declare another name), then migrate",
             ),
             Refusal::TooLarge { limit } => {
                 write!(f, "the value is larger than the limit of {limit} bytes")

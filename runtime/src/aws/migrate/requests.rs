@@ -111,8 +111,15 @@ async fn read_param(loader: &Loader, region: Option<&str>, ident: &str) -> Curre
         }
     };
     let mut parameters = out.parameters.unwrap_or_default();
+    let secure = parameters
+        .first()
+        .is_some_and(|p| p.r#type == Some(ParameterType::SecureString));
     let current = match parameters.first_mut().map(|p| p.value.take()) {
-        Some(Some(value)) => Current::Text(Zeroizing::new(value)),
+        Some(Some(value)) if secure => Current::Text(Zeroizing::new(value)),
+        Some(Some(value)) => {
+            drop(Zeroizing::new(value));
+            Current::Plain
+        }
         Some(None) => Current::Unreadable {
             code: "NoValue".to_owned(),
             reason: format!("{GET_PARAMETERS} returned the parameter without a value"),
