@@ -799,3 +799,35 @@ async fn a_parameter_in_clear_is_refused() {
         &[CANARY, "CANARY-one"],
     );
 }
+
+/// `describe-task-definition` output (the task definition under `taskDefinition`) is migrated
+/// in place, its other fields kept.
+#[tokio::test]
+async fn describe_output_is_migrated_in_place() {
+    let Some(moto) = Moto::start("mig-describe").await else {
+        return;
+    };
+    let loader = Loader::new(&moto.config);
+    let deployment = Db::deployment_for(&vars(&moto)).unwrap();
+    let mut described = json!({
+        "taskDefinition": fargate(&[("DATABASE_PASSWORD", CANARY)]),
+        "tags": [{"key": "team", "value": "core"}]
+    });
+    described["taskDefinition"]["revision"] = json!(7);
+    let report = loader
+        .migrate(
+            &deployment,
+            &mut described,
+            "app",
+            MigrateOptions::new().apply(true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.shape, ecs_secrets::Shape::TaskDefinition);
+    let def = &described["taskDefinition"]["containerDefinitions"][0];
+    assert!(env_names(def).is_empty());
+    assert_eq!(def["secrets"][0]["name"], "DATABASE_PASSWORD");
+    assert_eq!(described["taskDefinition"]["revision"], 7);
+    assert_eq!(described["tags"][0]["key"], "team");
+    assert_eq!(secret_string(&moto.name("/db")), CANARY);
+}

@@ -141,13 +141,13 @@ pub(super) fn migrate(
     };
     let out = match result {
         Ok(report) => {
-            let mut stderr = String::new();
-            if report.changed {
+            let written = if report.changed {
                 let text = Zeroizing::new(pretty(&json));
-                write_file(&args.file, &text)?;
-                stderr = format!("wrote {}\n", args.file.display());
-            }
-            Ok(Output {
+                write_file(&args.file, &text).map(|()| format!("wrote {}\n", args.file.display()))
+            } else {
+                Ok(String::new())
+            };
+            written.map(|stderr| Output {
                 stdout: shown(&report),
                 stderr,
                 code: 0,
