@@ -20,6 +20,11 @@
 //!   and completes. A destination that already holds the value gets no write, and a JSON without
 //!   declared variables in `environment` gets no request at all: a second run changes nothing.
 //!
+//! A new secret (`CreateSecret`) and every parameter (`PutParameter` takes a name, not an ARN)
+//! are written in the caller's own account and the region of the reference: run a migration
+//! with credentials of the account the declaration names. A new version of an existing secret
+//! goes to the ARN, whichever account holds it.
+//!
 //! Values are moved out of the JSON into `Zeroizing` (not copied), moved back when nothing is
 //! changed, and wiped otherwise; a secret's JSON object is parsed, merged and serialized in
 //! buffers that are wiped. What this cannot reach: the copies serde_json made while parsing the
