@@ -489,7 +489,7 @@ fn help_documents_every_subcommand() {
         "placeholders  List the declaration's placeholder names, one a line",
         "--var <NAME=VALUE>",
         "--vars-from-env",
-        "Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error.",
+        "Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a refusal or a failed write, 2 on an error.",
     ] {
         assert!(help.contains(line), "missing {line:?} in\n{help}");
     }

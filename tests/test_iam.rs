@@ -878,3 +878,62 @@ fn warned(d: &ecs_secrets::Deployment) -> Vec<String> {
         })
         .collect()
 }
+
+/// The deploy step that migrates plaintext values: on each secret it may write (not the pinned
+/// one) the read to compare, `PutSecretValue`, and `CreateSecret` on the ARN pattern a new
+/// secret gets; on each parameter the decrypted read and `PutParameter`; on the key the three
+/// KMS uses of a write and a read, only through the two services.
+#[test]
+fn migrate_role_policy_exact_json() {
+    let db = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????";
+    let tls = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????";
+    let flags = "arn:aws:ssm:us-east-1:123456789012:parameter/feature-flags";
+    let token = "arn:aws:ssm:us-east-1:123456789012:parameter/prod/app/token";
+    let via = json!({"StringEquals": {"kms:ViaService": [
+        "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}});
+    let expected = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [db, tls]},
+        {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [flags, token]},
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY_A], "Condition": via},
+        {"Effect": "Allow", "Action": ["secretsmanager:CreateSecret"], "Resource": [db, tls]},
+        {"Effect": "Allow", "Action": ["secretsmanager:PutSecretValue"], "Resource": [db, tls]},
+        {"Effect": "Allow", "Action": ["ssm:PutParameter"], "Resource": [flags, token]},
+        {"Effect": "Allow", "Action": ["kms:Encrypt"], "Resource": [KEY_A], "Condition": via},
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": [KEY_A], "Condition": via},
+    ]});
+    let policy = App::deployment().policy(Role::Migrate);
+    assert_eq!(policy.to_json(), expected);
+    assert_eq!(Role::Migrate.as_str(), "migrate");
+    // The text keeps the fixed key order of every document.
+    let text = serde_json::to_string(&policy).unwrap();
+    assert!(
+        text.starts_with(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"#),
+        "{text}"
+    );
+}
+
+/// A complete ARN names a secret that exists: a migration puts a new version into it and never
+/// creates one (a new secret would get another random suffix). An `/aws/reference/` parameter
+/// and a pinned secret get nothing.
+#[test]
+fn migrate_role_creates_only_partial_arns() {
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct Complete {
+        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/key-AbC123")]
+        key: String,
+        #[ecs(ssm = "/aws/reference/secretsmanager/app/other")]
+        via: String,
+        #[ecs(secret = "app/pinned", version_id = "0123456789abcdef0123456789abcdef")]
+        pinned: String,
+    }
+    let policy = Complete::deployment().policy(Role::Migrate);
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/key-AbC123";
+    assert_eq!(policy.resources(Action::GetSecretValue), [arn]);
+    assert_eq!(policy.resources(Action::PutSecretValue), [arn]);
+    assert!(policy.resources(Action::CreateSecret).is_empty());
+    assert!(policy.resources(Action::GetParameters).is_empty());
+    assert!(policy.resources(Action::PutParameter).is_empty());
+    assert_eq!(policy.statements().len(), 2);
+}

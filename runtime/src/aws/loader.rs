@@ -17,6 +17,7 @@ use crate::load::{self, Raw};
 use crate::{EcsSecrets, Task};
 
 use super::load::Mode;
+use super::migrate::{MigrateError, MigrateOptions, MigrationReport};
 use super::preflight::{PreflightOptions, PreflightReport};
 use super::watch::{Watch, WatchOptions};
 
@@ -273,6 +274,26 @@ impl Loader {
         super::preflight::preflight_task(self, task, options).await
     }
 
+    /// Moves the plaintext values of container `container` of `json` (a task definition in
+    /// either shape, or an ECS Express Mode input) into the secrets and parameters `deployment`
+    /// declares, then takes the entries out of `environment` and sets the container's `secrets`.
+    /// A plan by default: it only reads (whether each destination exists and holds the value)
+    /// and leaves `json` as it was; with [`MigrateOptions::apply`] it writes, each destination
+    /// at most once, and changes `json` only when every write succeeded. Any refused variable
+    /// refuses the whole run, with every reason at once ([`MigrateError::Refused`]); a failed
+    /// write leaves `json` as it was and the report says which values are stored already
+    /// ([`MigrateError::Failed`]). Rules, and what the wiping cannot reach: the module
+    /// `migrate` docs in the source; the caller's policy: [`Role::Migrate`](crate::Role::Migrate).
+    pub async fn migrate(
+        &self,
+        deployment: &Deployment,
+        json: &mut serde_json::Value,
+        container: &str,
+        options: MigrateOptions,
+    ) -> Result<MigrationReport, MigrateError> {
+        super::migrate::migrate(self, deployment, json, container, options).await
+    }
+
     pub(super) fn sdk_config(&self) -> &SdkConfig {
         &self.config
     }
@@ -467,5 +488,7 @@ mod tests {
         send(l.preflight(&d, PreflightOptions::new()));
         let task = Task::new().container("app", C::deployment());
         send(l.preflight_task(&task, PreflightOptions::new()));
+        let mut json = serde_json::json!({"containerDefinitions": []});
+        send(l.migrate(&d, &mut json, "app", MigrateOptions::new()));
     }
 }

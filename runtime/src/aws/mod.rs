@@ -7,7 +7,8 @@
 //! live value that follows rotation; [`Loader::pin`] pins the current version ids into a
 //! [`Deployment`](crate::Deployment); [`Loader::preflight`] and [`Loader::preflight_task`]
 //! prove before a deploy that every reference of a `Deployment` or of a whole
-//! [`Task`](crate::Task) will resolve at task start. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
+//! [`Task`](crate::Task) will resolve at task start; [`Loader::migrate`] moves plaintext
+//! `environment` values into the declared secrets and parameters. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
 //! fetching"): each source in the region of its ARN with the identifier the `valueFrom` holds,
 //! each distinct secret version once, JSON keys extracted byte for byte as the ECS agent
 //! injects them. Parsing, `Option`s, defaults and the all-errors-at-once report are the same
@@ -23,12 +24,18 @@ mod batch;
 mod fetch;
 mod load;
 mod loader;
+mod migrate;
 mod pin;
 mod plan;
 mod preflight;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};
+#[cfg(feature = "cli")]
+pub(crate) use migrate::wipe;
+pub use migrate::{
+    MigrateError, MigrateOptions, MigrationReport, Refusal, Step, StepAction, StepStatus,
+};
 pub use preflight::{
     Check, Finding, PARAMETER_VALUE_LIMIT, PreflightOptions, PreflightReport, SECRET_VALUE_LIMIT,
     Subject,

@@ -4,10 +4,12 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use crate::aws::{Loader, PreflightOptions};
+use zeroize::Zeroizing;
+
+use crate::aws::{Loader, MigrateError, MigrateOptions, PreflightOptions};
 use crate::{Deployment, EcsSecrets, Task, Vars};
 
-use super::io::read_json;
+use super::io::{is_stdin, read_json, write_file};
 use super::{Aws, CliError, EXIT_DRIFT, Output, pretty};
 
 /// `f` on a loader of `aws`'s configuration, on a runtime of its own.
@@ -99,4 +101,93 @@ pub(super) fn preflight(
         code: if report.is_healthy() { 0 } else { EXIT_DRIFT },
         ..Output::default()
     })
+}
+
+/// `migrate`'s arguments.
+#[derive(clap::Args, Debug)]
+pub(super) struct MigrateArgs {
+    /// The container definition whose `environment` holds the values (any name for an Express
+    /// Mode input: it has one container).
+    #[arg(long, value_name = "NAME")]
+    container: String,
+    /// The task-definition or Express Mode input JSON file (`-` reads standard input, for a
+    /// plan only).
+    file: PathBuf,
+    /// Store the values and rewrite FILE in place (default: print the plan, write nothing).
+    #[arg(long)]
+    apply: bool,
+    /// Replace a secret, key or parameter that holds a different value (default: refuse it).
+    #[arg(long)]
+    overwrite: bool,
+    /// Print the report as JSON (for CI) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `migrate`: [`Loader::migrate`] on FILE; with `--apply` the file is rewritten (the safe
+/// in-place write of `merge --in-place`) when every write succeeded. The report on standard
+/// output; exit 1 when a variable is refused or a write failed.
+pub(super) fn migrate(
+    deployment: &Deployment,
+    args: MigrateArgs,
+    aws: Aws<'_>,
+) -> Result<Output, CliError> {
+    if args.apply && is_stdin(&args.file) {
+        return Err(CliError::Usage(
+            "error: migrate --apply rewrites FILE, so it needs a FILE, not `-` (standard input)"
+                .to_owned(),
+        ));
+    }
+    let mut json = read_json(&args.file)?;
+    let options = MigrateOptions::new()
+        .apply(args.apply)
+        .overwrite(args.overwrite);
+    let container = args.container.as_str();
+    let (result, json) = with_loader(aws, |loader| async move {
+        let result = loader
+            .migrate(deployment, &mut json, container, options)
+            .await;
+        (result, json)
+    })?;
+    let shown = |report: &crate::aws::MigrationReport| {
+        if args.json {
+            pretty(&report.to_json())
+        } else {
+            format!("{report}\n")
+        }
+    };
+    let out = match result {
+        Ok(report) => {
+            let written = if report.changed {
+                let text = Zeroizing::new(pretty(&json));
+                write_file(&args.file, &text).map(|()| format!("wrote {}\n", args.file.display()))
+            } else {
+                Ok(String::new())
+            };
+            written.map(|stderr| Output {
+                stdout: shown(&report),
+                stderr,
+                code: 0,
+            })
+        }
+        Err(MigrateError::TaskDefinition(error)) => Err(CliError::TaskDefinition {
+            path: args.file.clone(),
+            error,
+        }),
+        Err(MigrateError::Refused(report)) => Ok(Output {
+            stdout: shown(&report),
+            stderr: "error: migrate refused; nothing was written (see the report)\n".to_owned(),
+            code: EXIT_DRIFT,
+        }),
+        Err(MigrateError::Failed(report)) => Ok(Output {
+            stdout: shown(&report),
+            stderr: format!(
+                "error: a write failed; {} was not changed (see the report for what is stored)\n",
+                args.file.display()
+            ),
+            code: EXIT_DRIFT,
+        }),
+    };
+    crate::aws::wipe(json);
+    out
 }

@@ -22,15 +22,22 @@ pub(super) fn read_json(path: &Path) -> Result<Value, CliError> {
         path: path.to_owned(),
         reason,
     };
-    let mut text = String::new();
+    // Wiped when dropped: the file may hold plaintext values (what `migrate` moves). The copies
+    // serde_json makes while parsing are out of reach.
+    let mut text = zeroize::Zeroizing::new(String::new());
     let read = if is_stdin(path) {
         std::io::stdin().read_to_string(&mut text).map(drop)
     } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(drop))
+        std::fs::File::open(path).and_then(|mut f| {
+            // Room for the whole file up front, so that growing leaves no unwiped copy behind.
+            let len = f.metadata().map_or(0, |m| m.len());
+            text.reserve(usize::try_from(len).unwrap_or(0).saturating_add(1));
+            f.read_to_string(&mut text).map(drop)
+        })
     };
     read.map_err(|e| file_error(format!("cannot read it: {e}")))?;
     // serde_json's message names the line and column only, never the text.
-    serde_json::from_str(&text).map_err(|e| file_error(format!("not valid JSON: {e}")))
+    serde_json::from_str(text.as_str()).map_err(|e| file_error(format!("not valid JSON: {e}")))
 }
 
 /// Writes through a temporary file beside the target and a rename, so an interrupted

@@ -22,9 +22,11 @@
 //! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
 //! a new task-definition revision. See `aws::Loader::pin`. `preflight [--json] [--read-values]`
 //! asks AWS whether every reference will resolve at task start (`aws::Loader::preflight`).
+//! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
+//! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
 //!
-//! Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error
-//! (message on stderr).
+//! Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a
+//! refusal or a failed write, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
 
 use std::ffi::OsString;
@@ -59,7 +61,8 @@ Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/
 values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{stage}` from STAGE; \
 `--var` wins. `placeholders` lists the names.
 
-Exit status: 0 on success, 1 when `check` finds drift or `preflight` a problem, 2 on an error.";
+Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a refusal \
+or a failed write, 2 on an error.";
 
 /// The placeholder flags every command line here takes.
 #[derive(clap::Args, Debug)]
@@ -272,6 +275,20 @@ enum Command {
     /// policy: `policy --role preflight` (or `preflight-read-values`).
     #[cfg(feature = "aws")]
     Preflight(aws::PreflightArgs),
+    /// Move plaintext `environment` values into the declared secrets and parameters; a plan
+    /// unless `--apply`.
+    ///
+    /// Then the entries leave `environment` and the container's `secrets` are set (the
+    /// standard credential chain). Exit 1 when a variable is refused or a write fails.
+    ///
+    /// The plan reads each destination (`GetSecretValue`, decrypted `GetParameters`) and prints
+    /// one line per variable: where it goes, whether that exists, and create / new version /
+    /// merge key / nothing to do / refused and why. Never a value. `--apply` writes (Secrets
+    /// Manager `CreateSecret` or `PutSecretValue`, SSM `PutParameter` as SecureString with the
+    /// declared `kms_key`), then rewrites FILE; if a write fails FILE is left as it was and a
+    /// second run completes. The caller's policy: `policy --role migrate`.
+    #[cfg(feature = "aws")]
+    Migrate(aws::MigrateArgs),
 }
 
 /// `--pin-versions`, where the `aws` feature is on.
@@ -508,6 +525,17 @@ fn run_inner<T: EcsSecrets>(
             let deployment = deployment(&Pin::none())?;
             aws::preflight(aws::Preflighted::Deployment(&deployment), args, aws)
         }
+        // Missing placeholder values refuse a migration like any other refusal: exit 1.
+        #[cfg(feature = "aws")]
+        Command::Migrate(args) => match deployment(&Pin::none()) {
+            Ok(deployment) => aws::migrate(&deployment, args, aws),
+            Err(e @ CliError::Placeholders { .. }) => Ok(Output {
+                stderr: format!("{e}\n"),
+                code: EXIT_DRIFT,
+                ..Output::default()
+            }),
+            Err(e) => Err(e),
+        },
         Command::Merge {
             container,
             target,

@@ -14,9 +14,10 @@
 //! }
 //! ```
 //!
-//! - One statement per action, in the order of [`Action`], except `kms:Decrypt`: one statement
-//!   per region of the keys, in region order. `Action` and `Resource` are always arrays, even of
-//!   one element. No `Sid`; a `Condition` only on `kms:Decrypt`.
+//! - One statement per action, in the order of [`Action`], except the KMS actions
+//!   (`kms:Decrypt`, and for [`Role::Migrate`] `kms:Encrypt` and `kms:GenerateDataKey`): one
+//!   statement per region of the keys, in region order. `Action` and `Resource` are always
+//!   arrays, even of one element. No `Sid`; a `Condition` only on the KMS actions.
 //! - Resources and condition values are sorted (byte order) and deduplicated; an action without
 //!   resources has no statement, so a declaration without secrets gives `"Statement": []`.
 //! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
@@ -50,6 +51,9 @@ use core::fmt;
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
 use crate::value_from::{self, ValueFrom};
+
+mod grants;
+use grants::{migrate_grants, preflight_grants};
 
 /// The IAM policy language version every document uses.
 pub const POLICY_VERSION: &str = "2012-10-17";
@@ -93,10 +97,21 @@ pub enum Role {
     /// each `kms_key` through Secrets Manager only. A role of its own rather than a flag, so that
     /// `policy --role` can print it and a deploy role can be granted one or the other.
     PreflightReadValues,
+    /// The deploy step that moves plaintext `environment` values into the declared secrets and
+    /// parameters ([`aws::Loader::migrate`](crate::aws::Loader::migrate), the CLI's
+    /// `migrate`): on each Secrets Manager reference `secretsmanager:GetSecretValue` (to
+    /// compare, and to merge a JSON key into the object), `secretsmanager:PutSecretValue`, and
+    /// `secretsmanager:CreateSecret` when the reference is a partial ARN (a complete ARN names a
+    /// secret that exists: a new one would get another random suffix); on each parameter
+    /// `ssm:GetParameters` (decrypted, to compare) and `ssm:PutParameter`; on each `kms_key`
+    /// `kms:Encrypt`, `kms:GenerateDataKey` and `kms:Decrypt`, only through the services of the
+    /// references in its region. References a migration refuses (a pinned version or stage, an
+    /// `/aws/reference/secretsmanager/` parameter) get nothing.
+    Migrate,
 }
 
 impl Role {
-    /// `execution`, `task`, `pin`, `preflight` or `preflight-read-values`.
+    /// `execution`, `task`, `pin`, `preflight`, `preflight-read-values` or `migrate`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::Execution => "execution",
@@ -104,6 +119,7 @@ impl Role {
             Role::Pin => "pin",
             Role::Preflight => "preflight",
             Role::PreflightReadValues => "preflight-read-values",
+            Role::Migrate => "migrate",
         }
     }
 }
@@ -135,6 +151,19 @@ pub enum Action {
     /// `ssm:DescribeParameters`, on `*` (the action has no resource type): a parameter's tier
     /// and a `SecureString`'s key id. Preflight only.
     DescribeParameters,
+    /// `secretsmanager:CreateSecret`, on each secret of a partial ARN (`NAME-??????`, the ARN
+    /// the new secret gets). Migrate only.
+    CreateSecret,
+    /// `secretsmanager:PutSecretValue`, on each secret. Migrate only.
+    PutSecretValue,
+    /// `ssm:PutParameter`, on each parameter. Migrate only.
+    PutParameter,
+    /// `kms:Encrypt`, on each customer-managed key, through the services only (SSM encrypts a
+    /// standard-tier `SecureString` with it). Migrate only.
+    KmsEncrypt,
+    /// `kms:GenerateDataKey`, on each customer-managed key, through the services only (Secrets
+    /// Manager and advanced-tier `SecureString`s encrypt with a data key). Migrate only.
+    KmsGenerateDataKey,
 }
 
 impl Action {
@@ -148,7 +177,21 @@ impl Action {
             Action::DescribeSecret => "secretsmanager:DescribeSecret",
             Action::DescribeKey => "kms:DescribeKey",
             Action::DescribeParameters => "ssm:DescribeParameters",
+            Action::CreateSecret => "secretsmanager:CreateSecret",
+            Action::PutSecretValue => "secretsmanager:PutSecretValue",
+            Action::PutParameter => "ssm:PutParameter",
+            Action::KmsEncrypt => "kms:Encrypt",
+            Action::KmsGenerateDataKey => "kms:GenerateDataKey",
         }
+    }
+
+    /// Whether this is a KMS action: one statement per region of the keys, under
+    /// `kms:ViaService`.
+    fn is_kms(self) -> bool {
+        matches!(
+            self,
+            Action::KmsDecrypt | Action::KmsEncrypt | Action::KmsGenerateDataKey
+        )
     }
 }
 
@@ -308,6 +351,10 @@ impl PolicyDocument {
                 preflight_grants(role, r, &mut grant, &mut readers);
                 continue;
             }
+            if role == Role::Migrate {
+                migrate_grants(r, &mut grant, &mut readers);
+                continue;
+            }
             match r {
                 ValueFrom::SecretsManager(s) => {
                     grant(Action::GetSecretValue, s.iam_resource());
@@ -341,6 +388,12 @@ impl PolicyDocument {
                 grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
             }
         }
+        if role == Role::Migrate {
+            for &key in kms_keys {
+                grants.push((Action::KmsEncrypt, key_region(key), key.to_owned()));
+                grants.push((Action::KmsGenerateDataKey, key_region(key), key.to_owned()));
+            }
+        }
         grants.sort_unstable();
         grants.dedup();
         let mut statements: Vec<Statement> = Vec::new();
@@ -353,7 +406,8 @@ impl PolicyDocument {
                 _ => statements.push(Statement {
                     action,
                     resources: vec![resource],
-                    condition: (action == Action::KmsDecrypt)
+                    condition: action
+                        .is_kms()
                         .then(|| Condition::ViaService(via_services(region, &readers))),
                 }),
             }
@@ -523,37 +577,6 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
         _ if value_from::strip_random_suffix(id).is_some() => arn,
         _ => arn + "-??????",
     })
-}
-
-/// What preflight sends for one reference: `DescribeSecret` on a secret (for an
-/// `/aws/reference/secretsmanager/` parameter, on the secret it reads: SSM refuses that name
-/// without decryption, so preflight describes the secret instead), `GetParameters` and `DescribeParameters` (on `*`) on any other
-/// parameter; with values read, `GetSecretValue` on each Secrets Manager reference, decrypted by
-/// Secrets Manager (`readers`).
-fn preflight_grants<'a>(
-    role: Role,
-    r: &'a ValueFrom,
-    grant: &mut impl FnMut(Action, String),
-    readers: &mut Vec<(&'a str, &'static str)>,
-) {
-    match r {
-        ValueFrom::SecretsManager(s) => {
-            grant(Action::DescribeSecret, s.iam_resource());
-            if role == Role::PreflightReadValues {
-                grant(Action::GetSecretValue, s.iam_resource());
-                readers.push((s.region(), SECRETS_MANAGER));
-            }
-        }
-        ValueFrom::Ssm(p) => match referenced_secret(p) {
-            Some(secret) => grant(Action::DescribeSecret, secret),
-            None => {
-                if let Some(arn) = p.arn() {
-                    grant(Action::GetParameters, arn);
-                    grant(Action::DescribeParameters, "*".to_owned());
-                }
-            }
-        },
-    }
 }
 
 /// Whether a reference follows the current version (no version id, no stage other than

@@ -18,7 +18,8 @@ pub(super) fn secrets(secrets: &[SecretRef]) -> Value {
 
 /// A template with the policy of `role` as one `AWS::IAM::Policy`, attached to the role whose
 /// name the template's parameter `ExecutionRoleName` (for [`Role::Execution`]; `TaskRoleName`,
-/// `PinRoleName`, `PreflightRoleName`, `PreflightReadValuesRoleName` for the others) gives. The resource is named `EcsSecretsExecutionPolicy` (and
+/// `PinRoleName`, `PreflightRoleName`, `PreflightReadValuesRoleName`, `MigrateRoleName` for the
+/// others) gives. The resource is named `EcsSecretsExecutionPolicy` (and
 /// so on); `PolicyDocument` is exactly [`PolicyDocument::to_json`].
 pub fn cloudformation_policy(policy: &PolicyDocument, role: Role) -> Value {
     let title = match role {
@@ -27,6 +28,7 @@ pub fn cloudformation_policy(policy: &PolicyDocument, role: Role) -> Value {
         Role::Pin => "Pin",
         Role::Preflight => "Preflight",
         Role::PreflightReadValues => "PreflightReadValues",
+        Role::Migrate => "Migrate",
     };
     let parameter = format!("{title}RoleName");
     json!({

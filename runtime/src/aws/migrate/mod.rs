@@ -1,0 +1,243 @@
+//! Migration: from plaintext `environment` values to the declared secrets and parameters, in one
+//! reviewed step.
+//!
+//! For each declared variable that stands in the container's `environment` with a value, the
+//! value goes where the declaration says — a Secrets Manager secret (created, or given a new
+//! version), one key of a secret's JSON object (merged; every key of one secret is one write),
+//! or an SSM `SecureString` (with the declared `kms_key` of its region) — and then the entries
+//! leave `environment` and the container's `secrets` are set, as a merge sets them. What the
+//! writes rely on (the ARN a new secret gets, the limits, which KMS calls each service makes):
+//! docs/ecs-facts.md, "Writing secrets and parameters".
+//!
+//! - **Plan** (the default) only reads: `GetSecretValue` and decrypted `GetParameters`, one per
+//!   destination, to say whether each exists and already holds the value. Values are compared
+//!   in memory and wiped; the report never holds one.
+//! - **Apply** refuses the whole run, writing nothing, while any variable is refused
+//!   ([`Refusal`]: a different value without `overwrite`, a secret that is not a JSON object,
+//!   a value over the limit, a pinned version…). Otherwise it sends the writes one after the
+//!   other and changes the JSON only when all succeeded; if one fails, the JSON is left as it
+//!   was and the report says which values are stored already, so a second run finds them equal
+//!   and completes. A destination that already holds the value gets no write, and a JSON without
+//!   declared variables in `environment` gets no request at all: a second run changes nothing.
+//!
+//! A new secret (`CreateSecret`) and every parameter (`PutParameter` takes a name, not an ARN)
+//! are written in the caller's own account and the region of the reference: run a migration
+//! with credentials of the account the declaration names. A new version of an existing secret
+//! goes to the ARN, whichever account holds it.
+//!
+//! Values are moved out of the JSON into `Zeroizing` (not copied), moved back when nothing is
+//! changed, and wiped otherwise; a secret's JSON object is parsed, merged and serialized in
+//! buffers that are wiped. What this cannot reach: the copies serde_json made while parsing the
+//! caller's text (the caller owns that text: the CLI wipes it), the copy the SDK's request owns
+//! (see `requests.rs`), and other keys of a merged secret, which serde_json copies as it parses.
+
+mod json;
+mod plan;
+mod report;
+mod requests;
+
+use crate::deployment::Deployment;
+use serde_json::Value;
+
+use super::Loader;
+use plan::{Current, Dest, Input};
+
+#[cfg(feature = "cli")]
+pub(crate) use plan::wipe;
+pub use report::{MigrateError, MigrationReport, Refusal, Step, StepAction, StepStatus};
+
+/// Secrets Manager's largest secret value, in bytes.
+pub(crate) const SECRET_VALUE_LIMIT: usize = 65_536;
+/// SSM's largest value in the standard tier, in bytes; a larger one is written in the advanced
+/// tier.
+pub(crate) const SSM_STANDARD_LIMIT: usize = 4_096;
+/// SSM's largest value (advanced tier), in bytes.
+pub(crate) const SSM_ADVANCED_LIMIT: usize = 8_192;
+
+/// How [`Loader::migrate`] runs: a plan (the default: reads only) or an apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MigrateOptions {
+    apply: bool,
+    overwrite: bool,
+}
+
+impl MigrateOptions {
+    /// A plan: reads only, writes nothing, leaves the JSON as it was.
+    pub fn new() -> Self {
+        MigrateOptions::default()
+    }
+
+    /// Store the values and change the JSON (default: off, a plan).
+    pub fn apply(mut self, on: bool) -> Self {
+        self.apply = on;
+        self
+    }
+
+    /// Replace a destination that holds a different value (default: off, such a variable is
+    /// refused).
+    pub fn overwrite(mut self, on: bool) -> Self {
+        self.overwrite = on;
+        self
+    }
+
+    /// Whether this is an apply.
+    pub fn is_apply(&self) -> bool {
+        self.apply
+    }
+
+    /// Whether a different value is replaced.
+    pub fn is_overwrite(&self) -> bool {
+        self.overwrite
+    }
+}
+
+/// See the module docs and [`Loader::migrate`].
+pub(super) async fn migrate(
+    loader: &Loader,
+    deployment: &Deployment,
+    json: &mut Value,
+    container: &str,
+    options: MigrateOptions,
+) -> Result<MigrationReport, MigrateError> {
+    let (shape, mut candidates) = json::take(json, container, deployment)?;
+    let mut report = MigrationReport {
+        container: container.to_owned(),
+        shape,
+        apply: options.apply,
+        steps: Vec::new(),
+        writes: 0,
+        changed: false,
+    };
+    if candidates.is_empty() {
+        return Ok(report);
+    }
+    let outcome = run(
+        loader,
+        deployment,
+        json,
+        container,
+        options,
+        &mut candidates,
+        &mut report,
+    )
+    .await;
+    match outcome {
+        Ok(Some(next)) => {
+            *json = next;
+            report.changed = true;
+            // The values in `candidates` are wiped as they drop; `json`'s old strings were
+            // empty.
+            Ok(report)
+        }
+        other => {
+            json::put_back(json, container, &mut candidates);
+            match other {
+                Ok(_) if report.is_refused() => Err(MigrateError::Refused(report)),
+                Ok(_) if report.has_failed() => Err(MigrateError::Failed(report)),
+                Ok(_) => Ok(report),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Plans, and with `apply` writes: `Some(json)` is the migrated JSON to take.
+async fn run(
+    loader: &Loader,
+    deployment: &Deployment,
+    json: &Value,
+    container: &str,
+    options: MigrateOptions,
+    candidates: &mut [json::Candidate],
+    report: &mut MigrationReport,
+) -> Result<Option<Value>, MigrateError> {
+    let inputs: Vec<Input<'_>> = candidates
+        .iter()
+        .map(|c| {
+            let dest = plan::destination(&c.value_from);
+            Input {
+                value: c.value.as_ref().map(|v| v.as_str()),
+                problem: c.problem.clone().or_else(|| dest.as_ref().err().cloned()),
+                dest: dest.ok(),
+            }
+        })
+        .collect();
+    // One read per distinct destination, in order, under the loader's deadline.
+    let mut dests: Vec<&Dest> = Vec::new();
+    for input in &inputs {
+        if let (None, Some((dest, _))) = (&input.problem, &input.dest) {
+            if !dests.contains(&dest) {
+                dests.push(dest);
+            }
+        }
+    }
+    let mut currents: Vec<Current> = Vec::with_capacity(dests.len());
+    let reads = async {
+        for dest in &dests {
+            currents.push(requests::read(loader, dest).await);
+        }
+    };
+    let missed = super::fetch::within(loader.settings().deadline, reads).await;
+    while currents.len() < dests.len() {
+        let (code, reason) = requests::parts(&super::fetch::unanswered("the reads", missed));
+        currents.push(Current::Unreadable { code, reason });
+    }
+    let current = |d: &Dest| {
+        let at = dests
+            .iter()
+            .position(|x| *x == d)
+            .expect("read every destination");
+        &currents[at]
+    };
+    let (decisions, writes) =
+        plan::plan(&inputs, &current, deployment.kms_keys(), options.overwrite);
+    drop(currents);
+    report.steps = candidates
+        .iter()
+        .zip(&inputs)
+        .zip(decisions)
+        .map(|((c, input), d)| Step {
+            variable: c.field.env.to_owned(),
+            field: format!("{}.{}", c.field.struct_name, c.field.name),
+            destination: input.dest.as_ref().map(|(d, _)| d.shown().to_owned()),
+            key: input.dest.as_ref().and_then(|(_, k)| k.clone()),
+            exists: d.exists,
+            status: if d.action == StepAction::NothingToDo {
+                StepStatus::Unchanged
+            } else {
+                StepStatus::Planned
+            },
+            action: d.action,
+        })
+        .collect();
+    if !options.apply || report.is_refused() {
+        return Ok(None);
+    }
+    // The JSON first (it may still be refused, too large), the writes, then the JSON is taken.
+    let next = json::migrated(json, container, deployment, candidates)?;
+    let mut failed = false;
+    for write in &writes {
+        let status = if failed {
+            StepStatus::NotAttempted
+        } else {
+            match requests::write(loader, write).await {
+                Ok(()) => {
+                    report.writes += 1;
+                    StepStatus::Stored
+                }
+                Err(failure) => {
+                    failed = true;
+                    let (code, reason) = requests::parts(&failure);
+                    StepStatus::Failed { code, reason }
+                }
+            }
+        };
+        for &i in &write.inputs {
+            report.steps[i].status = status.clone();
+        }
+    }
+    if failed {
+        return Ok(None);
+    }
+    Ok(Some(next))
+}
