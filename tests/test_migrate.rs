@@ -831,3 +831,51 @@ async fn describe_output_is_migrated_in_place() {
     assert_eq!(described["tags"][0]["key"], "team");
     assert_eq!(secret_string(&moto.name("/db")), CANARY);
 }
+
+/// A new secret and a parameter are written by name, in the caller's account: declared in
+/// another account, they are refused before any write (one `GetCallerIdentity`, nothing stored,
+/// the JSON as it was).
+#[tokio::test]
+async fn a_write_by_name_into_another_account_is_refused() {
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "111111111111")]
+    #[allow(dead_code)]
+    struct Elsewhere {
+        #[ecs(secret = "{p}/db")]
+        database_password: Secret<String>,
+        #[ecs(ssm = "/{p}/token")]
+        api_token: Secret<String>,
+    }
+    let Some(moto) = Moto::start("mig-account").await else {
+        return;
+    };
+    let loader = Loader::new(&moto.config);
+    let deployment = Elsewhere::deployment_for(&vars(&moto)).unwrap();
+    let original = fargate(&[("DATABASE_PASSWORD", CANARY), ("API_TOKEN", CANARY)]);
+    let mut td = original.clone();
+    let err = loader
+        .migrate(
+            &deployment,
+            &mut td,
+            "app",
+            MigrateOptions::new().apply(true),
+        )
+        .await
+        .unwrap_err();
+    let MigrateError::Refused(report) = &err else {
+        panic!("refused, not {err:?}")
+    };
+    let other = StepAction::Refused(Refusal::OtherAccount {
+        declared: "111111111111".into(),
+        caller: "123456789012".into(),
+    });
+    assert_eq!(report.steps.len(), 2);
+    assert!(report.steps.iter().all(|s| s.action == other), "{report}");
+    let text = err.to_string();
+    assert!(text.contains("declared in account 111111111111"), "{text}");
+    assert!(text.contains("API_TOKEN") && text.contains("DATABASE_PASSWORD"));
+    assert_eq!(td, original, "the JSON is as it was");
+    assert_eq!(writes(&moto), 0);
+    assert_eq!(moto.proxy.count("POST /"), 1, "{:?}", moto.proxy.targets());
+    assert_clean("the refusal", &error_renderings(&err), &[CANARY]);
+}

@@ -104,6 +104,8 @@ struct Clients {
     ssm: Mutex<HashMap<Option<String>, aws_sdk_ssm::Client>>,
     kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
     iam: Mutex<HashMap<String, aws_sdk_iam::Client>>,
+    /// `None`: the `SdkConfig`'s region.
+    sts: Mutex<HashMap<Option<String>, aws_sdk_sts::Client>>,
 }
 
 impl Loader {
@@ -331,6 +333,14 @@ impl Loader {
         })
     }
 
+    /// The STS client of `region` (`None`: the `SdkConfig`'s; migrate's `GetCallerIdentity`),
+    /// built on first use.
+    pub(super) fn sts_client(&self, region: Option<&str>) -> aws_sdk_sts::Client {
+        cached(&self.clients.sts, region.map(str::to_owned), || {
+            client!(aws_sdk_sts, self, region)
+        })
+    }
+
     /// The caller's timeouts with the per-attempt timeout on top.
     fn timeouts(&self) -> Option<aws_config::timeout::TimeoutConfig> {
         let attempt = self.settings.attempt_timeout?;
@@ -371,6 +381,7 @@ impl Loader {
             + lock(&self.clients.ssm).len()
             + lock(&self.clients.kms).len()
             + lock(&self.clients.iam).len()
+            + lock(&self.clients.sts).len()
     }
 }
 

@@ -21,9 +21,11 @@
 //!   declared variables in `environment` gets no request at all: a second run changes nothing.
 //!
 //! A new secret (`CreateSecret`) and every parameter (`PutParameter` takes a name, not an ARN)
-//! are written in the caller's own account and the region of the reference: run a migration
-//! with credentials of the account the declaration names. A new version of an existing secret
-//! goes to the ARN, whichever account holds it.
+//! are written in the caller's own account and the region of the reference, so before such a
+//! write the migration asks whose credentials it runs with (`sts:GetCallerIdentity`, one
+//! request, no permission needed) and refuses ([`Refusal::OtherAccount`]) a destination the
+//! declaration puts in another account. A new version of an existing secret goes to the ARN,
+//! whichever account holds it.
 //!
 //! Values are moved out of the JSON into `Zeroizing` (not copied), moved back when nothing is
 //! changed, and wiped otherwise; a secret's JSON object is parsed, merged and serialized in
@@ -141,6 +143,58 @@ pub(super) async fn migrate(
     }
 }
 
+/// Refuses the writes that go by name (`CreateSecret`, `PutParameter`: they land in the
+/// caller's account) to a place the declaration puts in another account. One
+/// `GetCallerIdentity`, only when there is such a write; a failure of it refuses them too.
+async fn by_name_in_the_declared_account(
+    loader: &Loader,
+    candidates: &[json::Candidate],
+    writes: &[plan::Write],
+    decisions: &mut [plan::Decision],
+) {
+    let by_name: Vec<(usize, &str, Option<&str>)> = writes
+        .iter()
+        .filter(|w| matches!(w.op, plan::Op::CreateSecret | plan::Op::PutParameter))
+        .flat_map(|w| w.inputs.iter().map(move |&i| (i, w)))
+        .filter_map(|(i, w)| {
+            Some((
+                i,
+                declared_account(&candidates[i].value_from)?,
+                w.dest.region(),
+            ))
+        })
+        .collect();
+    let Some(&(_, _, region)) = by_name.first() else {
+        return;
+    };
+    let caller = requests::caller_account(loader, region).await;
+    for (i, declared, _) in by_name {
+        let refusal = match &caller {
+            Ok(caller) if caller == declared => continue,
+            Ok(caller) => Refusal::OtherAccount {
+                declared: declared.to_owned(),
+                caller: caller.clone(),
+            },
+            Err(failure) => {
+                let (code, reason) = requests::parts(failure);
+                Refusal::Unreadable { code, reason }
+            }
+        };
+        decisions[i].action = StepAction::Refused(refusal);
+    }
+}
+
+/// The account a reference names (a bare parameter name names none: the caller's).
+fn declared_account(value_from: &crate::value_from::ValueFrom) -> Option<&str> {
+    match value_from {
+        crate::value_from::ValueFrom::SecretsManager(s) => Some(s.account()),
+        crate::value_from::ValueFrom::Ssm(crate::value_from::SsmRef::Arn { account, .. }) => {
+            Some(account)
+        }
+        crate::value_from::ValueFrom::Ssm(_) => None,
+    }
+}
+
 /// Plans, and with `apply` writes: `Some(json)` is the migrated JSON to take.
 async fn run(
     loader: &Loader,
@@ -189,9 +243,10 @@ async fn run(
             .expect("read every destination");
         &currents[at]
     };
-    let (decisions, writes) =
+    let (mut decisions, writes) =
         plan::plan(&inputs, &current, deployment.kms_keys(), options.overwrite);
     drop(currents);
+    by_name_in_the_declared_account(loader, candidates, &writes, &mut decisions).await;
     report.steps = candidates
         .iter()
         .zip(&inputs)

@@ -65,6 +65,14 @@ pub enum Refusal {
         /// The region.
         region: String,
     },
+    /// The write goes by name (a new secret, or a parameter), so it lands in the caller's
+    /// account, and the declaration names another one.
+    OtherAccount {
+        /// The account the declaration names.
+        declared: String,
+        /// The account of the caller's credentials.
+        caller: String,
+    },
     /// The variable's `environment` entry has no string `value`.
     NoValue,
     /// The variable is in the container's `environment` more than once.
@@ -93,6 +101,7 @@ impl Refusal {
             Refusal::Conflict => "conflict",
             Refusal::WholeAndKeys => "whole_and_keys",
             Refusal::SeveralKeys { .. } => "several_keys",
+            Refusal::OtherAccount { .. } => "other_account",
             Refusal::NoValue => "no_value",
             Refusal::DuplicateEntry => "duplicate_entry",
             Refusal::Unreadable { .. } => "unreadable",
@@ -144,6 +153,12 @@ impl fmt::Display for Refusal {
                 f,
                 "several kms_keys are declared in {region}, and which one encrypts it is not \
                  said; declare one per region"
+            ),
+            Refusal::OtherAccount { declared, caller } => write!(
+                f,
+                "it is declared in account {declared}, and a new secret or a parameter is \
+                 written by name in the caller's account, {caller}; run the migration with \
+                 credentials of account {declared}"
             ),
             Refusal::NoValue => f.write_str(
                 "its `environment` entry has no string `value`; give it one or remove the entry",

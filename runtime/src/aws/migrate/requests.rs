@@ -20,6 +20,7 @@ use super::plan::{Current, Dest, Op, Write};
 
 const GET: &str = "GetSecretValue";
 const GET_PARAMETERS: &str = "GetParameters";
+const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 
 fn span(op: &'static str, dest: &Dest) -> tracing::Span {
     tracing::info_span!(
@@ -46,6 +47,43 @@ pub(super) fn parts(failure: &Failure) -> (String, String) {
 fn unreadable(failure: &Failure) -> Current {
     let (code, reason) = parts(failure);
     Current::Unreadable { code, reason }
+}
+
+/// The account of the caller's credentials (`sts:GetCallerIdentity`, which needs no
+/// permission), asked in `region`.
+pub(super) async fn caller_account(
+    loader: &Loader,
+    region: Option<&str>,
+) -> Result<String, Failure> {
+    let span = tracing::info_span!(
+        "ecs_secrets.aws.request",
+        op = GET_CALLER_IDENTITY,
+        region = region.unwrap_or("(config)"),
+        count = 1,
+        duration_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        failed = tracing::field::Empty,
+    );
+    async {
+        let started = Instant::now();
+        let sent = loader.sts_client(region).get_caller_identity().send().await;
+        let result = match sent {
+            Ok(out) => out.account.ok_or_else(|| {
+                Failure::ours(
+                    crate::FetchCode::NotInResponse,
+                    format!("{GET_CALLER_IDENTITY} answered without an account"),
+                )
+            }),
+            Err(e) => Err(request_failure(GET_CALLER_IDENTITY, &e)),
+        };
+        match &result {
+            Ok(_) => finish(started, "ok", 0),
+            Err(f) => finish(started, f.code(), 1),
+        }
+        result
+    }
+    .instrument(span)
+    .await
 }
 
 /// What `dest` holds now.
