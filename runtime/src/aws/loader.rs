@@ -217,8 +217,9 @@ impl Loader {
     }
 
     /// Loads `T` (see [`WatchOptions::initial`]: from AWS, or environment first), then keeps the
-    /// value fresh in a background task that reloads every sourced field on an interval
-    /// (default 5 minutes ±10 %), replaces the value only with a complete load, and tells
+    /// value fresh in a background task that refreshes every sourced field on an interval
+    /// (default 5 minutes ±10 %) — reading only the secrets and parameters whose version
+    /// changed —, replaces the value only with a complete load, and tells
     /// subscribers which fields changed. Needs a Tokio runtime; the refresh stops when the last
     /// handle drops.
     pub async fn watch<T>(&self, options: WatchOptions) -> Result<Watch<T>, Error>

@@ -25,6 +25,7 @@ mod loader;
 mod pin;
 mod plan;
 mod preflight;
+mod refresh;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};

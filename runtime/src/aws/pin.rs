@@ -24,15 +24,18 @@ use crate::value_from::{ValueFrom, with_selector};
 use super::Loader;
 use super::fetch::{Failure, request_failure, unanswered, within};
 
-const DESCRIBE: &str = "DescribeSecret";
-const AWSCURRENT: &str = "AWSCURRENT";
+pub(super) const DESCRIBE: &str = "DescribeSecret";
+pub(super) const AWSCURRENT: &str = "AWSCURRENT";
 
 /// One distinct secret to describe: its region and the identifier the `valueFrom` holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Describe {
-    region: String,
-    secret_id: String,
+pub(super) struct Describe {
+    pub region: String,
+    pub secret_id: String,
 }
+
+/// A secret's versions and their stages (`VersionIdsToStages`).
+pub(super) type Versions = std::collections::HashMap<String, Vec<String>>;
 
 /// See the module docs. References that already select a version (`version_stage` other than
 /// `AWSCURRENT`, or `version_id`) and SSM parameters (ECS accepts no version on them) stay as
@@ -69,7 +72,22 @@ pub(super) async fn pin<T: EcsSecrets>(
     if describes.is_empty() {
         return Ok(deployment);
     }
-    let answers = describe_all(loader, &describes).await;
+    let answers: Vec<Result<String, Failure>> = describe_all(loader, &describes)
+        .await
+        .into_iter()
+        .map(|versions| {
+            versions.and_then(|v| {
+                version_with_stage(&v, AWSCURRENT)
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Failure::ours(
+                            FetchCode::NoVersionId,
+                            format!("{DESCRIBE} named no version with the stage {AWSCURRENT}"),
+                        )
+                    })
+            })
+        })
+        .collect();
 
     let mut errors = Vec::new();
     let refs = deployment.references_mut();
@@ -101,8 +119,12 @@ pub(super) async fn pin<T: EcsSecrets>(
     }
 }
 
-/// The current version id of each secret, or why not.
-async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<String, Failure>> {
+/// The versions of each secret, or why not: one `DescribeSecret` per secret, all at once under
+/// the loader's concurrency bound and deadline.
+pub(super) async fn describe_all(
+    loader: &Loader,
+    describes: &[Describe],
+) -> Vec<Result<Versions, Failure>> {
     let settings = loader.settings();
     let permits = Arc::new(Semaphore::new(settings.max_concurrency));
     let mut tasks = JoinSet::new();
@@ -121,12 +143,12 @@ async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<Str
             async move {
                 let _permit = permits.acquire_owned().await.ok();
                 let answer = client.describe_secret().secret_id(secret_id).send().await;
-                (i, current_version(answer))
+                (i, versions(answer))
             }
             .instrument(span),
         );
     }
-    let mut out: Vec<Option<Result<String, Failure>>> = vec![None; describes.len()];
+    let mut out: Vec<Option<Result<Versions, Failure>>> = vec![None; describes.len()];
     let collect = async {
         while let Some(joined) = tasks.join_next().await {
             if let Ok((i, answer)) = joined {
@@ -149,18 +171,16 @@ type DescribeAnswer = Result<
     >,
 >;
 
-/// The version that carries `AWSCURRENT`.
-fn current_version(answer: DescribeAnswer) -> Result<String, Failure> {
+/// The versions and stages a `DescribeSecret` answer lists.
+fn versions(answer: DescribeAnswer) -> Result<Versions, Failure> {
     let out = answer.map_err(|e| request_failure(DESCRIBE, &e))?;
-    let versions = out.version_ids_to_stages.unwrap_or_default();
-    let current = versions
-        .into_iter()
-        .find(|(_, stages)| stages.iter().any(|s| s == AWSCURRENT))
-        .map(|(id, _)| id);
-    current.ok_or_else(|| {
-        Failure::ours(
-            FetchCode::NoVersionId,
-            format!("{DESCRIBE} named no version with the stage {AWSCURRENT}"),
-        )
-    })
+    Ok(out.version_ids_to_stages.unwrap_or_default())
+}
+
+/// The version that carries `stage` (at most one version carries a stage).
+pub(super) fn version_with_stage<'a>(versions: &'a Versions, stage: &str) -> Option<&'a str> {
+    versions
+        .iter()
+        .find(|(_, stages)| stages.iter().any(|s| s == stage))
+        .map(|(id, _)| id.as_str())
 }
