@@ -30,7 +30,8 @@ type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// Builds a client of the SDK crate `$sdk` the one way every client of a [`Loader`] is built: the
 /// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy and
-/// timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
+/// timeouts, and with the `metrics` feature the interceptor that counts requests, attempts and
+/// throttles. (A macro: each SDK crate has its own `config::Builder` type.)
 macro_rules! client {
     ($sdk:ident, $loader:expr, $region:expr) => {{
         let loader: &Loader = $loader;
@@ -43,6 +44,10 @@ macro_rules! client {
         }
         if let Some(t) = loader.timeouts() {
             b = b.timeout_config(t);
+        }
+        #[cfg(feature = "metrics")]
+        {
+            b = b.interceptor(super::metrics::Interceptor);
         }
         $sdk::Client::from_conf(b.build())
     }};

@@ -314,6 +314,8 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
             let mut observe = |i: usize, answer: &Raw| digests[i] = Digest::of(&key, answer);
             load::load_with::<T>(&loader, mode, Some(&mut observe), Some(&mut kept)).await?
         };
+        #[cfg(feature = "metrics")]
+        super::metrics::loaded(crate::iam::short_type_name::<T>(), SystemTime::now());
         let shared = Arc::new(Shared {
             loader,
             options,
@@ -454,6 +456,12 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.consecutive_failures += 1;
                 status.last_failure = Some(now);
                 status.last_error = Some(error.clone());
+                #[cfg(feature = "metrics")]
+                super::metrics::refreshed(
+                    crate::iam::short_type_name::<T>(),
+                    false,
+                    status.last_success,
+                );
                 return Err(error);
             }
         };
@@ -479,6 +487,8 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.last_change = Some(now);
             }
         }
+        #[cfg(feature = "metrics")]
+        super::metrics::refreshed(crate::iam::short_type_name::<T>(), true, now);
         if let Some(change) = &change {
             tracing::info!(fields = ?change.fields, "refresh changed values");
             // No receiver is not an error: nobody subscribed.
