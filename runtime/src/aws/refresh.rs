@@ -4,7 +4,8 @@
 //! Every load of a watch remembers, per distinct secret version and parameter it fetched, the
 //! version that answered (`VersionId` of `GetSecretValue` / `BatchGetSecretValue`, `Version` of
 //! `GetParameters`) and the raw answer, in wiped memory ([`Kept`]). A refresh then asks, per
-//! distinct fetch, only whether that version is still the one that counts:
+//! distinct fetch, only whether that version is still the one that counts (the APIs and quotas:
+//! docs/ecs-facts.md, "Direct-fetch APIs" and "Quotas"):
 //!
 //! - **Secrets followed by stage** (no selector, `AWSCURRENT`, or another stage): one
 //!   `DescribeSecret` per distinct secret (all its stages in one answer), metadata only: no
