@@ -391,6 +391,36 @@ async fn a_failed_version_check_reads_the_value_instead() {
     assert_eq!(watch.status().failures, 0);
 }
 
+/// The version checks and the reads of a refresh share the loader's deadline: checks held for
+/// most of it leave the reads the rest, not a deadline of their own.
+#[tokio::test]
+async fn checks_and_reads_share_one_deadline() {
+    let Some(moto) = Moto::start("deadline").await else {
+        return;
+    };
+    let arns = fleet_fixtures(&moto).await;
+    let watch = loader(&moto)
+        .deadline(Duration::from_secs(2))
+        .watch::<Fleet>(WatchOptions::new().interval(NEVER))
+        .await
+        .unwrap();
+    testkit::put_secret_value(&moto.direct, &arns[1], "api-2").await;
+    // Each step alone fits the deadline; the two together do not.
+    let hold = || FaultKind::Delay(Duration::from_millis(1400));
+    moto.fault(DESCRIBE, 5, hold());
+    moto.fault(BATCH, 1, hold());
+    let error = watch.refresh_now().await.unwrap_err();
+    let codes: Vec<(&str, &str)> = error
+        .errors()
+        .iter()
+        .map(|e| (e.env, e.kind.code()))
+        .collect();
+    assert_eq!(codes, [("API_KEY", "DeadlineExceeded")], "{error}");
+    moto.proxy.clear_faults();
+    assert_eq!(watch.current().api_key.expose_secret(), "api-1");
+    assert_eq!(fields(watch.refresh_now().await.unwrap()), ["api_key"]);
+}
+
 /// The figures of BENCHMARKS.md §5: requests and values read per refresh of a fleet of 20
 /// watches of [`Fleet`], with nothing and with one secret rotated, before (every refresh a full
 /// load, as [`Loader::fetch`]) and after. Counts, not times, so they are asserted too.

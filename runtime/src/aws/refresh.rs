@@ -27,7 +27,8 @@
 //!   a fetch that failed, a describe or check that failed) is fetched as a load would.
 //!
 //! The values of the fetches that still need one go through the loader's own plan rules
-//! (batching, deadline, concurrency) in one [`fetch::fetch`].
+//! (batching, concurrency) in one [`fetch::fetch`], within what the version checks left of the
+//! loader's deadline: a refresh, checks and reads together, is bounded by one deadline.
 //!
 //! **Why a kept copy.** The alternative, reading every value again when any secret rotated,
 //! keeps no second copy but costs a read (and a KMS decrypt) of every secret at each rotation
@@ -45,6 +46,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -128,6 +130,7 @@ impl Kept {
 /// value read for the others (see the module docs); then remembers what it got. With nothing
 /// kept (a watch's first load) it is one [`fetch::fetch`].
 pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetched {
+    let started = Instant::now();
     let mut secrets: Vec<Option<SecretResult>> = vec![None; plan.secrets.len()];
     let mut params: Vec<Option<ParamResult>> = vec![None; plan.params.len()];
 
@@ -219,7 +222,13 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
     );
     let mut requests = describes.len() + check_calls;
     if !reread.secrets.is_empty() || !reread.params.is_empty() {
-        let fetched = fetch::fetch(loader, &reread).await;
+        // One deadline for the whole refresh: the reads get what the checks left of it (none
+        // left: they fail at once with `DeadlineExceeded`).
+        let reader = match loader.get_deadline() {
+            Some(d) => loader.clone().deadline(d.saturating_sub(started.elapsed())),
+            None => loader.clone(),
+        };
+        let fetched = fetch::fetch(&reader, &reread).await;
         requests += fetched.requests;
         let mut fresh = fetched.secrets.into_iter();
         for slot in secrets.iter_mut().filter(|s| s.is_none()) {
