@@ -1,7 +1,8 @@
 //! Cheap watch refreshes against the local AWS endpoint (moto, started by `scripts/test`),
 //! requests counted at the proxy: a refresh that finds nothing rotated reads no value (one
 //! `DescribeSecret` per secret, one `GetParameters` without decryption per ten parameters); one
-//! that finds a rotation reads exactly the rotated secret or parameter; a secret pinned by
+//! that finds a rotation reads exactly the rotated secret or `SecureString` (a changed `String`
+//! parameter comes with the undecrypted answer); a secret pinned by
 //! version id costs no request; a role without `DescribeSecret` falls back to reading every
 //! value. The last test prints the figures of a fleet of watches, before and after.
 #![cfg(feature = "aws")]
@@ -240,13 +241,28 @@ async fn a_refresh_reads_only_what_rotated() {
         )])
     );
 
+    // A changed String parameter comes with the undecrypted answer: no second call.
+    let region = format!("/{}/region", moto.prefix);
+    testkit::put_parameter(&moto.direct, &region, "us", false).await;
+    moto.proxy.reset_counts();
+    assert_eq!(fields(watch.refresh_now().await.unwrap()), ["region"]);
+    assert_eq!(watch.current().region, "us");
+    assert_eq!(
+        Sent::of(&moto),
+        Sent {
+            describe: 5,
+            params_plain: 1,
+            ..Sent::default()
+        }
+    );
+
     // A new version with the same text: read (its version changed), but no change.
     testkit::put_secret_value(&moto.direct, &arns[1], "api-1").await;
     moto.proxy.reset_counts();
     assert_eq!(watch.refresh_now().await, Ok(None));
     assert_eq!(Sent::of(&moto).secret_values, 1);
     let status = watch.status();
-    assert_eq!((status.refreshes, status.failures), (4, 0));
+    assert_eq!((status.refreshes, status.failures), (5, 0));
 }
 
 #[tokio::test]

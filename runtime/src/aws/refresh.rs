@@ -17,12 +17,13 @@
 //! - **SSM parameters** have no metadata-only read at the same cost (`DescribeParameters` has a
 //!   low quota and no filter for one parameter's version), so the refresh sends the same
 //!   `GetParameters` calls as a load (ten names a call) but **without decryption**: the answer
-//!   carries each `Version`, and a `SecureString` costs no KMS `Decrypt`. Only parameters whose
-//!   version changed are then fetched again, with decryption (a `String` one too: one path for
-//!   values; its value in the undecrypted answer is dropped). A refresh that finds nothing
-//!   changed sends as many `GetParameters` as before and decrypts nothing; one that finds a
-//!   change sends one call more. Parameters read through `/aws/reference/secretsmanager/` are
-//!   always fetched with decryption: SSM refuses that name without it.
+//!   carries each `Version`, and a `SecureString` costs no KMS `Decrypt`. A changed `String` or
+//!   `StringList` is taken from that answer (decryption does not apply to them); only a
+//!   `SecureString` whose version changed is fetched again, with decryption. A refresh that
+//!   finds nothing changed sends as many `GetParameters` as before and decrypts nothing; one
+//!   that finds a changed `SecureString` sends one call more. Parameters read through
+//!   `/aws/reference/secretsmanager/` are always fetched with decryption: SSM refuses that name
+//!   without it.
 //! - Anything not known from the last load (the first refresh of an [`Initial::Load`] watch,
 //!   a fetch that failed, a describe or check that failed) is fetched as a load would.
 //!
@@ -171,7 +172,7 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
         }
     };
     let (answers, (versions, check_calls)) =
-        tokio::join!(describing, param_versions(loader, plan, &checked));
+        tokio::join!(describing, param_versions(loader, plan, &checked, kept));
 
     let mut denied = false;
     for (i, at) in described {
@@ -196,11 +197,17 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
              unrotated ones)"
         );
     }
-    for (i, version) in checked.iter().zip(versions) {
-        if let Some(value) = kept.param(&plan.params[*i]) {
-            if version.is_some() && version == value.version {
-                params[*i] = Some(Ok(value.clone()));
+    for (i, check) in checked.iter().zip(versions) {
+        let Some(kept) = kept.param(&plan.params[*i]) else {
+            continue;
+        };
+        match check {
+            Checked::Version(version) if Some(version) == kept.version => {
+                params[*i] = Some(Ok(kept.clone()));
             }
+            // A changed `String`: the undecrypted answer is its value.
+            Checked::Plain(value) => params[*i] = Some(Ok(value)),
+            _ => {}
         }
     }
 
@@ -271,15 +278,29 @@ fn is_denied(kind: &ErrorKind) -> bool {
     matches!(kind, ErrorKind::Aws { code, .. } if code == "AccessDeniedException")
 }
 
-/// The current `Version` of each parameter `checked` (indices into `plan.params`), by
-/// `GetParameters` without decryption, ten names a call per region, all at once under the
-/// loader's concurrency bound and deadline; `None` where the call failed or did not name it.
-/// Also the number of calls. The answers' values are wiped unread.
+/// What the undecrypted `GetParameters` said of one parameter.
+#[derive(Clone, Default)]
+enum Checked {
+    /// Nothing: the call failed, or did not name it. Its value is read.
+    #[default]
+    Unknown,
+    /// Its current version (a `SecureString`, or a `String` at the version loaded).
+    Version(i64),
+    /// A `String` or `StringList` at another version than loaded: its value, as the answer
+    /// carries it in clear (decryption does not apply to these types).
+    Plain(ParamValue),
+}
+
+/// What `GetParameters` without decryption says of each parameter `checked` (indices into
+/// `plan.params`), ten names a call per region, all at once under the loader's concurrency
+/// bound and deadline; also the number of calls. A `SecureString`'s value (encrypted) is wiped
+/// unread; so is a `String`'s unless its version changed.
 async fn param_versions(
     loader: &Loader,
     plan: &Plan,
     checked: &[usize],
-) -> (Vec<Option<i64>>, usize) {
+    kept: &Kept,
+) -> (Vec<Checked>, usize) {
     let settings = loader.settings();
     let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
     let mut regions: Vec<&Option<String>> = Vec::new();
@@ -299,9 +320,14 @@ async fn param_versions(
         for chunk in items.chunks(PARAMS_MAX) {
             calls += 1;
             let client = loader.ssm_client(region.as_deref());
-            let fetches: Vec<(usize, ParamFetch)> =
-                chunk.iter().map(|&i| (i, plan.params[i].clone())).collect();
-            let ids: Vec<&str> = fetches.iter().map(|(_, p)| p.ident.as_str()).collect();
+            let fetches: Vec<(usize, ParamFetch, Option<i64>)> = chunk
+                .iter()
+                .map(|&i| {
+                    let loaded = kept.param(&plan.params[i]).and_then(|v| v.version);
+                    (i, plan.params[i].clone(), loaded)
+                })
+                .collect();
+            let ids: Vec<&str> = fetches.iter().map(|(_, p, _)| p.ident.as_str()).collect();
             let span = tracing::info_span!(
                 "ecs_secrets.aws.request",
                 op = GET_PARAMETERS,
@@ -320,11 +346,11 @@ async fn param_versions(
             );
         }
     }
-    let mut out: Vec<Option<i64>> = vec![None; plan.params.len()];
+    let mut out: Vec<Checked> = vec![Checked::Unknown; plan.params.len()];
     let collect = async {
         while let Some(joined) = tasks.join_next().await {
-            for (i, version) in joined.unwrap_or_default() {
-                out[i] = version;
+            for (i, checked) in joined.unwrap_or_default() {
+                out[i] = checked;
             }
         }
     };
@@ -332,14 +358,22 @@ async fn param_versions(
         tracing::warn!("the deadline passed before every parameter version was checked");
     }
     drop(tasks);
-    (checked.iter().map(|&i| out[i]).collect(), calls)
+    (
+        checked
+            .iter()
+            .map(|&i| std::mem::take(&mut out[i]))
+            .collect(),
+        calls,
+    )
 }
 
 async fn versions_of(
     client: aws_sdk_ssm::Client,
-    fetches: Vec<(usize, ParamFetch)>,
-) -> Vec<(usize, Option<i64>)> {
-    let names: Vec<String> = fetches.iter().map(|(_, p)| p.ident.clone()).collect();
+    fetches: Vec<(usize, ParamFetch, Option<i64>)>,
+) -> Vec<(usize, Checked)> {
+    use aws_sdk_ssm::types::ParameterType;
+
+    let names: Vec<String> = fetches.iter().map(|(_, p, _)| p.ident.clone()).collect();
     let sent = client
         .get_parameters()
         .set_names(Some(names))
@@ -359,16 +393,29 @@ async fn versions_of(
     };
     let out = fetches
         .iter()
-        .map(|(i, f)| {
-            let version = parameters
+        .map(|(i, f, loaded)| {
+            let Some(p) = parameters
                 .iter()
                 .find(|p| param_matches(f, p.name.as_deref(), p.arn.as_deref()))
-                .map(|p| p.version)
-                .filter(|v| *v > 0);
-            (*i, version)
+                .filter(|p| p.version > 0)
+            else {
+                return (*i, Checked::Unknown);
+            };
+            let plain = matches!(
+                p.r#type,
+                Some(ParameterType::String | ParameterType::StringList)
+            );
+            let checked = match &p.value {
+                Some(value) if plain && Some(p.version) != *loaded => Checked::Plain(ParamValue {
+                    text: Zeroizing::new(value.clone()),
+                    version: Some(p.version),
+                }),
+                _ => Checked::Version(p.version),
+            };
+            (*i, checked)
         })
         .collect();
-    // A String parameter's value is in the answer as it is: wipe it.
+    // The values in the answer (a String's in clear, a SecureString's encrypted): wipe them.
     for p in parameters {
         drop(p.value.map(Zeroizing::new));
     }
