@@ -198,12 +198,12 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
         );
     }
     for (i, check) in checked.iter().zip(versions) {
-        let Some(kept) = kept.param(&plan.params[*i]) else {
+        let Some(loaded) = kept.param(&plan.params[*i]) else {
             continue;
         };
         match check {
-            Checked::Version(version) if Some(version) == kept.version => {
-                params[*i] = Some(Ok(kept.clone()));
+            Checked::Version(version) if Some(version) == loaded.version => {
+                params[*i] = Some(Ok(loaded.clone()));
             }
             // A changed `String`: the undecrypted answer is its value.
             Checked::Plain(value) => params[*i] = Some(Ok(value)),
@@ -223,10 +223,7 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
             .collect(),
         fields: Vec::new(),
     };
-    let unchanged = (
-        plan.secrets.len() - reread.secrets.len(),
-        plan.params.len() - reread.params.len(),
-    );
+    let read = (reread.secrets.len(), reread.params.len());
     let mut requests = describes.len() + check_calls;
     if !reread.secrets.is_empty() || !reread.params.is_empty() {
         // One deadline for the whole refresh: the reads get what the checks left of it (none
@@ -247,10 +244,10 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
         }
     }
     tracing::debug!(
-        unchanged_secrets = unchanged.0,
-        read_secrets = plan.secrets.len() - unchanged.0,
-        unchanged_params = unchanged.1,
-        read_params = plan.params.len() - unchanged.1,
+        secrets = plan.secrets.len(),
+        secrets_read = read.0,
+        params = plan.params.len(),
+        params_read = read.1,
         requests,
         "refresh fetched"
     );
