@@ -407,6 +407,31 @@ async fn a_failed_version_check_reads_the_value_instead() {
     assert_eq!(watch.status().failures, 0);
 }
 
+/// A secret scheduled for deletion keeps its versions, but its value can no longer be read: the
+/// refresh reads it and fails as a full reload would, instead of serving the kept answer.
+#[tokio::test]
+async fn a_secret_scheduled_for_deletion_fails_the_refresh() {
+    let Some(moto) = Moto::start("deleted").await else {
+        return;
+    };
+    let arns = fleet_fixtures(&moto).await;
+    let watch = watch::<Fleet>(&moto).await;
+    testkit::aws_sdk_secretsmanager::Client::new(&moto.direct)
+        .delete_secret()
+        .secret_id(&arns[3])
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    moto.proxy.reset_counts();
+    let refreshed = watch.refresh_now().await.unwrap_err();
+    let from_aws = loader(&moto).fetch::<Fleet>().await.unwrap_err();
+    assert_eq!(refreshed, from_aws);
+    assert_eq!(refreshed.errors().len(), 1, "{refreshed}");
+    assert_eq!(refreshed.errors()[0].env, "CERT");
+    assert_eq!(watch.current().cert.expose_secret(), "cert-1");
+}
+
 /// The version checks and the reads of a refresh share the loader's deadline: checks held for
 /// most of it leave the reads the rest, not a deadline of their own.
 #[tokio::test]

@@ -37,6 +37,14 @@ pub(super) struct Describe {
 /// A secret's versions and their stages (`VersionIdsToStages`).
 pub(super) type Versions = std::collections::HashMap<String, Vec<String>>;
 
+/// What `DescribeSecret` says of one secret.
+#[derive(Clone)]
+pub(super) struct Described {
+    pub versions: Versions,
+    /// Scheduled for deletion (`DeletedDate`): its values can no longer be read.
+    pub deleted: bool,
+}
+
 /// See the module docs. References that already select a version (`version_stage` other than
 /// `AWSCURRENT`, or `version_id`) and SSM parameters (ECS accepts no version on them) stay as
 /// they are. Fails with every problem at once: missing placeholder values, and each secret whose
@@ -76,8 +84,8 @@ pub(super) async fn pin<T: EcsSecrets>(
         .await
         .into_iter()
         .map(|versions| {
-            versions.and_then(|v| {
-                version_with_stage(&v, AWSCURRENT)
+            versions.and_then(|d| {
+                version_with_stage(&d.versions, AWSCURRENT)
                     .map(str::to_owned)
                     .ok_or_else(|| {
                         Failure::ours(
@@ -124,7 +132,7 @@ pub(super) async fn pin<T: EcsSecrets>(
 pub(super) async fn describe_all(
     loader: &Loader,
     describes: &[Describe],
-) -> Vec<Result<Versions, Failure>> {
+) -> Vec<Result<Described, Failure>> {
     let settings = loader.settings();
     let permits = Arc::new(Semaphore::new(settings.max_concurrency));
     let mut tasks = JoinSet::new();
@@ -148,7 +156,7 @@ pub(super) async fn describe_all(
             .instrument(span),
         );
     }
-    let mut out: Vec<Option<Result<Versions, Failure>>> = vec![None; describes.len()];
+    let mut out: Vec<Option<Result<Described, Failure>>> = vec![None; describes.len()];
     let collect = async {
         while let Some(joined) = tasks.join_next().await {
             if let Ok((i, answer)) = joined {
@@ -171,10 +179,14 @@ type DescribeAnswer = Result<
     >,
 >;
 
-/// The versions and stages a `DescribeSecret` answer lists.
-fn versions(answer: DescribeAnswer) -> Result<Versions, Failure> {
+/// The versions and stages a `DescribeSecret` answer lists, and whether the secret is scheduled
+/// for deletion.
+fn versions(answer: DescribeAnswer) -> Result<Described, Failure> {
     let out = answer.map_err(|e| request_failure(DESCRIBE, &e))?;
-    Ok(out.version_ids_to_stages.unwrap_or_default())
+    Ok(Described {
+        deleted: out.deleted_date.is_some(),
+        versions: out.version_ids_to_stages.unwrap_or_default(),
+    })
 }
 
 /// The version that carries `stage` (at most one version carries a stage).

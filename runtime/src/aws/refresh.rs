@@ -12,7 +12,8 @@
 //!   value, no KMS `Decrypt` inside Secrets Manager, CloudTrail records no secret read, and its
 //!   quota (40,000/s per account and region) is four times `GetSecretValue`'s and 400 times
 //!   `BatchGetSecretValue`'s. Where the version now holding the stage is the one loaded, the
-//!   kept answer is used; otherwise the value is fetched.
+//!   kept answer is used; otherwise the value is fetched (so is a secret scheduled for
+//!   deletion, whose read then fails as it would have without the check).
 //! - **Secrets pinned by version id** never change: no request at all.
 //! - **SSM parameters** have no metadata-only read at the same cost (`DescribeParameters` has a
 //!   low quota and no filter for one parameter's version), so the refresh sends the same
@@ -178,14 +179,17 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
     for (i, at) in described {
         let f = &plan.secrets[i];
         match &answers[at] {
-            Ok(v) => {
+            // A secret scheduled for deletion is read, so that the refresh fails as
+            // `GetSecretValue` does, rather than serving the kept answer.
+            Ok(d) if !d.deleted => {
                 let stage = f.stage.as_deref().unwrap_or(AWSCURRENT);
                 if let Some((loaded, value)) = kept.secret(f) {
-                    if pin::version_with_stage(v, stage) == Some(loaded) {
+                    if pin::version_with_stage(&d.versions, stage) == Some(loaded) {
                         secrets[i] = Some(Ok(value.clone()));
                     }
                 }
             }
+            Ok(_) => {}
             Err(failure) => denied |= is_denied(&failure.kind),
         }
     }
