@@ -187,7 +187,12 @@ fn policy_for_both_roles() {
         task["Statement"][1],
         json!({"Effect": "Allow", "Action": ["secretsmanager:BatchGetSecretValue"], "Resource": ["*"]})
     );
-    assert_eq!(task["Statement"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        task["Statement"][3],
+        json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret"],
+               "Resource": ["arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app/db-??????"]})
+    );
+    assert_eq!(task["Statement"].as_array().unwrap().len(), 4);
 
     let err = run_owned(&with(&["policy", "--role", "admin"], PROD)).unwrap_err();
     assert!(

@@ -61,13 +61,25 @@ fn execution_role_policy_exact_json() {
     );
 }
 
+/// The task role reads what the execution role reads, batches, and describes every secret not
+/// pinned by version id (a watch's refresh compares versions before it reads values again; a
+/// stage such as `AWSPREVIOUS` moves, so it is described too).
 #[test]
-fn task_role_policy_adds_batch_get_on_star() {
+fn task_role_policy_adds_batch_get_on_star_and_describe_secret() {
     let task = App::deployment().policy(ecs_secrets::Role::Task).to_json();
     let mut expected: serde_json::Value = serde_json::from_str(EXECUTION).unwrap();
-    expected["Statement"].as_array_mut().unwrap().insert(
+    let statements = expected["Statement"].as_array_mut().unwrap();
+    statements.insert(
         1,
         json!({"Effect": "Allow", "Action": ["secretsmanager:BatchGetSecretValue"], "Resource": ["*"]}),
+    );
+    statements.push(
+        json!({"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret"],
+        "Resource": [
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:common/api-AbC123",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/tls-??????"
+        ]}),
     );
     assert_eq!(task, expected);
 }
@@ -82,10 +94,15 @@ fn typed_form() {
             Action::GetSecretValue,
             Action::BatchGetSecretValue,
             Action::GetParameters,
-            Action::KmsDecrypt
+            Action::KmsDecrypt,
+            Action::DescribeSecret
         ]
     );
     assert_eq!(policy.resources(Action::GetSecretValue).len(), 3);
+    assert_eq!(
+        policy.resources(Action::DescribeSecret),
+        policy.resources(Action::GetSecretValue)
+    );
     assert_eq!(policy.resources(Action::KmsDecrypt), [KEY_A]);
     let decrypt = &policy.statements()[3];
     let condition = decrypt.condition().unwrap();
@@ -101,8 +118,10 @@ fn typed_form() {
         ])
     );
     assert!(
-        policy.statements()[..3]
+        policy
+            .statements()
             .iter()
+            .filter(|s| s.action() != Action::KmsDecrypt)
             .all(|s| s.condition().is_none())
     );
     assert!(
@@ -171,11 +190,28 @@ fn batch_get_only_for_unpinned_secrets() {
             "{policy}"
         );
     }
+    // A stage is described (a watch compares the version that holds it), never batched.
+    let task = Pinned::deployment().policy(ecs_secrets::Role::Task);
+    let execution = Pinned::deployment().policy(ecs_secrets::Role::Execution);
     assert_eq!(
-        Pinned::deployment()
-            .policy(ecs_secrets::Role::Task)
-            .to_json(),
-        Pinned::deployment()
+        task.statements()[..task.statements().len() - 1],
+        *execution.statements()
+    );
+    assert_eq!(
+        task.resources(ecs_secrets::Action::DescribeSecret),
+        ["arn:aws:secretsmanager:us-east-1:123456789012:secret:a-??????"]
+    );
+    /// A version id never changes: the task role gets no `DescribeSecret` on it.
+    #[allow(dead_code)]
+    #[derive(EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "123456789012")]
+    struct ById {
+        #[ecs(secret = "a", version_id = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE")]
+        a: String,
+    }
+    assert_eq!(
+        ById::deployment().policy(ecs_secrets::Role::Task).to_json(),
+        ById::deployment()
             .policy(ecs_secrets::Role::Execution)
             .to_json()
     );
@@ -301,6 +337,8 @@ fn two_environments_from_one_declaration() {
              "Resource": ["arn:aws:kms:eu-west-1:222222222222:key/2222bbbb-2222-2222-2222-222222222222"],
              "Condition": {"StringEquals": {"kms:ViaService": [
                  "secretsmanager.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com"]}}},
+            {"Effect": "Allow", "Action": ["secretsmanager:DescribeSecret"],
+             "Resource": ["arn:aws:secretsmanager:eu-west-1:222222222222:secret:staging/app/db-??????"]},
         ]})
     );
     assert_eq!(
@@ -597,11 +635,14 @@ fn kms_decrypt_only_via_the_services_that_read() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????"]},{"Effect":"Allow","Action":["ssm:GetParameters"],"Resource":["arn:aws:ssm:us-east-1:123456789012:parameter/app/api-key"]},{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],"Condition":{"StringEquals":{"kms:ViaService":["secretsmanager.us-east-1.amazonaws.com","ssm.us-east-1.amazonaws.com"]}}}]}"#
     );
     let task = d.policy(Role::Task);
-    assert_eq!(
-        task.statements().last(),
-        d.policy(Role::Execution).statements().last()
-    );
-    assert_eq!(task.statements().len(), 4);
+    let decrypt = |p: &PolicyDocument| {
+        p.statements()
+            .iter()
+            .find(|s| s.action() == Action::KmsDecrypt)
+            .cloned()
+    };
+    assert_eq!(decrypt(&task), decrypt(&d.policy(Role::Execution)));
+    assert_eq!(task.statements().len(), 5);
     assert!(d.policy(Role::Pin).resources(Action::KmsDecrypt).is_empty());
 }
 
@@ -634,7 +675,13 @@ fn kms_condition_per_key_region() {
         )
         .unwrap()
         .to_json();
-        let statements = policy["Statement"].as_array().unwrap();
+        let mut statements = policy["Statement"].as_array().unwrap().clone();
+        if role == Role::Task {
+            // Last in the order of `Action`: the secret a watch describes.
+            let describe = statements.pop().unwrap();
+            assert_eq!(describe["Action"], json!(["secretsmanager:DescribeSecret"]));
+            assert_eq!(describe["Resource"], json!([format!("{SM_EAST}-??????")]));
+        }
         assert_eq!(
             statements[statements.len() - 4..],
             [

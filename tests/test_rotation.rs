@@ -153,13 +153,13 @@ async fn a_rotation_reaches_the_watch_within_one_interval() {
     assert!(status.last_change.is_some());
     assert_eq!(status.last_error, None);
 
-    // Stopped, so no refresh is half-sent: every background refresh was one load, one batch
-    // and one parameter call.
+    // Stopped, so no refresh is half-sent. Values were read twice: by the first load and by
+    // the refresh that found the rotation; every other refresh only asked for versions.
     drop(watch);
     assert_eq!(bounded("the watch to stop", sub.recv()).await, None);
-    let [batches, gets, params] = moto.counts();
-    assert!(batches >= 2 && gets == 0, "{:?}", moto.counts());
-    assert!(params.abs_diff(batches) <= 1, "{:?}", moto.counts());
+    let [batches, gets, _] = moto.counts();
+    assert_eq!((batches, gets), (2, 0), "{:?}", moto.proxy.targets());
+    assert!(moto.proxy.count(testkit::DESCRIBE) >= 2);
 }
 
 #[tokio::test]
@@ -205,11 +205,17 @@ async fn subscribers_get_exactly_the_changed_fields() {
     testkit::put_secret_value(&moto.direct, &moto.name("/api"), "key-2").await;
     assert_eq!(watch.refresh_now().await, Ok(None));
     assert_eq!(watch.status().refreshes, 3);
+    // The first load read both secrets in one batch; each refresh described both and checked
+    // the parameter's version (one GetParameters without decryption), then read only what
+    // had a new version: nothing, then the API key (a batch of one) and the flag, then the
+    // API key.
     assert_eq!(
         moto.counts(),
-        [4, 0, 4],
-        "the first load and three refreshes"
+        [3, 0, 5],
+        "the first load and three refreshes: {:?}",
+        moto.proxy.targets()
     );
+    assert_eq!(moto.proxy.count(testkit::DESCRIBE), 6);
 }
 
 #[tokio::test]
@@ -371,11 +377,13 @@ async fn refresh_now_storms_coalesce_into_two_loads() {
     let outcomes = bounded("the storm", calls.join_all()).await;
     moto.proxy.set_latency(Duration::ZERO);
     // The first call starts a refresh; the 19 that arrive while it is in flight may not take it
-    // (it may have read AWS before what they react to) and share the next one.
+    // (it may have read AWS before what they react to) and share the next one. Each refresh
+    // describes both secrets and checks the parameter's version; only the first finds the
+    // rotated secret and reads it.
     assert_eq!(
-        moto.counts(),
-        [2, 0, 2],
-        "20 calls, two loads: {:?}",
+        (moto.counts(), moto.proxy.count(testkit::DESCRIBE)),
+        ([1, 0, 2], 4),
+        "20 calls, two refreshes: {:?}",
         moto.proxy.targets()
     );
     let mut changed: Vec<_> = outcomes
@@ -394,7 +402,10 @@ async fn refresh_now_storms_coalesce_into_two_loads() {
 
     // The next call after the storm is a new refresh.
     assert_eq!(watch.refresh_now().await, Ok(None));
-    assert_eq!(moto.counts(), [3, 0, 3]);
+    assert_eq!(
+        (moto.counts(), moto.proxy.count(testkit::DESCRIBE)),
+        ([1, 0, 3], 6)
+    );
 }
 
 /// A refresh in flight when `refresh_now` is called may have read AWS before the rotation the
@@ -410,24 +421,25 @@ async fn refresh_now_never_answers_with_data_older_than_the_call() {
         .await
         .unwrap();
     moto.proxy.reset_counts();
-    // The next batch is answered by moto at once, but the answer is held at the proxy.
+    // The next refresh's version checks (a DescribeSecret per secret) are answered by moto at
+    // once, but the answers are held at the proxy.
     moto.proxy.add_fault(Fault::on(
-        testkit::BATCH,
-        1,
+        testkit::DESCRIBE,
+        2,
         FaultKind::Delay(Duration::from_millis(800)),
     ));
     let in_flight = {
         let watch = watch.clone();
         tokio::spawn(async move { watch.refresh_now().await })
     };
-    bounded("the first batch to arrive", async {
-        while moto.proxy.count(testkit::BATCH) == 0 {
+    bounded("the first version checks to arrive", async {
+        while moto.proxy.count(testkit::DESCRIBE) < 2 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })
     .await;
-    // Give moto time to answer the forwarded request (it does in a few ms): that answer has the
-    // old password.
+    // Give moto time to answer the forwarded requests (it does in a few ms): those answers name
+    // the old version.
     tokio::time::sleep(Duration::from_millis(200)).await;
     testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
 
@@ -443,8 +455,12 @@ async fn refresh_now_never_answers_with_data_older_than_the_call() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(first, None, "the refresh in flight read the old value");
-    assert_eq!(moto.counts()[0], 2);
+    assert_eq!(first, None, "the refresh in flight saw the old version");
+    assert_eq!(
+        moto.counts()[0],
+        1,
+        "only the call's own refresh read a value: the rotated secret"
+    );
 }
 
 #[tokio::test]

@@ -116,7 +116,7 @@ fn match_answers(
         .collect();
     let values: Vec<SecretValue> = entries
         .into_iter()
-        .map(|e| secret_value(e.secret_string, e.secret_binary))
+        .map(|e| secret_value(e.secret_string, e.secret_binary, e.version_id))
         .collect();
     let mut results = Vec::with_capacity(fetches.len());
     let mut unanswered = Vec::new();

@@ -29,10 +29,20 @@ pub(crate) const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
 /// A fetched secret.
 #[derive(Clone)]
 pub(crate) enum SecretValue {
-    /// `SecretString` (wiped when dropped).
-    Text(Zeroizing<String>),
+    /// `SecretString` (wiped when dropped), and the `VersionId` the answer named: what a
+    /// [`Watch`](super::Watch) refresh compares with `DescribeSecret` to skip an unrotated
+    /// secret.
+    Text(Zeroizing<String>, Option<String>),
     /// `SecretBinary` only: ECS cannot inject it, and neither do we.
     Binary,
+}
+
+/// A fetched parameter: its value (wiped when dropped) and its `Version`, which a
+/// [`Watch`](super::Watch) refresh compares to skip an unchanged parameter.
+#[derive(Clone)]
+pub(crate) struct ParamValue {
+    pub text: Zeroizing<String>,
+    pub version: Option<i64>,
 }
 
 /// Why one secret or parameter could not be fetched. Never carries a value.
@@ -77,7 +87,7 @@ impl Failure {
 }
 
 pub(super) type SecretResult = Result<SecretValue, Failure>;
-type ParamResult = Result<Zeroizing<String>, Failure>;
+pub(super) type ParamResult = Result<ParamValue, Failure>;
 
 /// The outcome of every fetch of a plan, by index into [`Plan::secrets`] / [`Plan::params`].
 pub(crate) struct Fetched {
@@ -364,15 +374,17 @@ pub(super) fn unanswered(op: &str, missed: Option<Duration>) -> Failure {
     }
 }
 
-/// `SecretString`, or else a binary secret (`SecretBinary`, which has no text). A binary value
-/// is wiped here: ECS cannot inject it, and neither does the loader.
+/// `SecretString` (with the answer's `VersionId`), or else a binary secret (`SecretBinary`,
+/// which has no text). A binary value is wiped here: ECS cannot inject it, and neither does the
+/// loader.
 pub(super) fn secret_value(
     string: Option<String>,
     binary: Option<aws_sdk_secretsmanager::primitives::Blob>,
+    version_id: Option<String>,
 ) -> SecretValue {
     drop(binary.map(|b| Zeroizing::new(b.into_inner())));
     match string {
-        Some(s) => SecretValue::Text(Zeroizing::new(s)),
+        Some(s) => SecretValue::Text(Zeroizing::new(s), version_id),
         None => SecretValue::Binary,
     }
 }
@@ -396,7 +408,11 @@ async fn get(
     let result = match sent {
         Ok(out) => {
             finish(started, "ok", 0);
-            Ok(secret_value(out.secret_string, out.secret_binary))
+            Ok(secret_value(
+                out.secret_string,
+                out.secret_binary,
+                out.version_id,
+            ))
         }
         Err(e) => {
             let failure = request_failure(GET, &e);
@@ -445,7 +461,10 @@ async fn get_parameters(
         let result = match found {
             // One parameter can answer two identifiers (`/a/b` and its ARN): keep a copy.
             Some(at) => match &parameters[at].value {
-                Some(v) => Ok(Zeroizing::new(v.clone())),
+                Some(v) => Ok(ParamValue {
+                    text: Zeroizing::new(v.clone()),
+                    version: Some(parameters[at].version),
+                }),
                 None => Err(Failure::ours(
                     FetchCode::NoValue,
                     format!("{GET_PARAMETERS} returned the parameter without a value"),

@@ -16,6 +16,7 @@ use crate::value_from::ValueFrom;
 use super::Loader;
 use super::fetch::{self, Fetched, SecretValue};
 use super::plan::{Plan, Target};
+use super::refresh::Kept;
 
 /// The loader's view: sourced fields from the answers, plain ones from the environment.
 struct Answers<'a> {
@@ -45,12 +46,22 @@ pub(super) enum Mode {
 pub(super) type Observer<'a> = dyn FnMut(usize, &Raw) + Send + 'a;
 
 /// Loads `T` with the values fetched from AWS, showing `observe` every sourced field's answer:
-/// how a [`Watch`](super::Watch) tells which fields changed without keeping a second copy of
-/// the values.
+/// how a [`Watch`](super::Watch) tells which fields changed (by a digest of each answer).
 pub(super) async fn load<T: EcsSecrets>(
     loader: &Loader,
     mode: Mode,
     observe: Option<&mut Observer<'_>>,
+) -> Result<T, Error> {
+    load_with::<T>(loader, mode, observe, None).await
+}
+
+/// [`load`], fetching through `kept` (a watch's memory of its last load, see
+/// [`refresh`](super::refresh)) when given: unchanged secrets and parameters are not read again.
+pub(super) async fn load_with<T: EcsSecrets>(
+    loader: &Loader,
+    mode: Mode,
+    observe: Option<&mut Observer<'_>>,
+    kept: Option<&mut Kept>,
 ) -> Result<T, Error> {
     let span = tracing::info_span!(
         "ecs_secrets.aws.load",
@@ -63,7 +74,7 @@ pub(super) async fn load<T: EcsSecrets>(
         duration_ms = tracing::field::Empty,
         errors = tracing::field::Empty,
     );
-    load_in_span::<T>(loader, mode, observe)
+    load_in_span::<T>(loader, mode, observe, kept)
         .instrument(span)
         .await
 }
@@ -72,6 +83,7 @@ async fn load_in_span<T: EcsSecrets>(
     loader: &Loader,
     mode: Mode,
     observe: Option<&mut Observer<'_>>,
+    kept: Option<&mut Kept>,
 ) -> Result<T, Error> {
     let started = Instant::now();
     let vars = loader.vars_for::<T>();
@@ -115,7 +127,10 @@ async fn load_in_span<T: EcsSecrets>(
     if plan.fields.is_empty() {
         span.record("requests", 0);
     } else {
-        let fetched = fetch::fetch(loader, &plan).await;
+        let fetched = match kept {
+            Some(kept) => super::refresh::fetch(loader, &plan, kept).await,
+            None => fetch::fetch(loader, &plan).await,
+        };
         span.record("requests", fetched.requests);
         for (i, target) in &plan.fields {
             let field = &T::FIELDS[*i];
@@ -161,7 +176,7 @@ fn fetch_error(code: FetchCode, reason: impl Into<String>) -> Raw {
 fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Raw {
     let failure = match target {
         Target::Secret(i, key) => match &fetched.secrets[*i] {
-            Ok(SecretValue::Text(text)) => {
+            Ok(SecretValue::Text(text, _)) => {
                 return match key {
                     None => Raw::Value(text.clone()),
                     Some(key) => match extract::json_key(text, key) {
@@ -179,7 +194,7 @@ fn answer(field: &Field, target: &Target, fetched: &Fetched) -> Raw {
             Err(failure) => failure,
         },
         Target::Param(i) => match &fetched.params[*i] {
-            Ok(text) => return Raw::Value(text.clone()),
+            Ok(param) => return Raw::Value(param.text.clone()),
             Err(failure) => failure,
         },
     };

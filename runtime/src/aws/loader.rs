@@ -31,7 +31,8 @@ type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// Builds a client of the SDK crate `$sdk` the one way every client of a [`Loader`] is built: the
 /// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy and
-/// timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
+/// timeouts, and with the `metrics` feature the interceptor that counts requests, attempts and
+/// throttles. (A macro: each SDK crate has its own `config::Builder` type.)
 macro_rules! client {
     ($sdk:ident, $loader:expr, $region:expr) => {{
         let loader: &Loader = $loader;
@@ -44,6 +45,10 @@ macro_rules! client {
         }
         if let Some(t) = loader.timeouts() {
             b = b.timeout_config(t);
+        }
+        #[cfg(feature = "metrics")]
+        {
+            b = b.interceptor(super::metrics::Interceptor);
         }
         $sdk::Client::from_conf(b.build())
     }};
@@ -220,8 +225,9 @@ impl Loader {
     }
 
     /// Loads `T` (see [`WatchOptions::initial`]: from AWS, or environment first), then keeps the
-    /// value fresh in a background task that reloads every sourced field on an interval
-    /// (default 5 minutes ±10 %), replaces the value only with a complete load, and tells
+    /// value fresh in a background task that refreshes every sourced field on an interval
+    /// (default 5 minutes ±10 %) — reading only the secrets and parameters whose version
+    /// changed —, replaces the value only with a complete load, and tells
     /// subscribers which fields changed. Needs a Tokio runtime; the refresh stops when the last
     /// handle drops.
     pub async fn watch<T>(&self, options: WatchOptions) -> Result<Watch<T>, Error>

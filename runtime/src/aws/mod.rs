@@ -19,15 +19,34 @@
 //! default taken because AWS said "not found" would be a silent wrong value in production. An
 //! `Option` field whose secret or parameter does not exist is `None`; any other failure is an
 //! error.
+//!
+//! With the `metrics` feature, requests, attempts, retries, throttles and watch refreshes are
+//! counted through the `metrics` facade:
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `ecs_secrets_requests_total` | counter | `operation`, `outcome` | AWS requests by operation and final outcome after the SDK's retries: `ok`, `throttled`, `denied`, `not_found`, `timeout`, `error` |
+//! | `ecs_secrets_attempts_total` | counter | `operation` | HTTP attempts the SDK made |
+//! | `ecs_secrets_retries_total` | counter | `operation` | attempts after the first of a request (attempts − requests) |
+//! | `ecs_secrets_throttles_total` | counter | `operation` | attempts answered with a throttling error |
+//! | `ecs_secrets_refreshes_total` | counter | `outcome` (`ok`, `failed`) | [`Watch`] refreshes |
+//! | `ecs_secrets_value_age_seconds` | gauge | `config` | per watch, set at each refresh: the age of its current value |
+//! | `ecs_secrets_last_success_seconds` | gauge | `config` | per watch: Unix time of its last successful load |
+//!
+//! Labels carry no secret or parameter name, no region and no value: operations, outcomes, and
+//! the configuration type's name.
 
 mod batch;
 mod fetch;
 mod load;
 mod loader;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod migrate;
 mod pin;
 mod plan;
 mod preflight;
+mod refresh;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};

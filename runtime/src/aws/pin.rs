@@ -24,14 +24,25 @@ use crate::value_from::{ValueFrom, with_selector};
 use super::Loader;
 use super::fetch::{Failure, request_failure, unanswered, within};
 
-const DESCRIBE: &str = "DescribeSecret";
-const AWSCURRENT: &str = "AWSCURRENT";
+pub(super) const DESCRIBE: &str = "DescribeSecret";
+pub(super) const AWSCURRENT: &str = "AWSCURRENT";
 
 /// One distinct secret to describe: its region and the identifier the `valueFrom` holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Describe {
-    region: String,
-    secret_id: String,
+pub(super) struct Describe {
+    pub region: String,
+    pub secret_id: String,
+}
+
+/// A secret's versions and their stages (`VersionIdsToStages`).
+pub(super) type Versions = std::collections::HashMap<String, Vec<String>>;
+
+/// What `DescribeSecret` says of one secret.
+#[derive(Clone)]
+pub(super) struct Described {
+    pub versions: Versions,
+    /// Scheduled for deletion (`DeletedDate`): its values can no longer be read.
+    pub deleted: bool,
 }
 
 /// See the module docs. References that already select a version (`version_stage` other than
@@ -69,7 +80,22 @@ pub(super) async fn pin<T: EcsSecrets>(
     if describes.is_empty() {
         return Ok(deployment);
     }
-    let answers = describe_all(loader, &describes).await;
+    let answers: Vec<Result<String, Failure>> = describe_all(loader, &describes)
+        .await
+        .into_iter()
+        .map(|versions| {
+            versions.and_then(|d| {
+                version_with_stage(&d.versions, AWSCURRENT)
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Failure::ours(
+                            FetchCode::NoVersionId,
+                            format!("{DESCRIBE} named no version with the stage {AWSCURRENT}"),
+                        )
+                    })
+            })
+        })
+        .collect();
 
     let mut errors = Vec::new();
     let refs = deployment.references_mut();
@@ -101,8 +127,12 @@ pub(super) async fn pin<T: EcsSecrets>(
     }
 }
 
-/// The current version id of each secret, or why not.
-async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<String, Failure>> {
+/// The versions of each secret, or why not: one `DescribeSecret` per secret, all at once under
+/// the loader's concurrency bound and deadline.
+pub(super) async fn describe_all(
+    loader: &Loader,
+    describes: &[Describe],
+) -> Vec<Result<Described, Failure>> {
     let settings = loader.settings();
     let permits = Arc::new(Semaphore::new(settings.max_concurrency));
     let mut tasks = JoinSet::new();
@@ -121,12 +151,12 @@ async fn describe_all(loader: &Loader, describes: &[Describe]) -> Vec<Result<Str
             async move {
                 let _permit = permits.acquire_owned().await.ok();
                 let answer = client.describe_secret().secret_id(secret_id).send().await;
-                (i, current_version(answer))
+                (i, versions(answer))
             }
             .instrument(span),
         );
     }
-    let mut out: Vec<Option<Result<String, Failure>>> = vec![None; describes.len()];
+    let mut out: Vec<Option<Result<Described, Failure>>> = vec![None; describes.len()];
     let collect = async {
         while let Some(joined) = tasks.join_next().await {
             if let Ok((i, answer)) = joined {
@@ -149,18 +179,20 @@ type DescribeAnswer = Result<
     >,
 >;
 
-/// The version that carries `AWSCURRENT`.
-fn current_version(answer: DescribeAnswer) -> Result<String, Failure> {
+/// The versions and stages a `DescribeSecret` answer lists, and whether the secret is scheduled
+/// for deletion.
+fn versions(answer: DescribeAnswer) -> Result<Described, Failure> {
     let out = answer.map_err(|e| request_failure(DESCRIBE, &e))?;
-    let versions = out.version_ids_to_stages.unwrap_or_default();
-    let current = versions
-        .into_iter()
-        .find(|(_, stages)| stages.iter().any(|s| s == AWSCURRENT))
-        .map(|(id, _)| id);
-    current.ok_or_else(|| {
-        Failure::ours(
-            FetchCode::NoVersionId,
-            format!("{DESCRIBE} named no version with the stage {AWSCURRENT}"),
-        )
+    Ok(Described {
+        deleted: out.deleted_date.is_some(),
+        versions: out.version_ids_to_stages.unwrap_or_default(),
     })
+}
+
+/// The version that carries `stage` (at most one version carries a stage).
+pub(super) fn version_with_stage<'a>(versions: &'a Versions, stage: &str) -> Option<&'a str> {
+    versions
+        .iter()
+        .find(|(_, stages)| stages.iter().any(|s| s == stage))
+        .map(|(id, _)| id.as_str())
 }

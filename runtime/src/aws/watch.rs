@@ -5,11 +5,16 @@
 //! - Readers call [`Watch::current`]: an `Arc<T>` out of an [`ArcSwap`], no lock, never blocked
 //!   by a refresh, nothing held across an `.await`.
 //! - A refresh is one load of every sourced field with the watch's [`Loader`] (the same plan,
-//!   batching, clients and errors as [`Loader::fetch`]). Any field error fails the whole refresh: the last good value stays, the error
-//!   goes to [`Status`] and a `tracing` warning. A value is replaced only by a complete one.
+//!   batching, clients and errors as [`Loader::fetch`]), except that it reads only what
+//!   rotated: one `DescribeSecret` per secret and one `GetParameters` without decryption per
+//!   ten parameters tell which versions changed, and only those values are fetched; the others
+//!   come from the last answers, which the watch keeps in wiped memory (why, and what it costs:
+//!   the refresh module's docs, RELIABILITY.md). Any field error fails the whole refresh: the
+//!   last good value stays, the error goes to [`Status`] and a `tracing` warning. A value is
+//!   replaced only by a complete one.
 //! - Which fields changed: the loader shows each sourced field's raw text to the watch, which
-//!   keeps only a keyed digest of it (SipHash with a per-watch random key, std's
-//!   `RandomState`), never a second copy of a value.
+//!   compares a keyed digest of it (SipHash with a per-watch random key, std's `RandomState`)
+//!   with the digest of the current value's text.
 //! - Concurrent [`Watch::refresh_now`] calls share one refresh, but never one that started
 //!   before the call: refreshes run one at a time under an async mutex and are numbered when
 //!   they start; a caller that finds, once it holds the mutex, that a refresh numbered after its
@@ -32,6 +37,7 @@ use tracing::Instrument;
 
 use super::Loader;
 use super::load::{self, Mode};
+use super::refresh::Kept;
 use crate::EcsSecrets;
 use crate::error::{Error, ErrorKind, FetchCode, FieldError};
 use crate::load::Raw;
@@ -265,6 +271,8 @@ struct Shared<T> {
 struct Refreshing {
     /// Per field of `T::FIELDS`, the digest of its text in the current value.
     digests: Vec<Digest>,
+    /// The last answers and their versions, so a refresh reads only what rotated.
+    kept: Kept,
     /// The number and outcome of the last refresh that finished.
     last: Option<(u64, Outcome)>,
 }
@@ -297,14 +305,17 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
     pub(super) async fn start(loader: Loader, options: WatchOptions) -> Result<Watch<T>, Error> {
         let key = RandomState::new();
         let mut digests = vec![Digest::None; T::FIELDS.len()];
+        let mut kept = Kept::default();
         let mode = match options.initial {
             Initial::Fetch => Mode::All,
             Initial::Load => Mode::Missing,
         };
         let value = {
             let mut observe = |i: usize, answer: &Raw| digests[i] = Digest::of(&key, answer);
-            load::load::<T>(&loader, mode, Some(&mut observe)).await?
+            load::load_with::<T>(&loader, mode, Some(&mut observe), Some(&mut kept)).await?
         };
+        #[cfg(feature = "metrics")]
+        super::metrics::loaded(crate::iam::short_type_name::<T>(), SystemTime::now());
         let shared = Arc::new(Shared {
             loader,
             options,
@@ -322,6 +333,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
             started: AtomicU64::new(0),
             refresh: tokio::sync::Mutex::new(Refreshing {
                 digests,
+                kept,
                 last: None,
             }),
             key,
@@ -414,18 +426,19 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
         // Numbered while holding the mutex, so numbers follow the order refreshes run in. (A
         // refresh whose caller was cancelled finishes nothing: the next caller runs one.)
         let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
-        let outcome = self.refresh_once(&mut state.digests).await;
+        let Refreshing { digests, kept, .. } = &mut *state;
+        let outcome = self.refresh_once(digests, kept).await;
         state.last = Some((number, outcome.clone()));
         outcome
     }
 
     /// One load; the value and digests are replaced only when it is complete.
-    async fn refresh_once(&self, digests: &mut [Digest]) -> Outcome {
+    async fn refresh_once(&self, digests: &mut [Digest], kept: &mut Kept) -> Outcome {
         let mut fresh = vec![Digest::None; T::FIELDS.len()];
         let loaded = {
             let key = &self.key;
             let mut observe = |i: usize, answer: &Raw| fresh[i] = Digest::of(key, answer);
-            load::load::<T>(&self.loader, Mode::All, Some(&mut observe)).await
+            load::load_with::<T>(&self.loader, Mode::All, Some(&mut observe), Some(kept)).await
         };
         let loaded = loaded.and_then(|value| vanished::<T>(digests, &fresh).map(|()| value));
         let now = SystemTime::now();
@@ -443,6 +456,12 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.consecutive_failures += 1;
                 status.last_failure = Some(now);
                 status.last_error = Some(error.clone());
+                #[cfg(feature = "metrics")]
+                super::metrics::refreshed(
+                    crate::iam::short_type_name::<T>(),
+                    false,
+                    status.last_success,
+                );
                 return Err(error);
             }
         };
@@ -468,6 +487,8 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.last_change = Some(now);
             }
         }
+        #[cfg(feature = "metrics")]
+        super::metrics::refreshed(crate::iam::short_type_name::<T>(), true, now);
         if let Some(change) = &change {
             tracing::info!(fields = ?change.fields, "refresh changed values");
             // No receiver is not an error: nobody subscribed.

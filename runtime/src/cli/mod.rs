@@ -223,7 +223,7 @@ enum Command {
     ///
     /// The execution role is the one ECS uses to inject the secrets at container start. The task
     /// role is the application's own, for fetching the secrets directly (feature `aws`): the
-    /// same reads plus `secretsmanager:BatchGetSecretValue`.
+    /// same reads plus `secretsmanager:BatchGetSecretValue` and `secretsmanager:DescribeSecret`.
     Policy {
         /// Which role the policy is for.
         #[arg(long, value_enum, default_value_t = Role::Execution)]

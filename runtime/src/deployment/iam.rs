@@ -75,7 +75,9 @@ pub enum Role {
     Execution,
     /// The task role: the application fetches the secrets itself (feature `aws`). The same
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
-    /// secrets.
+    /// secrets, and `secretsmanager:DescribeSecret` on each secret not pinned by version id,
+    /// which a watch's refresh uses to skip unrotated secrets (metadata only; granted whether or
+    /// not the application watches, since a declaration cannot say).
     Task,
     /// The deploy step that pins secrets to their current versions
     /// ([`aws::Loader::pin`](crate::aws::Loader::pin), the CLI's `--pin-versions`):
@@ -362,6 +364,11 @@ impl PolicyDocument {
                     // unpinned secrets.
                     if role == Role::Task && follows_current(s) {
                         grant(Action::BatchGetSecretValue, "*".to_owned());
+                    }
+                    // A watch compares versions before it reads values again; a version id
+                    // never changes, so it is never described.
+                    if role == Role::Task && s.version_id().is_none() {
+                        grant(Action::DescribeSecret, s.iam_resource());
                     }
                     readers.push((s.region(), SECRETS_MANAGER));
                 }

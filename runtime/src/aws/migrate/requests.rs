@@ -113,8 +113,8 @@ async fn read_secret(loader: &Loader, region: &str, id: &str) -> Current {
     match sent {
         Ok(out) => {
             finish(started, "ok", 0);
-            match secret_value(out.secret_string, out.secret_binary) {
-                SecretValue::Text(text) => Current::Text(text),
+            match secret_value(out.secret_string, out.secret_binary, None) {
+                SecretValue::Text(text, _) => Current::Text(text),
                 SecretValue::Binary => Current::Binary,
             }
         }

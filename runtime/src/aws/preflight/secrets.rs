@@ -193,7 +193,7 @@ pub(super) async fn check(
                 .set_version_id(r.version_id.clone());
             let job: Job<Result<SecretValue, Failure>> = Box::pin(async move {
                 let out = request.send().await.map_err(|e| request_failure(GET, &e))?;
-                Ok(secret_value(out.secret_string, out.secret_binary))
+                Ok(secret_value(out.secret_string, out.secret_binary, None))
             });
             (GET, job)
         })
@@ -209,7 +209,7 @@ pub(super) async fn check(
             )),
             Err(f) => findings.push((at, request_finding(GET, f))),
             Ok(SecretValue::Binary) => findings.push((at, Finding::BinarySecret)),
-            Ok(SecretValue::Text(text)) => {
+            Ok(SecretValue::Text(text, _)) => {
                 findings.extend(
                     check_value(text, json_keys[at])
                         .into_iter()
