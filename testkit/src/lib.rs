@@ -18,6 +18,7 @@
 mod fixtures;
 mod http;
 mod proxy;
+mod quota;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,7 +30,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 
 pub use fixtures::{create_binary_secret, create_secret, put_parameter, put_secret_value};
-pub use proxy::{AWS_JSON, Fault, FaultKind, Proxy};
+pub use proxy::{AWS_JSON, Fault, FaultKind, Proxy, Seen};
+pub use quota::Quota;
 
 /// Re-exported so that tests need no direct dependency on the SDK crates.
 pub use {aws_config, aws_sdk_secretsmanager, aws_sdk_ssm};
