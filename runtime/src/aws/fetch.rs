@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 use crate::error::{ErrorKind, FetchCode};
 
 use super::Loader;
+use super::backoff::{self, Retries};
 use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches};
 
 pub(super) const BATCH_GET: &str = "BatchGetSecretValue";
@@ -111,12 +112,22 @@ struct Ctx<'a> {
     secret_ops: Vec<&'static str>,
     param_ops: Vec<&'static str>,
     requests: usize,
+    /// The loader's own retries of throttled requests (`None`: the SDK's retry policy).
+    retries: Option<Arc<Retries>>,
 }
 
 /// Sends every request of the plan and collects the answers. Never fails as a whole: each
 /// secret and parameter gets its own result.
 pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
     let options = loader.settings();
+    let requests = plan.requests(loader.batch_now());
+    let retries = loader.retries_throttling().then(|| {
+        Arc::new(Retries::new(
+            requests.len(),
+            Instant::now(),
+            options.deadline,
+        ))
+    });
     let mut ctx = Ctx {
         plan,
         loader,
@@ -124,11 +135,12 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
         secret_ops: vec![BATCH_GET; plan.secrets.len()],
         param_ops: vec![GET_PARAMETERS; plan.params.len()],
         requests: 0,
+        retries,
     };
     let mut secrets: Vec<Option<SecretResult>> = vec![None; plan.secrets.len()];
     let mut params: Vec<Option<ParamResult>> = vec![None; plan.params.len()];
     let mut tasks = JoinSet::new();
-    for request in plan.requests(options.batching) {
+    for request in requests {
         spawn(&mut ctx, &mut tasks, request);
     }
 
@@ -151,7 +163,7 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
             .zip(&ctx.param_ops)
             .map(|(r, op)| r.unwrap_or_else(|| Err(unanswered(op))))
             .collect(),
-        requests: ctx.requests,
+        requests: ctx.requests + ctx.retries.as_ref().map_or(0, |r| r.made()),
     }
 }
 
@@ -196,6 +208,10 @@ async fn drive(
                 }
             }
             Done::Fallback(items, why) => {
+                if matches!(&why.kind, ErrorKind::Aws { code, .. } if super::throttle::is_throttling(code))
+                {
+                    ctx.loader.batch_throttled();
+                }
                 tracing::warn!(
                     code = why.code(),
                     secrets = items.len(),
@@ -228,7 +244,8 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
             let client = ctx.loader.secrets_client(&fetch.region);
             ctx.secret_ops[item] = GET;
             let span = request_span(GET, Some(&fetch.region), &[&fetch.describe()]);
-            tasks.spawn(get(client, item, fetch, permits).instrument(span));
+            let retries = ctx.retries.clone();
+            tasks.spawn(get(client, item, fetch, permits, retries).instrument(span));
         }
         Request::Params { region, items } => {
             let client = ctx.loader.ssm_client(region.as_deref());
@@ -238,7 +255,8 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
                 .collect();
             let ids: Vec<&str> = fetches.iter().map(|(_, p)| p.ident.as_str()).collect();
             let span = request_span(GET_PARAMETERS, region.as_deref(), &ids);
-            tasks.spawn(get_parameters(client, fetches, permits).instrument(span));
+            let retries = ctx.retries.clone();
+            tasks.spawn(get_parameters(client, fetches, permits, retries).instrument(span));
         }
     }
 }
@@ -382,26 +400,33 @@ async fn get(
     item: usize,
     fetch: SecretFetch,
     permits: Arc<Semaphore>,
+    retries: Option<Arc<Retries>>,
 ) -> Done {
-    let permit = permits.acquire_owned().await.ok();
     let started = Instant::now();
-    let sent = client
-        .get_secret_value()
-        .secret_id(fetch.secret_id)
-        .set_version_stage(fetch.stage)
-        .set_version_id(fetch.version_id)
-        .send()
-        .await;
-    drop(permit);
-    let result = match sent {
-        Ok(out) => {
-            finish(started, "ok", 0);
-            Ok(secret_value(out.secret_string, out.secret_binary))
-        }
-        Err(e) => {
-            let failure = request_failure(GET, &e);
-            finish(started, failure.code(), 1);
-            Err(failure)
+    let mut retry = 0;
+    let result = loop {
+        let permit = permits.acquire().await.ok();
+        let sent = client
+            .get_secret_value()
+            .secret_id(&fetch.secret_id)
+            .set_version_stage(fetch.stage.clone())
+            .set_version_id(fetch.version_id.clone())
+            .send()
+            .await;
+        drop(permit);
+        match sent {
+            Ok(out) => {
+                finish(started, "ok", 0);
+                break Ok(secret_value(out.secret_string, out.secret_binary));
+            }
+            Err(e) => {
+                let mut failure = request_failure(GET, &e);
+                if backoff::after_failure(retries.as_deref(), &mut retry, &mut failure).await {
+                    continue;
+                }
+                finish(started, failure.code(), 1);
+                break Err(failure);
+            }
         }
     };
     Done::Secrets(vec![(item, result)])
@@ -411,21 +436,34 @@ async fn get_parameters(
     client: aws_sdk_ssm::Client,
     fetches: Vec<(usize, ParamFetch)>,
     permits: Arc<Semaphore>,
+    retries: Option<Arc<Retries>>,
 ) -> Done {
-    let permit = permits.acquire_owned().await.ok();
     let started = Instant::now();
     let names: Vec<String> = fetches.iter().map(|(_, p)| p.ident.clone()).collect();
-    let sent = client
-        .get_parameters()
-        .set_names(Some(names))
-        .with_decryption(true)
-        .send()
-        .await;
-    drop(permit);
+    let mut retry = 0;
+    let sent = loop {
+        let permit = permits.acquire().await.ok();
+        let sent = client
+            .get_parameters()
+            .set_names(Some(names.clone()))
+            .with_decryption(true)
+            .send()
+            .await;
+        drop(permit);
+        match sent {
+            Err(e) => {
+                let mut failure = request_failure(GET_PARAMETERS, &e);
+                if backoff::after_failure(retries.as_deref(), &mut retry, &mut failure).await {
+                    continue;
+                }
+                break Err(failure);
+            }
+            Ok(out) => break Ok(out),
+        }
+    };
     let out = match sent {
         Ok(out) => out,
-        Err(e) => {
-            let failure = request_failure(GET_PARAMETERS, &e);
+        Err(failure) => {
             finish(started, failure.code(), fetches.len());
             return Done::Params(
                 fetches

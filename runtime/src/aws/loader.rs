@@ -18,6 +18,7 @@ use crate::load::{self, Raw};
 
 use super::load::Mode;
 use super::preflight::{PreflightOptions, PreflightReport};
+use super::throttle::{self, BatchMemory};
 use super::watch::{Watch, WatchOptions};
 
 /// The default of [`Loader::max_concurrency`]: more than a struct's requests, so all go out at
@@ -29,8 +30,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// Builds a client of the SDK crate `$sdk` the one way every client of a [`Loader`] is built: the
-/// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy and
-/// timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
+/// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy (or, by
+/// default, the classifier that leaves throttling to the loader) and timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
 macro_rules! client {
     ($sdk:ident, $loader:expr, $region:expr) => {{
         let loader: &Loader = $loader;
@@ -38,8 +39,9 @@ macro_rules! client {
         if let Some(region) = $region {
             b = b.region($sdk::config::Region::new(region.to_owned()));
         }
-        if let Some(retry) = &loader.settings.retry {
-            b = b.retry_config(retry.clone());
+        match &loader.settings.retry {
+            Some(retry) => b = b.retry_config(retry.clone()),
+            None => b = b.retry_classifier(super::throttle::ThrottlingIsOurs),
         }
         if let Some(t) = loader.timeouts() {
             b = b.timeout_config(t);
@@ -82,6 +84,8 @@ pub struct Loader {
     config: Arc<SdkConfig>,
     settings: Arc<Settings>,
     clients: Arc<Clients>,
+    /// Shared by clones: a throttled batch pauses batching for all of them.
+    batches: Arc<BatchMemory>,
 }
 
 #[derive(Clone)]
@@ -106,7 +110,8 @@ struct Clients {
 }
 
 impl Loader {
-    /// A loader with the defaults: the `SdkConfig`'s timeouts and retry policy, a 30 s deadline,
+    /// A loader with the defaults: the `SdkConfig`'s timeouts and retry policy (but throttling
+    /// answered by the loader: see [`Loader::retry_config`]), a 30 s deadline,
     /// 32 requests at once, batching on, the process environment, placeholder values from the
     /// environment.
     pub fn new(config: &SdkConfig) -> Self {
@@ -122,6 +127,7 @@ impl Loader {
                 vars: None,
             }),
             clients: Arc::default(),
+            batches: Arc::default(),
         }
     }
 
@@ -157,12 +163,24 @@ impl Loader {
 
     /// Whether unpinned secrets go through `BatchGetSecretValue` (20 per call); off, every
     /// secret is one `GetSecretValue`, and the role needs no `secretsmanager:BatchGetSecretValue`.
-    /// Default: on.
+    /// Default: on. Even on, a batch that is throttled (its quota, ~100/s per region, is a
+    /// hundredth of `GetSecretValue`'s) is not retried: its secrets are fetched one by one at
+    /// once, and the loader and its clones fetch one by one for the next minute.
     pub fn batching(self, on: bool) -> Self {
         self.set(|s| s.batching = on)
     }
 
-    /// The retry policy of every request, instead of the `SdkConfig`'s.
+    /// The retry policy of every request, throttled ones included, instead of the default.
+    ///
+    /// By default the SDK retries every retryable error under the `SdkConfig`'s policy except
+    /// throttling, which the loader answers itself: a throttled `BatchGetSecretValue` falls back
+    /// to `GetSecretValue` at once, and a throttled `GetSecretValue` or `GetParameters` is sent
+    /// again after a full-jitter exponential backoff (20 ms at least, 1 s at most) until it is
+    /// answered, the load's retry budget is spent, or the next wait would pass the
+    /// [deadline](Loader::deadline). That lets a fleet that starts at once share the regional
+    /// quotas without failing tasks (the SDK's standard mode gives up after 3 attempts). With a
+    /// policy set here, the SDK retries throttling too, by that policy, and a throttled batch
+    /// falls back only once the SDK gives up.
     pub fn retry_config(mut self, retry: RetryConfig) -> Self {
         self.clients = Arc::default();
         self.set(|s| s.retry = Some(retry))
@@ -267,6 +285,22 @@ impl Loader {
 
     pub(super) fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Whether this load batches: the setting, unless a batch was throttled lately.
+    pub(super) fn batch_now(&self) -> bool {
+        let now = std::time::Instant::now();
+        throttle::batch_now(self.settings.batching, self.batches.last(), now)
+    }
+
+    /// Remembers that a batch was throttled.
+    pub(super) fn batch_throttled(&self) {
+        self.batches.throttled(std::time::Instant::now());
+    }
+
+    /// Whether the loader retries throttled requests itself (no caller retry policy).
+    pub(super) fn retries_throttling(&self) -> bool {
+        self.settings.retry.is_none()
     }
 
     /// The Secrets Manager client of `region`, built on first use.

@@ -18,6 +18,7 @@
 //! `Option` field whose secret or parameter does not exist is `None`; any other failure is an
 //! error.
 
+mod backoff;
 mod batch;
 mod fetch;
 mod load;
@@ -25,6 +26,7 @@ mod loader;
 mod pin;
 mod plan;
 mod preflight;
+mod throttle;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};
