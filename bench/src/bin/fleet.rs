@@ -1,0 +1,770 @@
+//! §4 of BENCHMARKS.md: a fleet of tasks that start at once, within the regional quotas.
+//!
+//! The parent starts testkit's proxy in front of moto with a token bucket per operation (the
+//! regional quotas divided by `--scale`, each bucket starting full with half a second's worth),
+//! the latency of §1, and answers of repeated identical reads from a cache (moto serializes
+//! requests, ~10 ms each, and would otherwise be the bottleneck instead of the quotas). It then
+//! starts N tasks, **each its own OS process** (this binary with `--task`): its own `SdkConfig`,
+//! `Loader`, clients and SDK retry state, as real tasks have — the SDK shares its retry token
+//! bucket and adaptive rate limiter per retry partition within a process, so tasks simulated in
+//! one process would throttle each other's retries. Each task builds its configuration, says
+//! `ready`, waits for one byte on stdin, loads, and prints one JSON line: its outcome and when
+//! it was configured. The parent releases all tasks at once, and attributes every request the
+//! proxy saw to its task by the SDK's user agent (`app/task-N`, the task's `SdkConfig` app name).
+//!
+//! ```text
+//! scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet -- \
+//!     [--n 50,200] [--scale 50] [--decl 5,50] [--strategies default,no-batching,per-field,sdk-standard] \
+//!     [--latency-ms 20] [--ssm-tps 3000] [--runs 1]
+//! ```
+//!
+//! Figures go to the `fleet` section of `target/bench/results.json`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ecs_secrets::aws::Loader;
+use ecs_secrets::{EcsSecrets, Vars};
+use ecs_secrets_bench::fetch::{Fetch50, Item, Pin, SPEC50, Values};
+use ecs_secrets_bench::fixture::Fixture;
+use ecs_secrets_testkit::aws_config::retry::RetryConfig;
+use ecs_secrets_testkit::aws_config::{self, AppName, BehaviorVersion, Region, SdkConfig};
+use ecs_secrets_testkit::aws_sdk_secretsmanager::config::Credentials;
+use ecs_secrets_testkit::{self as testkit, Proxy, Quota, aws_sdk_secretsmanager, aws_sdk_ssm};
+use serde_json::{Value, json};
+
+/// The 5-secret declaration: five fields, each a whole secret.
+#[derive(EcsSecrets)]
+#[ecs(region = "us-east-1", account = "123456789012")]
+struct Fleet5 {
+    #[ecs(secret = "{p}/f0")]
+    f0: String,
+    #[ecs(secret = "{p}/f1")]
+    f1: String,
+    #[ecs(secret = "{p}/f2")]
+    f2: String,
+    #[ecs(secret = "{p}/f3")]
+    f3: String,
+    #[ecs(secret = "{p}/f4")]
+    f4: String,
+}
+
+impl Fleet5 {
+    fn check(&self) -> bool {
+        [&self.f0, &self.f1, &self.f2, &self.f3, &self.f4]
+            .iter()
+            .enumerate()
+            .all(|(i, v)| **v == value5(i))
+    }
+}
+
+fn value5(i: usize) -> String {
+    format!("fleet-value-{i}")
+}
+
+/// The regional quotas of AWS, per second (docs/ecs-facts.md, "Direct-fetch APIs").
+const GET_QUOTA: f64 = 10_000.0;
+const BATCH_QUOTA: f64 = 100.0;
+
+const TARGET_GET_PARAMETER: &str = "AmazonSSM.GetParameter";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decl {
+    Five,
+    Fifty,
+}
+
+impl Decl {
+    fn parse(s: &str) -> Decl {
+        match s {
+            "5" => Decl::Five,
+            "50" => Decl::Fifty,
+            other => panic!("--decl takes 5 and/or 50, not {other}"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Decl::Five => "5 secrets (5 fields)",
+            Decl::Fifty => "50 fields (12 secrets, 2 pinned; 20 parameters)",
+        }
+    }
+
+    fn key(self) -> usize {
+        match self {
+            Decl::Five => 5,
+            Decl::Fifty => 50,
+        }
+    }
+
+    /// Per task: (unpinned secrets, pinned secrets, GetParameters calls).
+    fn shape(self) -> (usize, usize, usize) {
+        match self {
+            Decl::Five => (5, 0, 0),
+            Decl::Fifty => {
+                let pinned = SPEC50.secrets.iter().filter(|s| s.pin != Pin::None).count();
+                (
+                    SPEC50.secrets.len() - pinned,
+                    pinned,
+                    SPEC50.params.len().div_ceil(10),
+                )
+            }
+        }
+    }
+}
+
+const STRATEGIES: [&str; 4] = ["default", "no-batching", "per-field", "sdk-standard"];
+
+/// The quotas of one run, scaled.
+#[derive(Clone, Copy, Debug)]
+struct Quotas {
+    get: Quota,
+    batch: Quota,
+    params: Quota,
+}
+
+impl Quotas {
+    fn scaled(scale: f64, ssm_tps: f64) -> Quotas {
+        Quotas {
+            get: Quota::half_second_burst(GET_QUOTA / scale),
+            batch: Quota::half_second_burst(BATCH_QUOTA / scale),
+            params: Quota::half_second_burst(ssm_tps / scale),
+        }
+    }
+
+    fn apply(&self, proxy: &Proxy) {
+        proxy.set_quota(testkit::GET, self.get);
+        proxy.set_quota(testkit::BATCH, self.batch);
+        proxy.set_quota(testkit::PARAMS, self.params);
+        // SSM's GetParameter has a quota of its own, the same size.
+        proxy.set_quota(TARGET_GET_PARAMETER, self.params);
+    }
+
+    /// The least time any plan could take for `n` tasks of `decl`: for every split of the tasks
+    /// into `x` that batch and `n - x` that do not, the busiest operation's requests beyond its
+    /// burst over its rate; the best split.
+    fn floor(&self, decl: Decl, n: usize) -> f64 {
+        let (unpinned, pinned, params) = decl.shape();
+        let over = |count: usize, q: Quota| ((count as f64 - q.burst) / q.per_second).max(0.0);
+        (0..=n)
+            .map(|x| {
+                let batches = x * unpinned.div_ceil(20);
+                let gets = n * pinned + (n - x) * unpinned;
+                over(batches, self.batch)
+                    .max(over(gets, self.get))
+                    .max(over(n * params, self.params))
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+struct Args {
+    ns: Vec<usize>,
+    scales: Vec<f64>,
+    decls: Vec<Decl>,
+    strategies: Vec<String>,
+    latency_ms: u64,
+    ssm_tps: f64,
+    runs: usize,
+}
+
+fn list<T>(it: &mut impl Iterator<Item = String>, flag: &str, f: impl Fn(&str) -> T) -> Vec<T> {
+    let v = it
+        .next()
+        .unwrap_or_else(|| panic!("{flag} takes a comma-separated list"));
+    v.split(',').map(|s| f(s.trim())).collect()
+}
+
+impl Args {
+    fn parse(mut it: impl Iterator<Item = String>) -> Args {
+        let mut args = Args {
+            ns: vec![50, 200],
+            scales: vec![50.0],
+            decls: vec![Decl::Five, Decl::Fifty],
+            strategies: STRATEGIES.iter().map(|s| (*s).to_owned()).collect(),
+            latency_ms: 20,
+            ssm_tps: 3000.0,
+            runs: 1,
+        };
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--n" => args.ns = list(&mut it, "--n", |s| s.parse().expect("a task count")),
+                "--scale" => {
+                    args.scales = list(&mut it, "--scale", |s| s.parse().expect("a factor"));
+                }
+                "--decl" => args.decls = list(&mut it, "--decl", Decl::parse),
+                "--strategies" => {
+                    args.strategies = list(&mut it, "--strategies", |s| {
+                        assert!(STRATEGIES.contains(&s), "unknown strategy {s}");
+                        s.to_owned()
+                    });
+                }
+                "--latency-ms" => {
+                    args.latency_ms = it.next().and_then(|v| v.parse().ok()).expect("ms");
+                }
+                "--ssm-tps" => {
+                    args.ssm_tps = it.next().and_then(|v| v.parse().ok()).expect("a rate");
+                }
+                "--runs" => args.runs = it.next().and_then(|v| v.parse().ok()).expect("a count"),
+                other => panic!(
+                    "unknown argument {other}; usage: fleet [--n 50,200] [--scale 50] \
+                     [--decl 5,50] [--strategies {}] [--latency-ms 20] [--ssm-tps 3000] \
+                     [--runs 1]",
+                    STRATEGIES.join(",")
+                ),
+            }
+        }
+        args
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One task (a child process).
+
+struct TaskArgs {
+    id: usize,
+    endpoint: String,
+    decl: Decl,
+    strategy: String,
+    prefix: String,
+    version_ids: HashMap<usize, String>,
+}
+
+impl TaskArgs {
+    fn parse(mut it: impl Iterator<Item = String>) -> TaskArgs {
+        let mut a = TaskArgs {
+            id: 0,
+            endpoint: String::new(),
+            decl: Decl::Five,
+            strategy: "default".into(),
+            prefix: String::new(),
+            version_ids: HashMap::new(),
+        };
+        while let Some(arg) = it.next() {
+            let value = it.next().expect("every task argument takes a value");
+            match arg.as_str() {
+                "--id" => a.id = value.parse().expect("an id"),
+                "--endpoint" => a.endpoint = value,
+                "--decl" => a.decl = Decl::parse(&value),
+                "--strategy" => a.strategy = value,
+                "--prefix" => a.prefix = value,
+                "--version-id" => {
+                    let (i, id) = value.split_once('=').expect("INDEX=ID");
+                    a.version_ids
+                        .insert(i.parse().expect("an index"), id.to_owned());
+                }
+                other => panic!("unknown task argument {other}"),
+            }
+        }
+        a
+    }
+
+    fn fixture(&self) -> Fixture {
+        Fixture {
+            spec: &SPEC50,
+            prefix: self.prefix.clone(),
+            version_ids: self.version_ids.clone(),
+        }
+    }
+}
+
+/// The `SdkConfig` a task gets from `aws-config`'s defaults (standard retries: 3 attempts, 1 s
+/// initial backoff), with its own app name so that the proxy can tell its requests apart.
+async fn task_config(a: &TaskArgs) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(testkit::REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "fleet"))
+        .endpoint_url(&a.endpoint)
+        .app_name(AppName::new(format!("task-{}", a.id)).expect("a valid app name"))
+        .load()
+        .await
+}
+
+fn loader(config: &SdkConfig, strategy: &str, vars: Vars) -> Loader {
+    let l = Loader::new(config).vars(vars).lookup(|_| None);
+    match strategy {
+        "default" => l,
+        "no-batching" => l.batching(false),
+        // The SDK's standard mode for everything (throttling included): the old default.
+        "sdk-standard" => l.retry_config(RetryConfig::standard()),
+        other => panic!("not a loader strategy: {other}"),
+    }
+}
+
+/// Error codes of a failed load (`Ok` when every value is the fixture's).
+async fn run_task(a: &TaskArgs, config: &SdkConfig) -> Result<(), Vec<String>> {
+    let codes = |e: ecs_secrets::Error| -> Vec<String> {
+        e.errors()
+            .iter()
+            .map(|e| e.kind.code().to_owned())
+            .collect()
+    };
+    let wrong = || vec!["WrongValue".to_owned()];
+    match (a.decl, a.strategy.as_str()) {
+        (Decl::Five, "per-field") => per_field_5(config, &a.prefix).await,
+        (Decl::Fifty, "per-field") => per_field_50(config, &a.fixture()).await,
+        (Decl::Five, s) => {
+            let vars = Vars::new().with("p", &a.prefix);
+            let c: Fleet5 = loader(config, s, vars).fetch().await.map_err(codes)?;
+            c.check().then_some(()).ok_or_else(wrong)
+        }
+        (Decl::Fifty, s) => {
+            let fx = a.fixture();
+            let c: Fetch50 = loader(config, s, fx.vars()).fetch().await.map_err(codes)?;
+            let values = c.values();
+            let right = fx
+                .spec
+                .fields
+                .iter()
+                .zip(&values)
+                .all(|(item, (_, v))| *v == fx.spec.expected(item));
+            right.then_some(()).ok_or_else(wrong)
+        }
+    }
+}
+
+fn sdk_code<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("Unknown").to_owned()
+}
+
+/// The per-field loop of §1 (c): one `GetSecretValue` per field, all at once.
+async fn per_field_5(config: &SdkConfig, prefix: &str) -> Result<(), Vec<String>> {
+    let sm = aws_sdk_secretsmanager::Client::new(config);
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..5 {
+        let sm = sm.clone();
+        let id = format!("{prefix}/f{i}");
+        set.spawn(async move {
+            let out = sm.get_secret_value().secret_id(&id).send().await;
+            match out {
+                Ok(o) if o.secret_string() == Some(value5(i).as_str()) => Ok(()),
+                Ok(_) => Err("WrongValue".to_owned()),
+                Err(e) => Err(sdk_code(&e)),
+            }
+        });
+    }
+    let errors: Vec<String> = set
+        .join_all()
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The per-field loop for the 50-field declaration: one `GetSecretValue` per secret field (its
+/// JSON key picked out), one `GetParameter` per parameter, all at once.
+async fn per_field_50(config: &SdkConfig, fx: &Fixture) -> Result<(), Vec<String>> {
+    let sm = aws_sdk_secretsmanager::Client::new(config);
+    let ssm = aws_sdk_ssm::Client::new(config);
+    let mut set = tokio::task::JoinSet::new();
+    for item in fx.spec.fields {
+        let want = fx.spec.expected(item);
+        match *item {
+            Item::Secret { secret, key, .. } => {
+                let mut call = sm.get_secret_value().secret_id(fx.secret_id(secret));
+                match fx.spec.secrets[secret].pin {
+                    Pin::None => {}
+                    Pin::PreviousStage => call = call.version_stage("AWSPREVIOUS"),
+                    Pin::FirstVersionId => {
+                        call = call.set_version_id(fx.version_ids.get(&secret).cloned());
+                    }
+                }
+                set.spawn(async move {
+                    let out = call.send().await.map_err(|e| sdk_code(&e))?;
+                    let json: Value = serde_json::from_str(out.secret_string().unwrap_or("{}"))
+                        .map_err(|_| "NotJson".to_owned())?;
+                    (json[key].as_str() == Some(want.as_str()))
+                        .then_some(())
+                        .ok_or_else(|| "WrongValue".to_owned())
+                });
+            }
+            Item::Param { param, .. } => {
+                let call = ssm
+                    .get_parameter()
+                    .name(fx.param_name(param))
+                    .with_decryption(true);
+                set.spawn(async move {
+                    let out = call.send().await.map_err(|e| sdk_code(&e))?;
+                    let value = out.parameter.and_then(|p| p.value);
+                    (value.as_deref() == Some(want.as_str()))
+                        .then_some(())
+                        .ok_or_else(|| "WrongValue".to_owned())
+                });
+            }
+        }
+    }
+    let errors: Vec<String> = set
+        .join_all()
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn unix_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn task_main(a: TaskArgs) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    runtime.block_on(async {
+        let config = task_config(&a).await;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ready")
+            .and_then(|()| out.flush())
+            .expect("stdout");
+        let mut byte = [0u8; 1];
+        // Blocks the runtime, which has nothing else to do before the release.
+        if std::io::stdin().read(&mut byte).unwrap_or(0) == 0 {
+            return;
+        }
+        let released = unix_ms();
+        let started = Instant::now();
+        let result = run_task(&a, &config).await;
+        let line = json!({
+            "id": a.id,
+            "ok": result.is_ok(),
+            "errors": result.err().unwrap_or_default(),
+            "released_unix_ms": released,
+            "configured_unix_ms": unix_ms(),
+            "ms": started.elapsed().as_secs_f64() * 1000.0,
+        });
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .expect("stdout");
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent.
+
+struct Fleet {
+    children: Vec<(Child, BufReader<ChildStdout>)>,
+}
+
+impl Fleet {
+    /// Starts `n` tasks and waits until every one is ready.
+    fn start(n: usize, decl: Decl, strategy: &str, proxy: &Proxy, fixtures: &Fixtures) -> Fleet {
+        let exe = std::env::current_exe().expect("the fleet binary's path");
+        let mut children = Vec::with_capacity(n);
+        for id in 0..n {
+            let mut cmd = Command::new(&exe);
+            cmd.arg("--task")
+                .args(["--id", &id.to_string()])
+                .args(["--endpoint", proxy.url()])
+                .args(["--decl", &decl.key().to_string()])
+                .args(["--strategy", strategy]);
+            match decl {
+                Decl::Five => cmd.args(["--prefix", &fixtures.five]),
+                Decl::Fifty => {
+                    cmd.args(["--prefix", &fixtures.fifty.prefix]);
+                    for (i, v) in &fixtures.fifty.version_ids {
+                        cmd.args(["--version-id", &format!("{i}={v}")]);
+                    }
+                    &mut cmd
+                }
+            };
+            // What aws-config would read from the environment stays out of the measurement.
+            for var in [
+                "AWS_MAX_ATTEMPTS",
+                "AWS_RETRY_MODE",
+                "AWS_PROFILE",
+                "AWS_CONFIG_FILE",
+            ] {
+                cmd.env_remove(var);
+            }
+            cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped());
+            let mut child = cmd.spawn().expect("start a task process");
+            let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+            children.push((child, stdout));
+        }
+        for (_, stdout) in &mut children {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("a task's ready line");
+            assert_eq!(line.trim(), "ready", "a task did not start");
+        }
+        Fleet { children }
+    }
+
+    /// Releases every task at once; returns when the release began and each task's report.
+    fn release(mut self) -> (f64, Vec<Value>) {
+        let released = unix_ms();
+        for (child, _) in &mut self.children {
+            let stdin = child.stdin.as_mut().expect("piped stdin");
+            let _ = stdin.write_all(b"g").and_then(|()| stdin.flush());
+        }
+        let mut reports = Vec::new();
+        for (mut child, mut stdout) in self.children {
+            let mut line = String::new();
+            let _ = stdout.read_line(&mut line);
+            let report = serde_json::from_str(&line)
+                .unwrap_or_else(|_| json!({"ok": false, "errors": ["NoReport"]}));
+            reports.push(report);
+            let _ = child.wait();
+        }
+        (released, reports)
+    }
+}
+
+struct Fixtures {
+    five: String,
+    fifty: Fixture,
+}
+
+async fn create_fixtures(direct: &SdkConfig) -> Fixtures {
+    let five = testkit::unique("fleet");
+    for i in 0..5 {
+        testkit::create_secret(direct, &format!("{five}/f{i}"), &value5(i)).await;
+    }
+    Fixtures {
+        five,
+        fifty: Fixture::create(direct, &SPEC50).await,
+    }
+}
+
+/// The task id in a user agent (`app/task-N`).
+fn task_of(user_agent: &str) -> Option<usize> {
+    let at = user_agent.find("app/task-")? + "app/task-".len();
+    let digits: String = user_agent[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+fn short(target: &str) -> &str {
+    target.rsplit('.').next().unwrap_or(target)
+}
+
+/// One fleet run, measured.
+#[allow(clippy::too_many_arguments)]
+fn run_fleet(
+    proxy: &Proxy,
+    fixtures: &Fixtures,
+    quotas: &Quotas,
+    scale: f64,
+    decl: Decl,
+    strategy: &str,
+    n: usize,
+    latency_ms: u64,
+) -> Value {
+    let fleet = Fleet::start(n, decl, strategy, proxy, fixtures);
+    // Let the start-up of the last processes settle, and the buckets fill.
+    std::thread::sleep(Duration::from_millis(500));
+    proxy.reset_counts();
+    proxy.refill_quotas();
+    let (released, reports) = fleet.release();
+    let seen = proxy.seen();
+
+    let failures = reports.iter().filter(|r| r["ok"] != json!(true)).count();
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &reports {
+        for c in r["errors"].as_array().into_iter().flatten() {
+            *codes
+                .entry(c.as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+        }
+    }
+    let last = reports
+        .iter()
+        .filter(|r| r["ok"] == json!(true))
+        .filter_map(|r| r["configured_unix_ms"].as_f64())
+        .fold(f64::NAN, f64::max);
+    let last_s = (last - released) / 1000.0;
+    let release_skew_ms = reports
+        .iter()
+        .filter_map(|r| r["released_unix_ms"].as_f64())
+        .fold(0.0, |m: f64, t| m.max(t - released));
+    let mut task_ms: Vec<f64> = reports.iter().filter_map(|r| r["ms"].as_f64()).collect();
+    task_ms.sort_by(f64::total_cmp);
+    let median_task_ms = task_ms.get(task_ms.len() / 2).copied();
+
+    let mut requests: BTreeMap<String, usize> = BTreeMap::new();
+    let mut throttled: BTreeMap<String, usize> = BTreeMap::new();
+    let mut distinct: HashSet<(Option<usize>, &str, &[u8])> = HashSet::new();
+    for s in &seen {
+        *requests.entry(short(&s.target).to_owned()).or_default() += 1;
+        if s.throttled {
+            *throttled.entry(short(&s.target).to_owned()).or_default() += 1;
+        }
+        distinct.insert((task_of(&s.user_agent), &s.target, &s.body));
+    }
+    let retries = seen.len() - distinct.len();
+    let floor = quotas.floor(decl, n);
+    let rtt = latency_ms as f64 / 1000.0;
+    let entry = json!({
+        "declaration": decl.key(),
+        "strategy": strategy,
+        "tasks": n,
+        "scale": scale,
+        "last_configured_s": if failures == n { Value::Null } else { json!(last_s) },
+        "median_task_ms": median_task_ms,
+        "release_skew_ms": release_skew_ms,
+        "failures": failures,
+        "error_codes": codes,
+        "requests": requests,
+        "requests_total": seen.len(),
+        "throttled": throttled,
+        "retries": retries,
+        "quota_floor_s": floor,
+        "ratio_to_floor": if floor > 0.0 { json!(last_s / floor) } else { Value::Null },
+        "goal_met": failures == 0 && last_s <= 1.25 * floor + rtt,
+    });
+    eprintln!(
+        "{:>2}-decl {:<12} N={:<4} ÷{:<4} last {:>6.2} s  floor {:>6.2} s  ratio {:>5}  failed {:>3}  \
+         requests {:?}  throttled {:?}  retries {}",
+        decl.key(),
+        strategy,
+        n,
+        scale,
+        last_s,
+        floor,
+        if floor > 0.0 {
+            format!("{:.2}", last_s / floor)
+        } else {
+            "-".into()
+        },
+        failures,
+        requests,
+        throttled,
+        retries
+    );
+    entry
+}
+
+async fn warm(proxy: &Proxy, fixtures: &Fixtures) {
+    // One load of each declaration through the proxy, without quotas: fills the answer cache and
+    // checks the fixtures.
+    let config = testkit::sdk_config(proxy.url()).await;
+    let five: Fleet5 = Loader::new(&config)
+        .vars(Vars::new().with("p", &fixtures.five))
+        .lookup(|_| None)
+        .fetch()
+        .await
+        .expect("the 5-secret declaration loads");
+    assert!(five.check());
+    let fifty: Fetch50 = Loader::new(&config)
+        .vars(fixtures.fifty.vars())
+        .lookup(|_| None)
+        .fetch()
+        .await
+        .expect("the 50-field declaration loads");
+    fixtures.fifty.check("warm-up", &fifty.values());
+}
+
+fn parent(args: Args, endpoint: String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    let direct = runtime.block_on(testkit::sdk_config(&endpoint));
+    let proxy = Proxy::start(&endpoint);
+    proxy.cache_answers(true);
+    eprintln!("creating fixtures …");
+    let fixtures = runtime.block_on(create_fixtures(&direct));
+    runtime.block_on(warm(&proxy, &fixtures));
+    proxy.set_latency(Duration::from_millis(args.latency_ms));
+
+    let mut runs = Vec::new();
+    for &scale in &args.scales {
+        let quotas = Quotas::scaled(scale, args.ssm_tps);
+        quotas.apply(&proxy);
+        for &decl in &args.decls {
+            for &n in &args.ns {
+                for strategy in &args.strategies {
+                    for _ in 0..args.runs {
+                        runs.push(run_fleet(
+                            &proxy,
+                            &fixtures,
+                            &quotas,
+                            scale,
+                            decl,
+                            strategy,
+                            n,
+                            args.latency_ms,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let section = json!({
+        "command": "scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet",
+        "tasks_are": "separate OS processes (own SdkConfig, Loader, clients, SDK retry state), released at once by a byte on stdin",
+        "quotas_real_per_second": {
+            "GetSecretValue": GET_QUOTA,
+            "BatchGetSecretValue": BATCH_QUOTA,
+            "GetParameters": args.ssm_tps,
+            "GetParameter": args.ssm_tps,
+        },
+        "bucket_burst": "half a second's worth of the scaled rate, full at the release",
+        "latency_ms": args.latency_ms,
+        "answers": "repeated identical reads answered from the proxy's cache of moto's answers",
+        "declarations": args.decls.iter().map(|d| d.name()).collect::<Vec<_>>(),
+        "runs": runs,
+    });
+    match ecs_secrets_bench::merge_results("fleet", section) {
+        Ok(path) => eprintln!("written to {}", path.display()),
+        Err(e) => eprintln!("could not write the results: {e}"),
+    }
+}
+
+fn main() {
+    let mut it = std::env::args().skip(1).peekable();
+    if it.peek().map(String::as_str) == Some("--task") {
+        it.next();
+        task_main(TaskArgs::parse(it));
+        return;
+    }
+    let args = Args::parse(it);
+    let Some(endpoint) = testkit::endpoint() else {
+        return;
+    };
+    parent(args, endpoint);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_takes_the_best_split() {
+        let q = Quotas::scaled(50.0, 3000.0);
+        // 50 tasks × 5 secrets: 250 GetSecretValue, 100 in the burst, 200/s.
+        assert!(
+            (q.floor(Decl::Five, 50) - 0.73).abs() < 0.02,
+            "{}",
+            q.floor(Decl::Five, 50)
+        );
+        // Everything in the bursts: no wait at all.
+        assert_eq!(q.floor(Decl::Five, 10), 0.0);
+    }
+
+    #[test]
+    fn user_agents_name_their_task() {
+        assert_eq!(
+            task_of("aws-sdk-rust/1.3 os/linux app/task-17 md/x"),
+            Some(17)
+        );
+        assert_eq!(task_of("aws-sdk-rust/1.3"), None);
+    }
+}
