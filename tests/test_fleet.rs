@@ -3,8 +3,8 @@
 //! the fleet asks at once (`BatchGetSecretValue` 1/s, `GetSecretValue` 10/s, each with a burst
 //! of 1 and 5).
 //!
-//! Each task is **its own OS process** (this test binary, started again with
-//! `ECS_SECRETS_FLEET_TASK` set): its own `SdkConfig`, `Loader`, clients and SDK retry state. The
+//! Each task is **its own OS process** (this test binary, started again to run this same test
+//! with `ECS_SECRETS_FLEET_TASK` set, which makes it one task): its own `SdkConfig`, `Loader`, clients and SDK retry state. The
 //! SDK keeps its retry token bucket per retry partition, shared by every client of a service in
 //! one process, and an `SdkConfig` cannot name a partition of its own; 20 loaders in one process
 //! would spend one bucket between them and fail in ways separate tasks do not. Every task's
@@ -17,9 +17,6 @@
 //! (`Loader::retry_config(RetryConfig::standard())`, the loader's behaviour before it answered
 //! throttling itself) fails tasks under the same quotas. Counts and outcomes are asserted, never
 //! times (BENCHMARKS.md §4 measures those).
-//!
-//! A test binary without the libtest harness (`harness = false`): the same `main` is the fleet
-//! and each of its tasks.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -35,6 +32,9 @@ use testkit::{BATCH, GET};
 const TASKS: usize = 20;
 const SECRETS: usize = 4;
 const TASK_VAR: &str = "ECS_SECRETS_FLEET_TASK";
+/// What a task's lines start with (the test harness prints lines of its own).
+const MARK: &str = "fleet-task: ";
+const TEST_NAME: &str = "a_fleet_starts_within_the_quotas";
 
 #[derive(EcsSecrets)]
 #[ecs(region = "us-east-1", account = "123456789012")]
@@ -53,14 +53,12 @@ fn value(i: usize) -> String {
     format!("fleet-{i}")
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a Tokio runtime");
+/// The fleet; in a task's process, that task.
+#[tokio::test]
+async fn a_fleet_starts_within_the_quotas() {
     match std::env::var(TASK_VAR) {
-        Ok(strategy) => runtime.block_on(task(&strategy)),
-        Err(_) => runtime.block_on(fleet()),
+        Ok(strategy) => task(&strategy).await,
+        Err(_) => fleet().await,
     }
 }
 
@@ -78,7 +76,9 @@ async fn task(strategy: &str) {
         other => panic!("unknown strategy {other}"),
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "ready").and_then(|()| out.flush()).unwrap();
+    writeln!(out, "\n{MARK}ready")
+        .and_then(|()| out.flush())
+        .unwrap();
     let mut byte = [0u8; 1];
     assert_eq!(std::io::stdin().read(&mut byte).unwrap(), 1, "the release");
     let report = match loader.fetch::<Task>().await {
@@ -92,7 +92,7 @@ async fn task(strategy: &str) {
             json!({ "ok": false, "codes": codes })
         }
     };
-    writeln!(out, "{report}")
+    writeln!(out, "{MARK}{report}")
         .and_then(|()| out.flush())
         .unwrap();
 }
@@ -103,6 +103,7 @@ fn run_fleet(moto: &Moto, strategy: &str) -> Vec<Value> {
     let mut children: Vec<_> = (0..TASKS)
         .map(|_| {
             let mut child = Command::new(&exe)
+                .args([TEST_NAME, "--exact", "--nocapture", "--test-threads=1"])
                 .env(TASK_VAR, strategy)
                 .env("FLEET_ENDPOINT", moto.proxy.url())
                 .env("FLEET_PREFIX", &moto.prefix)
@@ -115,9 +116,7 @@ fn run_fleet(moto: &Moto, strategy: &str) -> Vec<Value> {
         })
         .collect();
     for (_, stdout) in &mut children {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready");
+        assert_eq!(task_line(stdout), "ready");
     }
     moto.proxy.reset_counts();
     moto.proxy.refill_quotas();
@@ -128,12 +127,29 @@ fn run_fleet(moto: &Moto, strategy: &str) -> Vec<Value> {
     children
         .into_iter()
         .map(|(mut child, mut stdout)| {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
+            let line = task_line(&mut stdout);
+            // The rest of the harness's output.
+            std::io::copy(&mut stdout, &mut std::io::sink()).unwrap();
             assert!(child.wait().unwrap().success(), "a task crashed");
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
         })
         .collect()
+}
+
+/// The next line a task wrote (after [`MARK`]), skipping the test harness's own (which may start
+/// the same line: libtest prints `test NAME ... ` before the test runs).
+fn task_line(stdout: &mut impl BufRead) -> String {
+    loop {
+        let mut line = String::new();
+        assert_ne!(
+            stdout.read_line(&mut line).unwrap(),
+            0,
+            "a task ended early"
+        );
+        if let Some((_, rest)) = line.trim_end().split_once(MARK) {
+            return rest.to_owned();
+        }
+    }
 }
 
 fn failures(reports: &[Value]) -> Vec<&Value> {
@@ -211,5 +227,4 @@ async fn fleet() {
         failed.len(),
         moto.proxy.count(GET)
     );
-    println!("test_fleet: ok");
 }
