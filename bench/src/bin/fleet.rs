@@ -15,7 +15,7 @@
 //! ```text
 //! scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet -- \
 //!     [--n 50,200] [--scale 50] [--decl 5,50] [--strategies default,no-batching,per-field,sdk-standard] \
-//!     [--latency-ms 20] [--ssm-tps 3000] [--runs 1]
+//!     [--latency-ms 20] [--ssm-tps 3000] [--runs 1] [--append]
 //! ```
 //!
 //! Figures go to the `fleet` section of `target/bench/results.json`.
@@ -168,6 +168,8 @@ struct Args {
     latency_ms: u64,
     ssm_tps: f64,
     runs: usize,
+    /// Add the runs to those already in the `fleet` section instead of replacing them.
+    append: bool,
 }
 
 fn list<T>(it: &mut impl Iterator<Item = String>, flag: &str, f: impl Fn(&str) -> T) -> Vec<T> {
@@ -187,6 +189,7 @@ impl Args {
             latency_ms: 20,
             ssm_tps: 3000.0,
             runs: 1,
+            append: false,
         };
         while let Some(arg) = it.next() {
             match arg.as_str() {
@@ -208,10 +211,11 @@ impl Args {
                     args.ssm_tps = it.next().and_then(|v| v.parse().ok()).expect("a rate");
                 }
                 "--runs" => args.runs = it.next().and_then(|v| v.parse().ok()).expect("a count"),
+                "--append" => args.append = true,
                 other => panic!(
                     "unknown argument {other}; usage: fleet [--n 50,200] [--scale 50] \
                      [--decl 5,50] [--strategies {}] [--latency-ms 20] [--ssm-tps 3000] \
-                     [--runs 1]",
+                     [--runs 1] [--append]",
                     STRATEGIES.join(",")
                 ),
             }
@@ -426,6 +430,15 @@ fn task_main(a: TaskArgs) {
         .expect("a Tokio runtime");
     runtime.block_on(async {
         let config = task_config(&a).await;
+        // A started task's SDK is initialized: one request (not counted, under no quota) opens
+        // the shared HTTP client's connection and resolves the credentials, so that 200
+        // processes doing that at once on 2 cores do not stand for work real tasks do on their
+        // own CPUs.
+        let _ = aws_sdk_secretsmanager::Client::new(&config)
+            .describe_secret()
+            .secret_id(format!("{}/f0", a.prefix))
+            .send()
+            .await;
         let mut out = std::io::stdout().lock();
         writeln!(out, "ready")
             .and_then(|()| out.flush())
@@ -652,23 +665,33 @@ fn run_fleet(
 }
 
 async fn warm(proxy: &Proxy, fixtures: &Fixtures) {
-    // One load of each declaration through the proxy, without quotas: fills the answer cache and
-    // checks the fixtures.
+    // Every request any strategy sends, once, through the proxy without quotas: fills the answer
+    // cache (else a fleet's first wave would queue at moto) and checks the fixtures.
     let config = testkit::sdk_config(proxy.url()).await;
-    let five: Fleet5 = Loader::new(&config)
-        .vars(Vars::new().with("p", &fixtures.five))
-        .lookup(|_| None)
-        .fetch()
+    for batching in [true, false] {
+        let five: Fleet5 = Loader::new(&config)
+            .vars(Vars::new().with("p", &fixtures.five))
+            .lookup(|_| None)
+            .batching(batching)
+            .fetch()
+            .await
+            .expect("the 5-secret declaration loads");
+        assert!(five.check());
+        let fifty: Fetch50 = Loader::new(&config)
+            .vars(fixtures.fifty.vars())
+            .lookup(|_| None)
+            .batching(batching)
+            .fetch()
+            .await
+            .expect("the 50-field declaration loads");
+        fixtures.fifty.check("warm-up", &fifty.values());
+    }
+    per_field_5(&config, &fixtures.five)
         .await
-        .expect("the 5-secret declaration loads");
-    assert!(five.check());
-    let fifty: Fetch50 = Loader::new(&config)
-        .vars(fixtures.fifty.vars())
-        .lookup(|_| None)
-        .fetch()
+        .expect("the per-field loop loads");
+    per_field_50(&config, &fixtures.fifty)
         .await
-        .expect("the 50-field declaration loads");
-    fixtures.fifty.check("warm-up", &fifty.values());
+        .expect("the per-field loop loads");
 }
 
 fn parent(args: Args, endpoint: String) {
@@ -706,6 +729,13 @@ fn parent(args: Args, endpoint: String) {
                 }
             }
         }
+    }
+    if args.append
+        && let Ok(text) = std::fs::read_to_string(ecs_secrets_bench::results_path())
+        && let Ok(all) = serde_json::from_str::<Value>(&text)
+        && let Some(earlier) = all["fleet"]["runs"].as_array()
+    {
+        runs.splice(0..0, earlier.iter().cloned());
     }
     let section = json!({
         "command": "scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet",
