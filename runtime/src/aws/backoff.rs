@@ -22,23 +22,32 @@ use super::fetch::Failure;
 use super::throttle::is_throttling;
 
 /// The waits between attempts of one throttled request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Backoff {
     /// No wait is shorter: a throttled request is never resent at once.
     pub floor: Duration,
     /// The window of the first retry; it doubles with each retry…
     pub base: Duration,
-    /// …up to this one.
+    /// …up to this one…
     pub cap: Duration,
+    /// …and up to this share of how long the request has waited so far (but no less than
+    /// `short`).
+    pub share: f64,
+    /// The window the share never goes below.
+    pub short: Duration,
 }
 
-/// The backoff of a default loader. The cap bounds how long a request may sleep while the quota
-/// has room again, which is what the last task of a fleet waits for beyond the quota floor;
-/// the floor and the doubling bound how often a throttled task asks.
+/// The backoff of a default loader. A window is how long a request may sleep while the quota
+/// has room again, which is what the last task of a fleet waits beyond the quota floor: the
+/// share keeps that to a quarter of the time already waited (a fleet served in 1 s waits at
+/// most ~0.25 s more, one served in 4 s ~1 s more), the cap to 1 s. The floor and the doubling
+/// bound how often a throttled task asks.
 pub(crate) const BACKOFF: Backoff = Backoff {
     floor: Duration::from_millis(20),
     base: Duration::from_millis(50),
     cap: Duration::from_millis(1000),
+    share: 0.25,
+    short: Duration::from_millis(100),
 };
 
 /// Retries a load may spend, per request of its plan (shared by all of them, so a few unlucky
@@ -46,15 +55,19 @@ pub(crate) const BACKOFF: Backoff = Backoff {
 pub(crate) const RETRIES_PER_REQUEST: usize = 50;
 
 impl Backoff {
-    /// The wait before retry number `retry` (1 for the first) when the random draw is `unit`
-    /// (in `[0, 1)`): `unit × min(cap, base × 2^(retry-1))`, at least the floor.
-    pub fn delay(&self, retry: u32, unit: f64) -> Duration {
+    /// The wait before retry number `retry` (1 for the first) of a request that has waited
+    /// `waited` since its first attempt, when the random draw is `unit` (in `[0, 1)`): full
+    /// jitter, `unit × min(base × 2^(retry-1), cap, max(short, share × waited))`, at least the
+    /// floor.
+    pub fn delay(&self, retry: u32, unit: f64, waited: Duration) -> Duration {
         let doublings = retry.saturating_sub(1).min(30);
+        let by_share = waited.mul_f64(self.share).max(self.short);
         let window = self
             .base
             .checked_mul(1 << doublings)
             .unwrap_or(self.cap)
-            .min(self.cap);
+            .min(self.cap)
+            .min(by_share);
         window.mul_f64(unit.clamp(0.0, 1.0)).max(self.floor)
     }
 }
@@ -125,10 +138,11 @@ impl Retries {
         self.made.load(Ordering::Relaxed)
     }
 
-    /// The decision on retry number `retry` of a request at `now`, with the random draw `unit`.
-    /// The budget is spent only on a retry that is made.
-    pub fn decide(&self, retry: u32, unit: f64, now: Instant) -> Decision {
-        let delay = self.backoff.delay(retry, unit);
+    /// The decision on retry number `retry` at `now` of a request first sent at `first`, with
+    /// the random draw `unit`. The budget is spent only on a retry that is made.
+    pub fn decide(&self, retry: u32, unit: f64, first: Instant, now: Instant) -> Decision {
+        let waited = now.saturating_duration_since(first);
+        let delay = self.backoff.delay(retry, unit, waited);
         if self.deadline.is_some_and(|d| now + delay >= d) {
             return Decision::PastDeadline;
         }
@@ -145,6 +159,7 @@ impl Retries {
 pub(crate) async fn after_failure(
     retries: Option<&Retries>,
     retry: &mut u32,
+    first: Instant,
     failure: &mut Failure,
 ) -> bool {
     let Some(retries) = retries else {
@@ -157,7 +172,7 @@ pub(crate) async fn after_failure(
         return false;
     }
     *retry += 1;
-    match retries.decide(*retry, unit(), Instant::now()) {
+    match retries.decide(*retry, unit(), first, Instant::now()) {
         Decision::Retry(delay) => {
             retries.made.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(
@@ -196,7 +211,9 @@ mod tests {
     #[test]
     fn the_window_doubles_up_to_the_cap_and_never_goes_below_the_floor() {
         let b = BACKOFF;
-        let windows: Vec<Duration> = (1..=8).map(|r| b.delay(r, 1.0)).collect();
+        // Long into a wait, the share allows more than the cap: the doubling and the cap rule.
+        let long = Duration::from_secs(60);
+        let windows: Vec<Duration> = (1..=8).map(|r| b.delay(r, 1.0, long)).collect();
         assert_eq!(
             windows,
             [
@@ -211,13 +228,32 @@ mod tests {
             ]
         );
         assert_eq!(
-            b.delay(1, 0.0),
+            b.delay(1, 0.0, long),
             b.floor,
             "a draw of 0 still waits the floor"
         );
-        assert_eq!(b.delay(3, 0.5), MS(100));
-        assert_eq!(b.delay(u32::MAX, 0.999), b.cap.mul_f64(0.999));
-        assert_eq!(b.delay(2, 7.0), MS(100), "a draw out of range is clamped");
+        assert_eq!(b.delay(3, 0.5, long), MS(100));
+        assert_eq!(b.delay(u32::MAX, 0.999, long), b.cap.mul_f64(0.999));
+        assert_eq!(
+            b.delay(2, 7.0, long),
+            MS(100),
+            "a draw out of range is clamped"
+        );
+    }
+
+    #[test]
+    fn the_window_is_at_most_a_quarter_of_the_wait_so_far() {
+        let b = BACKOFF;
+        // 1.2 s into its wait, retry 6 (window 1 s by doubling) gets at most 300 ms.
+        assert_eq!(b.delay(6, 1.0, MS(1200)), MS(300));
+        assert_eq!(b.delay(6, 0.5, MS(1200)), MS(150));
+        // Early on, the share's window is never below 100 ms…
+        assert_eq!(b.delay(3, 1.0, MS(40)), MS(100));
+        // …but the doubling's smaller windows stay as they are.
+        assert_eq!(b.delay(1, 1.0, MS(0)), MS(50));
+        // At 4 s the share reaches the cap.
+        assert_eq!(b.delay(9, 1.0, MS(4000)), MS(1000));
+        assert_eq!(b.delay(9, 1.0, MS(8000)), MS(1000));
     }
 
     #[test]
@@ -225,11 +261,11 @@ mod tests {
         let start = Instant::now();
         let r = Retries::new(2, start, None);
         let made = (1..=200)
-            .map(|i| r.decide(i % 7 + 1, 0.5, start))
+            .map(|i| r.decide(i % 7 + 1, 0.5, start, start))
             .filter(|d| matches!(d, Decision::Retry(_)))
             .count();
         assert_eq!(made, 2 * RETRIES_PER_REQUEST);
-        assert_eq!(r.decide(1, 0.5, start), Decision::BudgetSpent);
+        assert_eq!(r.decide(1, 0.5, start, start), Decision::BudgetSpent);
         assert!(Decision::BudgetSpent.gave_up().is_some());
     }
 
@@ -239,11 +275,11 @@ mod tests {
         let r = Retries::new(1, start, Some(Duration::from_secs(1)));
         // 900 ms in, a 100 ms wait would end at the deadline: given up.
         let late = start + MS(900);
-        assert_eq!(r.decide(3, 0.5, late), Decision::PastDeadline);
+        assert_eq!(r.decide(3, 0.5, start, late), Decision::PastDeadline);
         // A shorter wait at the same moment still fits.
-        assert_eq!(r.decide(1, 0.5, late), Decision::Retry(MS(25)));
+        assert_eq!(r.decide(1, 0.5, start, late), Decision::Retry(MS(25)));
         let left = (0..100)
-            .filter(|_| r.decide(1, 0.5, start) != Decision::BudgetSpent)
+            .filter(|_| r.decide(1, 0.5, start, start) != Decision::BudgetSpent)
             .count();
         assert_eq!(
             left,
@@ -251,8 +287,9 @@ mod tests {
             "only the retry made was spent"
         );
         let unbounded = Retries::new(1, start, None);
+        let hour = start + Duration::from_secs(3600);
         assert!(matches!(
-            unbounded.decide(30, 0.99, start + Duration::from_secs(3600)),
+            unbounded.decide(30, 0.99, start, hour),
             Decision::Retry(_)
         ));
     }

@@ -122,8 +122,10 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
     let options = loader.settings();
     let requests = plan.requests(loader.batch_now());
     let retries = loader.retries_throttling().then(|| {
+        // Budgeted by the requests the load sends when nothing is batched: a throttled batch's
+        // fallback sends one per secret.
         Arc::new(Retries::new(
-            requests.len(),
+            plan.requests(false).len(),
             Instant::now(),
             options.deadline,
         ))
@@ -421,7 +423,9 @@ async fn get(
             }
             Err(e) => {
                 let mut failure = request_failure(GET, &e);
-                if backoff::after_failure(retries.as_deref(), &mut retry, &mut failure).await {
+                if backoff::after_failure(retries.as_deref(), &mut retry, started, &mut failure)
+                    .await
+                {
                     continue;
                 }
                 finish(started, failure.code(), 1);
@@ -453,7 +457,9 @@ async fn get_parameters(
         match sent {
             Err(e) => {
                 let mut failure = request_failure(GET_PARAMETERS, &e);
-                if backoff::after_failure(retries.as_deref(), &mut retry, &mut failure).await {
+                if backoff::after_failure(retries.as_deref(), &mut retry, started, &mut failure)
+                    .await
+                {
                     continue;
                 }
                 break Err(failure);
