@@ -13,7 +13,7 @@
 //! proxy saw to its task by the SDK's user agent (`app/task-N`, the task's `SdkConfig` app name).
 //!
 //! ```text
-//! scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet -- \
+//! scripts/with-moto cargo run --release -p ecs-secrets-bench --features aws --bin fleet -- \
 //!     [--n 50,200] [--scale 50] [--decl 5,50] [--strategies default,no-batching,per-field,sdk-standard] \
 //!     [--latency-ms 20] [--ssm-tps 3000] [--runs 1] [--append]
 //! ```
@@ -115,7 +115,14 @@ impl Decl {
     }
 }
 
-const STRATEGIES: [&str; 4] = ["default", "no-batching", "per-field", "sdk-standard"];
+const STRATEGIES: [&str; 6] = [
+    "default",
+    "no-batching",
+    "per-field",
+    "sdk-standard",
+    "sdk-standard-12",
+    "sdk-adaptive",
+];
 
 /// The quotas of one run, scaled.
 #[derive(Clone, Copy, Debug)]
@@ -185,7 +192,7 @@ impl Args {
             ns: vec![50, 200],
             scales: vec![50.0],
             decls: vec![Decl::Five, Decl::Fifty],
-            strategies: STRATEGIES.iter().map(|s| (*s).to_owned()).collect(),
+            strategies: STRATEGIES[..4].iter().map(|s| (*s).to_owned()).collect(),
             latency_ms: 20,
             ssm_tps: 3000.0,
             runs: 1,
@@ -293,6 +300,13 @@ fn loader(config: &SdkConfig, strategy: &str, vars: Vars) -> Loader {
         "no-batching" => l.batching(false),
         // The SDK's standard mode for everything (throttling included): the old default.
         "sdk-standard" => l.retry_config(RetryConfig::standard()),
+        // Batching off and the SDK's retry only: 12 standard attempts, or its adaptive mode (a
+        // client-side rate limiter per retry partition). With batching on, both spend their
+        // attempts (1 s backoffs and up) on the batch first.
+        "sdk-standard-12" => l
+            .batching(false)
+            .retry_config(RetryConfig::standard().with_max_attempts(12)),
+        "sdk-adaptive" => l.batching(false).retry_config(RetryConfig::adaptive()),
         other => panic!("not a loader strategy: {other}"),
     }
 }
@@ -738,7 +752,7 @@ fn parent(args: Args, endpoint: String) {
         runs.splice(0..0, earlier.iter().cloned());
     }
     let section = json!({
-        "command": "scripts/with-moto cargo run -p ecs-secrets-bench --features aws --bin fleet",
+        "command": "scripts/with-moto cargo run --release -p ecs-secrets-bench --features aws --bin fleet",
         "tasks_are": "separate OS processes (own SdkConfig, Loader, clients, SDK retry state), released at once by a byte on stdin",
         "quotas_real_per_second": {
             "GetSecretValue": GET_QUOTA,
