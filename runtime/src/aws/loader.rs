@@ -175,9 +175,9 @@ impl Loader {
     /// By default the SDK retries every retryable error under the `SdkConfig`'s policy except
     /// throttling, which the loader answers itself: a throttled `BatchGetSecretValue` falls back
     /// to `GetSecretValue` at once, and a throttled `GetSecretValue` or `GetParameters` is sent
-    /// again after a full-jitter exponential backoff (20 ms at least, 1 s at most) until it is
-    /// answered, the load's retry budget is spent, or the next wait would pass the
-    /// [deadline](Loader::deadline). That lets a fleet that starts at once share the regional
+    /// again after a full-jitter exponential backoff (20 ms at least, 1 s at most, and at most a
+    /// quarter of the time the request has waited so far) until it is answered, the load's
+    /// retry budget is spent, or the next wait would pass the [deadline](Loader::deadline). That lets a fleet that starts at once share the regional
     /// quotas without failing tasks (the SDK's standard mode gives up after 3 attempts). With a
     /// policy set here, the SDK retries throttling too, by that policy, and a throttled batch
     /// falls back only once the SDK gives up.
