@@ -19,6 +19,7 @@ use crate::error::{ErrorKind, FetchCode};
 use super::Loader;
 use super::backoff::{self, Retries};
 use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches};
+use super::throttle;
 
 pub(super) const BATCH_GET: &str = "BatchGetSecretValue";
 const GET: &str = "GetSecretValue";
@@ -239,7 +240,8 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
                 .collect();
             let ids: Vec<&str> = fetches.iter().map(|(_, s)| s.secret_id.as_str()).collect();
             let span = request_span(BATCH_GET, Some(&region), &ids);
-            tasks.spawn(super::batch::batch(client, fetches, permits).instrument(span));
+            let ours = ctx.retries.is_some();
+            tasks.spawn(super::batch::batch(client, fetches, permits, ours).instrument(span));
         }
         Request::Get { item } => {
             let fetch = ctx.plan.secrets[item].clone();
@@ -413,6 +415,8 @@ async fn get(
             .secret_id(&fetch.secret_id)
             .set_version_stage(fetch.stage.clone())
             .set_version_id(fetch.version_id.clone())
+            .customize()
+            .config_override(throttle::secrets_override(retries.is_some()))
             .send()
             .await;
         drop(permit);
@@ -451,6 +455,8 @@ async fn get_parameters(
             .get_parameters()
             .set_names(Some(names.clone()))
             .with_decryption(true)
+            .customize()
+            .config_override(throttle::ssm_override(retries.is_some()))
             .send()
             .await;
         drop(permit);

@@ -30,8 +30,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 type LookupFn = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// Builds a client of the SDK crate `$sdk` the one way every client of a [`Loader`] is built: the
-/// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy (or, by
-/// default, the classifier that leaves throttling to the loader) and timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
+/// caller's `SdkConfig`, the region (`None`: the config's), the loader's retry policy and
+/// timeouts. (A macro: each SDK crate has its own `config::Builder` type.)
 macro_rules! client {
     ($sdk:ident, $loader:expr, $region:expr) => {{
         let loader: &Loader = $loader;
@@ -39,9 +39,8 @@ macro_rules! client {
         if let Some(region) = $region {
             b = b.region($sdk::config::Region::new(region.to_owned()));
         }
-        match &loader.settings.retry {
-            Some(retry) => b = b.retry_config(retry.clone()),
-            None => b = b.retry_classifier(super::throttle::ThrottlingIsOurs),
+        if let Some(retry) = &loader.settings.retry {
+            b = b.retry_config(retry.clone());
         }
         if let Some(t) = loader.timeouts() {
             b = b.timeout_config(t);

@@ -36,9 +36,10 @@ pub(crate) fn is_throttling(code: &str) -> bool {
 
 /// An SDK retry classifier that forbids the SDK's retry of a throttled `BatchGetSecretValue`,
 /// `GetSecretValue` or `GetParameters`: the loader answers those itself (a batch falls back, the
-/// others back off in `backoff`). Any other error of theirs, and every other operation, is
-/// classified as the SDK does. Set on a loader's clients unless the caller chose the retry
-/// policy ([`Loader::retry_config`](super::Loader::retry_config)).
+/// others back off in `backoff`). Any other error of theirs is classified as the SDK does. Set
+/// per request on the loads' own requests (not on the clients: preflight's reads keep the SDK's
+/// retries), unless the caller chose the retry policy
+/// ([`Loader::retry_config`](super::Loader::retry_config)).
 #[derive(Debug)]
 pub(crate) struct ThrottlingIsOurs;
 
@@ -72,6 +73,27 @@ impl ClassifyRetry for ThrottlingIsOurs {
 
     fn name(&self) -> &'static str {
         "ecs-secrets: throttling is retried by the loader"
+    }
+}
+
+/// The per-request configuration of a load's Secrets Manager request: with the classifier when
+/// the loader answers throttling (`ours`), else nothing over the client's.
+pub(crate) fn secrets_override(ours: bool) -> aws_sdk_secretsmanager::config::Builder {
+    let b = aws_sdk_secretsmanager::config::Builder::default();
+    if ours {
+        b.retry_classifier(ThrottlingIsOurs)
+    } else {
+        b
+    }
+}
+
+/// [`secrets_override`] for SSM.
+pub(crate) fn ssm_override(ours: bool) -> aws_sdk_ssm::config::Builder {
+    let b = aws_sdk_ssm::config::Builder::default();
+    if ours {
+        b.retry_classifier(ThrottlingIsOurs)
+    } else {
+        b
     }
 }
 
