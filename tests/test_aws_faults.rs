@@ -161,7 +161,7 @@ async fn denied_batch_falls_back_to_get_secret_value() {
 }
 
 #[tokio::test]
-async fn throttled_batch_falls_back_after_the_retries() {
+async fn a_throttled_batch_falls_back_at_once() {
     #[derive(Debug, EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012")]
     struct Config {
@@ -175,11 +175,30 @@ async fn throttled_batch_falls_back_after_the_retries() {
     };
     moto.secret("/a", "a").await;
     moto.secret("/b", "b").await;
-    // testkit's config makes 3 attempts: all of them throttled.
-    moto.fault(BATCH, 3, FaultKind::Throttle);
+    // Throttled once: not retried, its secrets fetched one by one at once.
+    moto.fault(BATCH, 1, FaultKind::Throttle);
 
-    let c = options(&moto).fetch::<Config>().await.unwrap();
+    let loader = options(&moto);
+    let c = loader.fetch::<Config>().await.unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
+    assert_eq!(moto.counts(), [1, 2, 0]);
+    assert_eq!(moto.proxy.pending_faults(), 0);
+    // The loader (and its clones) remember it, and fetch one by one for a while.
+    loader.clone().fetch::<Config>().await.unwrap();
+    assert_eq!(moto.counts(), [1, 4, 0]);
+    // A new loader batches again.
+    options(&moto).fetch::<Config>().await.unwrap();
+    assert_eq!(moto.counts(), [2, 4, 0]);
+
+    // With the caller's retry policy (testkit's: 3 attempts), the SDK retries the batch first.
+    moto.proxy.reset_counts();
+    moto.fault(BATCH, 3, FaultKind::Throttle);
+    let sdk = options(&moto).retry_config(
+        testkit::aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(10)),
+    );
+    sdk.fetch::<Config>().await.unwrap();
     assert_eq!(moto.counts(), [3, 2, 0]);
     assert_eq!(moto.proxy.pending_faults(), 0);
 }
@@ -230,8 +249,9 @@ async fn a_failed_request_is_one_error_per_field_it_covered() {
     assert_eq!(moto.counts(), [1, 3, 1]);
 }
 
+/// Throttled `GetParameters` is retried by the loader's backoff, twice here.
 #[tokio::test]
-async fn throttling_is_retried_by_the_sdk() {
+async fn throttled_get_parameters_is_retried() {
     #[derive(Debug, EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012")]
     struct Config {

@@ -330,18 +330,57 @@ async fn an_unreadable_answer_is_an_error() {
     assert_eq!(moto.counts(), [1, 0, 1], "not retried");
 }
 
+/// Throttled on every attempt: the loader backs off until the next wait would pass the deadline,
+/// then reports the throttling (not a deadline error), saying why it gave up.
 #[tokio::test]
 async fn throttled_on_every_attempt_after_the_fallback_is_an_error() {
     let Some(moto) = fallible("fail-throttle").await else {
         return;
     };
-    // The batch falls back after its 3 attempts; GetSecretValue is throttled too.
+    // The batch falls back at once; GetSecretValue and GetParameters are throttled throughout.
+    moto.fault(BATCH, 1, FaultKind::Throttle);
+    moto.fault(GET, 10_000, FaultKind::Throttle);
+    moto.fault(PARAMS, 10_000, FaultKind::Throttle);
+    let short = options(&moto).deadline(Duration::from_secs(2));
+    let e = bounded(short.fetch::<Fallible>()).await.unwrap_err();
+    assert_eq!(codes(&e), all_fields("ThrottlingException"));
+    for (env, op) in [("PASSWORD", "GetSecretValue"), ("TOKEN", "GetParameters")] {
+        let r = reason(&e, env);
+        assert!(
+            r.starts_with(&format!("{op} failed: Rate exceeded (throttled on "))
+                && r.ends_with("attempts; another wait would pass the load's deadline)"),
+            "{r}"
+        );
+    }
+    let [batches, gets, params] = moto.counts();
+    assert_eq!(batches, 1, "a throttled batch is not retried");
+    // At least the floor and the first windows (20 + 50 + 100 + 200 + 400 ms) fit in 2 s.
+    assert!(
+        gets >= 4 && params >= 4,
+        "backed off and retried: {gets}, {params}"
+    );
+    // At most one attempt per floor (20 ms) of the deadline.
+    assert!(
+        gets <= 100 && params <= 100,
+        "no hot loop: {gets}, {params}"
+    );
+}
+
+/// With a retry policy of the caller's, the SDK retries throttling by it, as before: 3 attempts
+/// of the batch, then 3 of each request of the fallback.
+#[tokio::test]
+async fn a_callers_retry_policy_retries_throttling_itself() {
+    let Some(moto) = fallible("fail-throttle-sdk").await else {
+        return;
+    };
     moto.fault(BATCH, 3, FaultKind::Throttle);
     moto.fault(GET, 3, FaultKind::Throttle);
     moto.fault(PARAMS, 3, FaultKind::Throttle);
-    let e = bounded(options(&moto).fetch::<Fallible>())
-        .await
-        .unwrap_err();
+    let retry = testkit::aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(10));
+    let sdk = options(&moto).retry_config(retry);
+    let e = bounded(sdk.fetch::<Fallible>()).await.unwrap_err();
     assert_eq!(codes(&e), all_fields("ThrottlingException"));
     assert_eq!(
         reason(&e, "PASSWORD"),
@@ -358,13 +397,17 @@ async fn too_many_requests_on_the_batch_falls_back() {
     };
     moto.fault(
         BATCH,
-        3,
+        1,
         FaultKind::json_error(429, "TooManyRequestsException", "quota"),
     );
     let c = bounded(options(&moto).fetch::<Fallible>()).await.unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
     assert_eq!((c.port, c.user.as_deref()), (1, Some("u")));
-    assert_eq!(moto.counts(), [3, 1, 1]);
+    assert_eq!(
+        moto.counts(),
+        [1, 1, 1],
+        "at once, not after the SDK's retries"
+    );
 }
 
 /// The role may neither batch nor read: the batch falls back, and the denial of each secret is

@@ -97,7 +97,16 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
         .lookup(|_| None)
         .deadline(Duration::from_secs(20));
 
-    // A throttled batch, retried once by the SDK.
+    // A fresh loader of the same settings: each step starts with batching on (a throttled batch
+    // pauses batching for the loader and its clones).
+    let fresh = || {
+        Loader::new(&moto.config)
+            .vars(Vars::new().with("p", &moto.prefix))
+            .lookup(|_| None)
+            .deadline(Duration::from_secs(20))
+    };
+
+    // A throttled batch is not retried: its secrets are fetched one by one at once.
     read(&snapshotter);
     moto.fault(BATCH, 1, FaultKind::Throttle);
     loader.fetch::<Observed>().await.unwrap();
@@ -106,11 +115,12 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
         expect(&[
             (
                 "ecs_secrets_attempts_total{operation=BatchGetSecretValue}",
-                2.0
+                1.0
             ),
             ("ecs_secrets_attempts_total{operation=GetParameters}", 1.0),
+            ("ecs_secrets_attempts_total{operation=GetSecretValue}", 2.0),
             (
-                "ecs_secrets_requests_total{operation=BatchGetSecretValue,outcome=ok}",
+                "ecs_secrets_requests_total{operation=BatchGetSecretValue,outcome=throttled}",
                 1.0
             ),
             (
@@ -118,8 +128,8 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
                 1.0
             ),
             (
-                "ecs_secrets_retries_total{operation=BatchGetSecretValue}",
-                1.0
+                "ecs_secrets_requests_total{operation=GetSecretValue,outcome=ok}",
+                2.0
             ),
             (
                 "ecs_secrets_throttles_total{operation=BatchGetSecretValue}",
@@ -128,9 +138,41 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
         ])
     );
 
-    // Throttled on every attempt: the SDK gives up after three.
+    // A throttled GetSecretValue is sent again by the loader itself (the SDK leaves throttled
+    // loads to it): a throttled request, a retry, and the answer.
+    moto.fault(testkit::GET, 1, FaultKind::Throttle);
+    fresh().batching(false).fetch::<Observed>().await.unwrap();
+    assert_eq!(
+        grown(&read(&snapshotter)),
+        expect(&[
+            ("ecs_secrets_attempts_total{operation=GetParameters}", 1.0),
+            ("ecs_secrets_attempts_total{operation=GetSecretValue}", 3.0),
+            (
+                "ecs_secrets_requests_total{operation=GetParameters,outcome=ok}",
+                1.0
+            ),
+            (
+                "ecs_secrets_requests_total{operation=GetSecretValue,outcome=ok}",
+                2.0
+            ),
+            (
+                "ecs_secrets_requests_total{operation=GetSecretValue,outcome=throttled}",
+                1.0
+            ),
+            ("ecs_secrets_retries_total{operation=GetSecretValue}", 1.0),
+            ("ecs_secrets_throttles_total{operation=GetSecretValue}", 1.0),
+        ])
+    );
+
+    // With the caller's own retry policy the SDK retries throttling, and gives up after its
+    // three attempts.
     moto.fault(PARAMS, usize::MAX, FaultKind::Throttle);
-    loader.fetch::<Observed>().await.unwrap_err();
+    let standard = aws_config::retry::RetryConfig::standard();
+    fresh()
+        .retry_config(standard)
+        .fetch::<Observed>()
+        .await
+        .unwrap_err();
     moto.proxy.clear_faults();
     assert_eq!(
         grown(&read(&snapshotter)),
@@ -156,8 +198,9 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
     // A denied batch (not retried) falls back to one GetSecretValue per secret; a missing
     // secret is `not_found`.
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
-    loader.fetch::<Observed>().await.unwrap();
-    let missing = loader.clone().batching(false).fetch::<Missing>().await;
+    let denied = fresh();
+    denied.fetch::<Observed>().await.unwrap();
+    let missing = denied.clone().batching(false).fetch::<Missing>().await;
     assert_eq!(missing.unwrap().absent, None);
     assert_eq!(
         grown(&read(&snapshotter)),

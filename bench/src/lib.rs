@@ -115,6 +115,9 @@ pub mod fetch {
     include!(concat!(env!("OUT_DIR"), "/fetch.rs"));
 }
 
+#[cfg(feature = "aws")]
+pub mod fixture;
+
 /// The workspace's target directory: `CARGO_TARGET_DIR` when set, else `target/` beside the
 /// workspace manifest.
 #[must_use]

@@ -15,9 +15,11 @@
 //! Tests that need the endpoint fail without it, with a message naming `scripts/test`;
 //! `ECS_SECRETS_SKIP_AWS_TESTS=1` skips them instead, loudly.
 
+mod fault;
 mod fixtures;
 mod http;
 mod proxy;
+mod quota;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,8 +30,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_secretsmanager::config::Credentials;
 
+pub use fault::{AWS_JSON, Fault, FaultKind};
 pub use fixtures::{create_binary_secret, create_secret, put_parameter, put_secret_value};
-pub use proxy::{AWS_JSON, Fault, FaultKind, Proxy};
+pub use proxy::{Proxy, Seen};
+pub use quota::Quota;
 
 /// Re-exported so that tests need no direct dependency on the SDK crates.
 pub use {aws_config, aws_sdk_secretsmanager, aws_sdk_ssm};

@@ -4,131 +4,21 @@
 //! `#[tokio::test]`, a multi-threaded runtime, a benchmark harness or a plain `#[test]`, and a test
 //! that blocks cannot stall it.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::fault::{Fault, FaultKind};
 use crate::http::{Head, Wire, reason};
-
-/// The content type of the AWS JSON 1.1 protocol that Secrets Manager and SSM speak.
-pub const AWS_JSON: &str = "application/x-amz-json-1.1";
-
-/// A fault rule: the next `times` requests whose `X-Amz-Target` equals `target` (any request when
-/// `None`) get `kind` instead of, or on top of, the endpoint's answer. Rules are tried in the order
-/// they were added; a request gets at most one fault; a rule whose `times` is used up stops.
-#[derive(Debug)]
-pub struct Fault {
-    /// The `X-Amz-Target` to match, such as `secretsmanager.BatchGetSecretValue`; `None` matches
-    /// every request.
-    pub target: Option<String>,
-    /// How many matching requests get the fault.
-    pub times: usize,
-    /// What they get.
-    pub kind: FaultKind,
-}
-
-impl Fault {
-    /// A rule for `times` requests to `target` (an `X-Amz-Target` value).
-    #[must_use]
-    pub fn on(target: &str, times: usize, kind: FaultKind) -> Self {
-        Self {
-            target: Some(target.to_owned()),
-            times,
-            kind,
-        }
-    }
-
-    /// A rule for the next `times` requests, whatever their target.
-    #[must_use]
-    pub fn any(times: usize, kind: FaultKind) -> Self {
-        Self {
-            target: None,
-            times,
-            kind,
-        }
-    }
-}
-
-/// What a faulty request gets.
-pub enum FaultKind {
-    /// Answer with this status, body and `Content-Type` without asking the endpoint.
-    Status(u16, String, String),
-    /// HTTP 400 `{"__type":"ThrottlingException","message":"Rate exceeded"}`, which the SDK's
-    /// standard retry mode retries.
-    Throttle,
-    /// HTTP 400 `{"__type":"AccessDeniedException",…}`, which is not retried.
-    AccessDenied,
-    /// Close the connection with a TCP reset after reading the request, without forwarding it.
-    Reset,
-    /// Forward the request, then hold the answer back this long.
-    Delay(Duration),
-    /// Forward the request, then send the head with the full `Content-Length` but only half the
-    /// body, and close the connection.
-    TruncateBody,
-    /// Forward the request, then pass the JSON answer through this function (an answer that is not
-    /// JSON is passed on unchanged). The function must not panic: that drops the connection.
-    Rewrite(Box<dyn Fn(Value) -> Value + Send + Sync>),
-}
-
-impl FaultKind {
-    /// An AWS JSON error answer: `status` with `{"__type": error_type, "message": message}`.
-    #[must_use]
-    pub fn json_error(status: u16, error_type: &str, message: &str) -> Self {
-        let body = serde_json::json!({ "__type": error_type, "message": message });
-        Self::Status(status, body.to_string(), AWS_JSON.to_owned())
-    }
-
-    /// [`FaultKind::Rewrite`] without the `Box`.
-    pub fn rewrite(f: impl Fn(Value) -> Value + Send + Sync + 'static) -> Self {
-        Self::Rewrite(Box::new(f))
-    }
-
-    /// The canned answer of the kinds that do not ask the endpoint.
-    fn canned(&self) -> Option<(u16, String, String)> {
-        match self {
-            Self::Status(status, body, content_type) => {
-                Some((*status, body.clone(), content_type.clone()))
-            }
-            Self::Throttle => {
-                Self::json_error(400, "ThrottlingException", "Rate exceeded").canned()
-            }
-            Self::AccessDenied => Self::json_error(
-                400,
-                "AccessDeniedException",
-                "User: arn:aws:sts::123456789012:assumed-role/test/ecs-secrets-testkit is not \
-                 authorized to perform this operation (fault injected by ecs-secrets-testkit)",
-            )
-            .canned(),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Debug for FaultKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Status(status, body, content_type) => f
-                .debug_tuple("Status")
-                .field(status)
-                .field(body)
-                .field(content_type)
-                .finish(),
-            Self::Throttle => f.write_str("Throttle"),
-            Self::AccessDenied => f.write_str("AccessDenied"),
-            Self::Reset => f.write_str("Reset"),
-            Self::Delay(d) => f.debug_tuple("Delay").field(d).finish(),
-            Self::TruncateBody => f.write_str("TruncateBody"),
-            Self::Rewrite(_) => f.write_str("Rewrite(..)"),
-        }
-    }
-}
+use crate::quota::{Bucket, Quota};
 
 struct Armed {
     target: Option<String>,
@@ -136,13 +26,38 @@ struct Armed {
     kind: Arc<FaultKind>,
 }
 
+/// An answer of the endpoint: its head and body.
+type Answer = (Head, Vec<u8>);
+
+/// One request as the proxy saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// Its `X-Amz-Target` (or `METHOD PATH`).
+    pub target: String,
+    /// Its body.
+    pub body: Vec<u8>,
+    /// Its `X-Amz-User-Agent` (or `User-Agent`) header: the SDK puts the `SdkConfig`'s app name
+    /// there (`app/NAME`), which tells the requests of several clients apart.
+    pub user_agent: String,
+    /// Whether its operation's [`Quota`] answered it with `ThrottlingException`.
+    pub throttled: bool,
+    /// Arrival number, to find it again after the latency.
+    seq: u64,
+}
+
 #[derive(Default)]
 struct State {
-    /// Every request in arrival order: its target and its body.
-    log: Vec<(String, Vec<u8>)>,
+    /// Every request in arrival order.
+    log: Vec<Seen>,
     latency: Duration,
     faults: Vec<Armed>,
     connections: usize,
+    /// Requests that arrived since the proxy started (the log can be reset).
+    arrived: u64,
+    /// Token buckets by target.
+    quotas: HashMap<String, Bucket>,
+    /// The endpoint's successful answers by (target, body), when answering from a cache.
+    cache: Option<HashMap<(String, Vec<u8>), Answer>>,
 }
 
 struct Shared {
@@ -156,10 +71,23 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records an arriving request and decides its latency and fault.
-    fn arrive(&self, target: &str, body: &[u8]) -> (Duration, Option<Arc<FaultKind>>) {
+    /// Records an arriving request and decides its latency and fault; returns its arrival number.
+    fn arrive(
+        &self,
+        target: &str,
+        body: &[u8],
+        user_agent: &str,
+    ) -> (u64, Duration, Option<Arc<FaultKind>>) {
         let mut state = self.state();
-        state.log.push((target.to_owned(), body.to_vec()));
+        state.arrived += 1;
+        let at = state.arrived;
+        state.log.push(Seen {
+            target: target.to_owned(),
+            body: body.to_vec(),
+            user_agent: user_agent.to_owned(),
+            throttled: false,
+            seq: at,
+        });
         let fault = state
             .faults
             .iter_mut()
@@ -168,7 +96,39 @@ impl Shared {
             f.remaining -= 1;
             Arc::clone(&f.kind)
         });
-        (state.latency, fault)
+        (at, state.latency, fault)
+    }
+
+    /// Whether the quota of `target` (if any) admits the request that arrived `at`th now; a
+    /// request it does not admit is marked throttled.
+    fn admit(&self, at: u64, target: &str) -> bool {
+        let mut state = self.state();
+        let admitted = state
+            .quotas
+            .get_mut(target)
+            .is_none_or(|b| b.take(Instant::now()));
+        if !admitted && let Some(seen) = state.log.iter_mut().rev().find(|s| s.seq == at) {
+            seen.throttled = true;
+        }
+        admitted
+    }
+
+    fn cached(&self, target: &str, body: &[u8]) -> Option<Answer> {
+        let state = self.state();
+        let cache = state.cache.as_ref()?;
+        cache.get(&(target.to_owned(), body.to_vec())).cloned()
+    }
+
+    fn remember(&self, target: &str, body: &[u8], head: &Head, answer: &[u8]) {
+        if head.status() != 200 {
+            return;
+        }
+        if let Some(cache) = self.state().cache.as_mut() {
+            cache.insert(
+                (target.to_owned(), body.to_vec()),
+                (head.clone(), answer.to_vec()),
+            );
+        }
     }
 }
 
@@ -271,8 +231,53 @@ impl Proxy {
             .state()
             .log
             .iter()
-            .filter(|(t, _)| t == target)
+            .filter(|s| s.target == target)
             .count()
+    }
+
+    /// How many requests with this `X-Amz-Target` its [`Quota`] answered with
+    /// `ThrottlingException`.
+    #[must_use]
+    pub fn throttled(&self, target: &str) -> usize {
+        self.shared
+            .state()
+            .log
+            .iter()
+            .filter(|s| s.throttled && s.target == target)
+            .count()
+    }
+
+    /// Every request seen so far, in arrival order.
+    #[must_use]
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.state().log.clone()
+    }
+
+    /// Limits the requests with this `X-Amz-Target` to a token bucket (see [`Quota`]), shared by
+    /// every client of the proxy as a region's quota is shared by an account: past the rate
+    /// they get HTTP 400 `ThrottlingException`, as AWS answers, without reaching the endpoint.
+    /// The bucket starts full. Checked after the added latency, when the request "arrives".
+    pub fn set_quota(&self, target: &str, quota: Quota) {
+        self.shared
+            .state()
+            .quotas
+            .insert(target.to_owned(), Bucket::new(quota, Instant::now()));
+    }
+
+    /// Refills every bucket (as if the quotas had been idle for a while).
+    pub fn refill_quotas(&self) {
+        let now = Instant::now();
+        for bucket in self.shared.state().quotas.values_mut() {
+            *bucket = Bucket::new(bucket.quota(), now);
+        }
+    }
+
+    /// Answers a request whose target and body equal an earlier successful one's from a copy of
+    /// that answer, without asking the endpoint. For benchmarks whose fixtures do not change:
+    /// moto serializes requests (several ms each), which would otherwise cap the rate a
+    /// simulated fleet can reach below the quotas it is meant to meet.
+    pub fn cache_answers(&self, on: bool) {
+        self.shared.state().cache = on.then(HashMap::new);
     }
 
     /// The targets of all requests, in arrival order.
@@ -282,7 +287,7 @@ impl Proxy {
             .state()
             .log
             .iter()
-            .map(|(t, _)| t.clone())
+            .map(|s| s.target.clone())
             .collect()
     }
 
@@ -300,8 +305,8 @@ impl Proxy {
             .state()
             .log
             .iter()
-            .filter(|(t, _)| t == target)
-            .map(|(_, body)| {
+            .filter(|s| s.target == target)
+            .map(|Seen { body, .. }| {
                 if body.is_empty() {
                     Value::Null
                 } else {
@@ -397,12 +402,27 @@ async fn serve_requests(down: &mut Wire, up: &mut Option<Wire>, shared: &Shared)
             || format!("{} {}", head.method(), head.path()),
             str::to_owned,
         );
-        let (latency, fault) = shared.arrive(&target, &body);
+        let user_agent = head
+            .header("x-amz-user-agent")
+            .or_else(|| head.header("user-agent"))
+            .unwrap_or_default()
+            .to_owned();
+        let (at, latency, fault) = shared.arrive(&target, &body, &user_agent);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
         let close = !head.keep_alive(true);
-        let fault = fault.as_deref();
+        let quota_fault = (!shared.admit(at, &target)).then_some(FaultKind::Throttle);
+        let fault = quota_fault.as_ref().or(fault.as_deref());
+        if fault.is_none()
+            && let Some((rhead, rbody)) = shared.cached(&target, &body)
+        {
+            send(down, &rhead, &rbody, close).await?;
+            if close {
+                return Ok(());
+            }
+            continue;
+        }
 
         if let Some(FaultKind::Reset) = fault {
             down.stream.set_zero_linger()?;
@@ -435,6 +455,9 @@ async fn serve_requests(down: &mut Wire, up: &mut Option<Wire>, shared: &Shared)
                         return send(down, &head, msg.as_bytes(), true).await;
                     }
                 };
+            if fault.is_none() {
+                shared.remember(&target, &body, &rhead, &rbody);
+            }
             match fault {
                 Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
                 Some(FaultKind::Rewrite(rewrite)) => {

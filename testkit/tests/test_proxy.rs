@@ -500,3 +500,77 @@ fn dropping_the_proxy_closes_its_port() {
     let err = std::net::TcpStream::connect(&addr).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
 }
+
+/// A quota admits its burst, then answers `ThrottlingException` without asking the endpoint,
+/// counts those answers by target, and marks them in the log with the client's user agent.
+#[tokio::test]
+async fn a_quota_throttles_past_its_burst_and_counts_it() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    // Two at once, and practically no refill within the test.
+    let quota = ecs_secrets_testkit::Quota {
+        per_second: 0.001,
+        burst: 2.0,
+    };
+    proxy.set_quota(GET, quota);
+    let no_retry = Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(get(&no_retry, &name).await);
+    }
+    let throttled = Err("ThrottlingException".to_owned());
+    assert_eq!(
+        got,
+        [Ok("v".into()), Ok("v".into()), throttled.clone(), throttled]
+    );
+    assert_eq!((proxy.count(GET), proxy.throttled(GET)), (4, 2));
+    assert_eq!(proxy.throttled(BATCH), 0);
+    let seen = proxy.seen();
+    let flags: Vec<bool> = seen.iter().map(|s| s.throttled).collect();
+    assert_eq!(flags, [false, false, true, true]);
+    assert!(
+        seen[0].user_agent.contains("aws-sdk-rust"),
+        "{}",
+        seen[0].user_agent
+    );
+    // Another target has no quota; a refill gives the burst back.
+    proxy.refill_quotas();
+    assert_eq!(get(&no_retry, &name).await, Ok("v".into()));
+}
+
+/// With the cache on, a repeated identical read is answered from the endpoint's first answer:
+/// a value written afterwards is not seen (the cache is for fixtures that do not change).
+#[tokio::test]
+async fn the_answer_cache_repeats_the_first_answer() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("first").await
+    else {
+        return;
+    };
+    proxy.cache_answers(true);
+    assert_eq!(get(&client, &name).await, Ok("first".into()));
+    let ep = testkit::endpoint().unwrap();
+    testkit::put_secret_value(&testkit::sdk_config(&ep).await, &name, "second").await;
+    assert_eq!(
+        get(&client, &name).await,
+        Ok("first".into()),
+        "from the cache"
+    );
+    proxy.cache_answers(false);
+    assert_eq!(get(&client, &name).await, Ok("second".into()));
+}

@@ -21,12 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ecs_secrets::EcsSecrets;
 use ecs_secrets::aws::Loader;
-use ecs_secrets::{EcsSecrets, Vars};
 use ecs_secrets_bench::fetch::{
-    Fetch10, Fetch50, Fetch200, Fetch1000, Item, Pin, SPEC10, SPEC50, SPEC200, SPEC1000, Spec,
-    Values,
+    Fetch10, Fetch50, Fetch200, Fetch1000, Item, Pin, SPEC10, SPEC50, SPEC200, SPEC1000, Values,
 };
+use ecs_secrets_bench::fixture::Fixture;
 use ecs_secrets_testkit::aws_config::SdkConfig;
 use ecs_secrets_testkit::{self as testkit, Proxy, aws_sdk_secretsmanager, aws_sdk_ssm};
 use serde_json::{Value, json};
@@ -75,84 +75,6 @@ impl Args {
         }
         assert!(args.runs >= 1, "--runs must be at least 1");
         args
-    }
-}
-
-/// The fixtures of one configuration: its name prefix and the version ids of its id-pinned
-/// secrets.
-struct Fixture {
-    spec: &'static Spec,
-    prefix: String,
-    version_ids: HashMap<usize, String>,
-}
-
-impl Fixture {
-    async fn create(direct: &SdkConfig, spec: &'static Spec) -> Fixture {
-        let prefix = testkit::unique("bench");
-        let sm = aws_sdk_secretsmanager::Client::new(direct);
-        let mut version_ids = HashMap::new();
-        for (i, s) in spec.secrets.iter().enumerate() {
-            let name = format!("{prefix}/{}", s.name);
-            if s.pin == Pin::None {
-                testkit::create_secret(direct, &name, &spec.secret_json(i, "current")).await;
-                continue;
-            }
-            let first = sm
-                .create_secret()
-                .name(&name)
-                .secret_string(spec.secret_json(i, "first"))
-                .send()
-                .await
-                .expect("create a pinned secret");
-            let first = first.version_id.expect("a version id");
-            testkit::put_secret_value(direct, &name, &spec.secret_json(i, "current")).await;
-            if s.pin == Pin::FirstVersionId {
-                version_ids.insert(i, first);
-            }
-        }
-        for p in spec.params {
-            let name = format!("/{prefix}/{}", p.name);
-            testkit::put_parameter(direct, &name, &format!("{}-value", p.name), p.secure).await;
-        }
-        Fixture {
-            spec,
-            prefix,
-            version_ids,
-        }
-    }
-
-    fn vars(&self) -> Vars {
-        let mut vars = Vars::new().with("p", &self.prefix);
-        for (i, id) in &self.version_ids {
-            vars.set(format!("v{i}"), id);
-        }
-        vars
-    }
-
-    fn secret_id(&self, secret: usize) -> String {
-        format!("{}/{}", self.prefix, self.spec.secrets[secret].name)
-    }
-
-    fn param_name(&self, param: usize) -> String {
-        format!("/{}/{}", self.prefix, self.spec.params[param].name)
-    }
-
-    /// Panics unless `values` are exactly the configuration's values, in field order.
-    fn check(&self, approach: &str, values: &[(&str, String)]) {
-        assert_eq!(
-            values.len(),
-            self.spec.fields.len(),
-            "{approach}: field count"
-        );
-        for (item, (env, value)) in self.spec.fields.iter().zip(values) {
-            let (Item::Secret { env: want, .. } | Item::Param { env: want, .. }) = item;
-            assert_eq!(env, want, "{approach}: field order");
-            assert_eq!(
-                *value,
-                self.spec.expected(item),
-                "{approach}: value of {env}"
-            );
-        }
     }
 }
 

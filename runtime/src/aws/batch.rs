@@ -35,10 +35,12 @@ fn ids(fetches: &[(usize, SecretFetch)]) -> Vec<String> {
 }
 
 /// Sends the batch, following `NextToken`, and matches every answer to every fetch it serves.
+/// `falls_back_at_once`: the SDK does not retry a throttled batch (the loader's default).
 pub(super) async fn batch(
     client: aws_sdk_secretsmanager::Client,
     fetches: Vec<(usize, SecretFetch)>,
     permits: Arc<Semaphore>,
+    falls_back_at_once: bool,
 ) -> Done {
     let started = Instant::now();
     let ids = ids(&fetches);
@@ -52,6 +54,8 @@ pub(super) async fn batch(
             .batch_get_secret_value()
             .set_secret_id_list(Some(ids.clone()))
             .set_next_token(token.take())
+            .customize()
+            .config_override(super::throttle::secrets_override(falls_back_at_once))
             .send()
             .await;
         drop(permit);

@@ -17,7 +17,9 @@ use zeroize::Zeroizing;
 use crate::error::{ErrorKind, FetchCode};
 
 use super::Loader;
+use super::backoff::{self, Retries};
 use super::plan::{ParamFetch, Plan, Request, SecretFetch, param_matches};
+use super::throttle;
 
 pub(super) const BATCH_GET: &str = "BatchGetSecretValue";
 const GET: &str = "GetSecretValue";
@@ -121,12 +123,24 @@ struct Ctx<'a> {
     secret_ops: Vec<&'static str>,
     param_ops: Vec<&'static str>,
     requests: usize,
+    /// The loader's own retries of throttled requests (`None`: the SDK's retry policy).
+    retries: Option<Arc<Retries>>,
 }
 
 /// Sends every request of the plan and collects the answers. Never fails as a whole: each
 /// secret and parameter gets its own result.
 pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
     let options = loader.settings();
+    let requests = plan.requests(loader.batch_now());
+    let retries = loader.retries_throttling().then(|| {
+        // Budgeted by the requests the load sends when nothing is batched: a throttled batch's
+        // fallback sends one per secret.
+        Arc::new(Retries::new(
+            plan.requests(false).len(),
+            Instant::now(),
+            options.deadline,
+        ))
+    });
     let mut ctx = Ctx {
         plan,
         loader,
@@ -134,11 +148,12 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
         secret_ops: vec![BATCH_GET; plan.secrets.len()],
         param_ops: vec![GET_PARAMETERS; plan.params.len()],
         requests: 0,
+        retries,
     };
     let mut secrets: Vec<Option<SecretResult>> = vec![None; plan.secrets.len()];
     let mut params: Vec<Option<ParamResult>> = vec![None; plan.params.len()];
     let mut tasks = JoinSet::new();
-    for request in plan.requests(options.batching) {
+    for request in requests {
         spawn(&mut ctx, &mut tasks, request);
     }
 
@@ -161,7 +176,7 @@ pub(crate) async fn fetch(loader: &Loader, plan: &Plan) -> Fetched {
             .zip(&ctx.param_ops)
             .map(|(r, op)| r.unwrap_or_else(|| Err(unanswered(op))))
             .collect(),
-        requests: ctx.requests,
+        requests: ctx.requests + ctx.retries.as_ref().map_or(0, |r| r.made()),
     }
 }
 
@@ -206,6 +221,10 @@ async fn drive(
                 }
             }
             Done::Fallback(items, why) => {
+                if matches!(&why.kind, ErrorKind::Aws { code, .. } if super::throttle::is_throttling(code))
+                {
+                    ctx.loader.batch_throttled();
+                }
                 tracing::warn!(
                     code = why.code(),
                     secrets = items.len(),
@@ -231,14 +250,16 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
                 .collect();
             let ids: Vec<&str> = fetches.iter().map(|(_, s)| s.secret_id.as_str()).collect();
             let span = request_span(BATCH_GET, Some(&region), &ids);
-            tasks.spawn(super::batch::batch(client, fetches, permits).instrument(span));
+            let ours = ctx.retries.is_some();
+            tasks.spawn(super::batch::batch(client, fetches, permits, ours).instrument(span));
         }
         Request::Get { item } => {
             let fetch = ctx.plan.secrets[item].clone();
             let client = ctx.loader.secrets_client(&fetch.region);
             ctx.secret_ops[item] = GET;
             let span = request_span(GET, Some(&fetch.region), &[&fetch.describe()]);
-            tasks.spawn(get(client, item, fetch, permits).instrument(span));
+            let retries = ctx.retries.clone();
+            tasks.spawn(get(client, item, fetch, permits, retries).instrument(span));
         }
         Request::Params { region, items } => {
             let client = ctx.loader.ssm_client(region.as_deref());
@@ -248,7 +269,8 @@ fn spawn(ctx: &mut Ctx<'_>, tasks: &mut JoinSet<Done>, request: Request) {
                 .collect();
             let ids: Vec<&str> = fetches.iter().map(|(_, p)| p.ident.as_str()).collect();
             let span = request_span(GET_PARAMETERS, region.as_deref(), &ids);
-            tasks.spawn(get_parameters(client, fetches, permits).instrument(span));
+            let retries = ctx.retries.clone();
+            tasks.spawn(get_parameters(client, fetches, permits, retries).instrument(span));
         }
     }
 }
@@ -394,30 +416,40 @@ async fn get(
     item: usize,
     fetch: SecretFetch,
     permits: Arc<Semaphore>,
+    retries: Option<Arc<Retries>>,
 ) -> Done {
-    let permit = permits.acquire_owned().await.ok();
     let started = Instant::now();
-    let sent = client
-        .get_secret_value()
-        .secret_id(fetch.secret_id)
-        .set_version_stage(fetch.stage)
-        .set_version_id(fetch.version_id)
-        .send()
-        .await;
-    drop(permit);
-    let result = match sent {
-        Ok(out) => {
-            finish(started, "ok", 0);
-            Ok(secret_value(
-                out.secret_string,
-                out.secret_binary,
-                out.version_id,
-            ))
-        }
-        Err(e) => {
-            let failure = request_failure(GET, &e);
-            finish(started, failure.code(), 1);
-            Err(failure)
+    let mut retry = 0;
+    let result = loop {
+        let permit = permits.acquire().await.ok();
+        let sent = client
+            .get_secret_value()
+            .secret_id(&fetch.secret_id)
+            .set_version_stage(fetch.stage.clone())
+            .set_version_id(fetch.version_id.clone())
+            .customize()
+            .config_override(throttle::secrets_override(retries.is_some()))
+            .send()
+            .await;
+        drop(permit);
+        match sent {
+            Ok(out) => {
+                finish(started, "ok", 0);
+                break Ok(secret_value(
+                    out.secret_string,
+                    out.secret_binary,
+                    out.version_id,
+                ));
+            }
+            Err(e) => {
+                let mut failure = request_failure(GET, &e);
+                let retries = retries.as_deref();
+                if backoff::after_failure(GET, retries, &mut retry, started, &mut failure).await {
+                    continue;
+                }
+                finish(started, failure.code(), 1);
+                break Err(failure);
+            }
         }
     };
     Done::Secrets(vec![(item, result)])
@@ -427,21 +459,45 @@ async fn get_parameters(
     client: aws_sdk_ssm::Client,
     fetches: Vec<(usize, ParamFetch)>,
     permits: Arc<Semaphore>,
+    retries: Option<Arc<Retries>>,
 ) -> Done {
-    let permit = permits.acquire_owned().await.ok();
     let started = Instant::now();
     let names: Vec<String> = fetches.iter().map(|(_, p)| p.ident.clone()).collect();
-    let sent = client
-        .get_parameters()
-        .set_names(Some(names))
-        .with_decryption(true)
-        .send()
-        .await;
-    drop(permit);
+    let mut retry = 0;
+    let sent = loop {
+        let permit = permits.acquire().await.ok();
+        let sent = client
+            .get_parameters()
+            .set_names(Some(names.clone()))
+            .with_decryption(true)
+            .customize()
+            .config_override(throttle::ssm_override(retries.is_some()))
+            .send()
+            .await;
+        drop(permit);
+        match sent {
+            Err(e) => {
+                let mut failure = request_failure(GET_PARAMETERS, &e);
+                let retries = retries.as_deref();
+                if backoff::after_failure(
+                    GET_PARAMETERS,
+                    retries,
+                    &mut retry,
+                    started,
+                    &mut failure,
+                )
+                .await
+                {
+                    continue;
+                }
+                break Err(failure);
+            }
+            Ok(out) => break Ok(out),
+        }
+    };
     let out = match sent {
         Ok(out) => out,
-        Err(e) => {
-            let failure = request_failure(GET_PARAMETERS, &e);
+        Err(failure) => {
             finish(started, failure.code(), fetches.len());
             return Done::Params(
                 fetches

@@ -19,6 +19,7 @@ use crate::{EcsSecrets, Task};
 use super::load::Mode;
 use super::migrate::{MigrateError, MigrateOptions, MigrationReport};
 use super::preflight::{PreflightOptions, PreflightReport};
+use super::throttle::{self, BatchMemory};
 use super::watch::{Watch, WatchOptions};
 
 /// The default of [`Loader::max_concurrency`]: more than a struct's requests, so all go out at
@@ -88,6 +89,8 @@ pub struct Loader {
     config: Arc<SdkConfig>,
     settings: Arc<Settings>,
     clients: Arc<Clients>,
+    /// Shared by clones: a throttled batch pauses batching for all of them.
+    batches: Arc<BatchMemory>,
 }
 
 #[derive(Clone)]
@@ -114,7 +117,8 @@ struct Clients {
 }
 
 impl Loader {
-    /// A loader with the defaults: the `SdkConfig`'s timeouts and retry policy, a 30 s deadline,
+    /// A loader with the defaults: the `SdkConfig`'s timeouts and retry policy (but throttling
+    /// answered by the loader: see [`Loader::retry_config`]), a 30 s deadline,
     /// 32 requests at once, batching on, the process environment, placeholder values from the
     /// environment.
     pub fn new(config: &SdkConfig) -> Self {
@@ -130,6 +134,7 @@ impl Loader {
                 vars: None,
             }),
             clients: Arc::default(),
+            batches: Arc::default(),
         }
     }
 
@@ -165,12 +170,24 @@ impl Loader {
 
     /// Whether unpinned secrets go through `BatchGetSecretValue` (20 per call); off, every
     /// secret is one `GetSecretValue`, and the role needs no `secretsmanager:BatchGetSecretValue`.
-    /// Default: on.
+    /// Default: on. Even on, a batch that is throttled (its quota, ~100/s per region, is a
+    /// hundredth of `GetSecretValue`'s) is not retried: its secrets are fetched one by one at
+    /// once, and the loader and its clones fetch one by one for the next minute.
     pub fn batching(self, on: bool) -> Self {
         self.set(|s| s.batching = on)
     }
 
-    /// The retry policy of every request, instead of the `SdkConfig`'s.
+    /// The retry policy of every request, throttled ones included, instead of the default.
+    ///
+    /// By default the SDK retries every retryable error under the `SdkConfig`'s policy except
+    /// throttling, which the loader answers itself: a throttled `BatchGetSecretValue` falls back
+    /// to `GetSecretValue` at once, and a throttled `GetSecretValue` or `GetParameters` is sent
+    /// again after a full-jitter exponential backoff (20 ms at least, 1 s at most, and at most a
+    /// quarter of the time the request has waited so far) until it is answered, the load's
+    /// retry budget is spent, or the next wait would pass the [deadline](Loader::deadline). That lets a fleet that starts at once share the regional
+    /// quotas without failing tasks (the SDK's standard mode gives up after 3 attempts). With a
+    /// policy set here, the SDK retries throttling too, by that policy, and a throttled batch
+    /// falls back only once the SDK gives up.
     pub fn retry_config(mut self, retry: RetryConfig) -> Self {
         self.clients = Arc::default();
         self.set(|s| s.retry = Some(retry))
@@ -308,6 +325,22 @@ impl Loader {
 
     pub(super) fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Whether this load batches: the setting, unless a batch was throttled lately.
+    pub(super) fn batch_now(&self) -> bool {
+        let now = std::time::Instant::now();
+        throttle::batch_now(self.settings.batching, self.batches.last(), now)
+    }
+
+    /// Remembers that a batch was throttled.
+    pub(super) fn batch_throttled(&self) {
+        self.batches.throttled(std::time::Instant::now());
+    }
+
+    /// Whether the loader retries throttled requests itself (no caller retry policy).
+    pub(super) fn retries_throttling(&self) -> bool {
+        self.settings.retry.is_none()
     }
 
     /// The Secrets Manager client of `region`, built on first use.

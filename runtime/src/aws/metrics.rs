@@ -98,6 +98,12 @@ impl Intercept for Interceptor {
     }
 }
 
+/// A request the loader sends again itself after throttling (the SDK leaves throttled loads to
+/// it, see `backoff.rs`): a retry like the SDK's own.
+pub(super) fn retried(operation: &'static str) {
+    metrics::counter!(RETRIES, "operation" => operation).increment(1);
+}
+
 /// How a request (or one attempt) ended, for the `outcome` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Outcome {

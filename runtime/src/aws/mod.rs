@@ -36,6 +36,7 @@
 //! Labels carry no secret or parameter name, no region and no value: operations, outcomes, and
 //! the configuration type's name.
 
+mod backoff;
 mod batch;
 mod fetch;
 mod load;
@@ -47,6 +48,7 @@ mod pin;
 mod plan;
 mod preflight;
 mod refresh;
+mod throttle;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};
