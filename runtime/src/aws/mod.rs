@@ -25,9 +25,9 @@
 //!
 //! | name | kind | labels | what |
 //! |---|---|---|---|
-//! | `ecs_secrets_requests_total` | counter | `operation`, `outcome` | AWS requests by operation and final outcome after the SDK's retries: `ok`, `throttled`, `denied`, `not_found`, `timeout`, `error` |
+//! | `ecs_secrets_requests_total` | counter | `operation`, `outcome` | AWS requests by operation and outcome after the SDK's retries: `ok`, `throttled`, `denied`, `not_found`, `timeout`, `error` (a throttled load request the loader sends again counts once per sending) |
 //! | `ecs_secrets_attempts_total` | counter | `operation` | HTTP attempts the SDK made |
-//! | `ecs_secrets_retries_total` | counter | `operation` | attempts after the first of a request (attempts − requests) |
+//! | `ecs_secrets_retries_total` | counter | `operation` | requests sent again: the SDK's retries (attempts after the first) and the loader's own after throttling (each of those is a request of its own, with its `throttled` outcome) |
 //! | `ecs_secrets_throttles_total` | counter | `operation` | attempts answered with a throttling error |
 //! | `ecs_secrets_refreshes_total` | counter | `outcome` (`ok`, `failed`) | [`Watch`] refreshes |
 //! | `ecs_secrets_value_age_seconds` | gauge | `config` | per watch, set at each refresh: the age of its current value |
