@@ -4,13 +4,11 @@
 //! produce these, so a proxy in front of it rewrites or replaces its answers.
 #![cfg(feature = "aws")]
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
-use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
 use serde_json::{Value, json};
 
 use testkit::{BATCH, GET, PARAMS};
@@ -372,20 +370,6 @@ async fn requests_run_concurrently_up_to_the_limit() {
     assert!(serial >= latency * 3, "3 serial requests took {serial:?}");
 }
 
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn spans_name_requests_and_never_values() {
     use tracing_subscriber::fmt::format::FmtSpan;
@@ -436,7 +420,7 @@ async fn spans_name_requests_and_never_values() {
         [("MISSING", "JsonKeyMissing"), ("NOT_JSON", "NotJson")]
     );
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         !log.contains("d41c07"),
         "a value reached the tracing output"

@@ -7,14 +7,13 @@
 //! value (half a truncated answer) is caught as well as a whole one.
 #![cfg(feature = "aws")]
 
-use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -46,26 +45,6 @@ fn assert_clean(what: &str, text: &str) {
             .unwrap_or_default()
             .replace(MARK, "<MARK>");
         panic!("a canary leaked into {what}, line {line}: {shown}");
-    }
-}
-
-/// Everything a `tracing` subscriber writes, and every panic message of the process.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 

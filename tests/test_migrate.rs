@@ -3,16 +3,14 @@
 //! CLI and boto3 as independent readers of what was stored.
 #![cfg(feature = "aws")]
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use ecs_secrets::aws::{
     Loader, MigrateError, MigrateOptions, MigrationReport, Refusal, StepAction, StepStatus,
 };
 use ecs_secrets::{EcsSecrets, Secret, Vars, cli};
-use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
 use serde_json::{Value, json};
 
 const CANARY: &str = "CANARY-migrate-s3cr3tP@ssw0rd!";
@@ -581,20 +579,6 @@ async fn express_mode_input_is_migrated() {
     assert_eq!(secret_string(&moto.name("/db")), CANARY);
 }
 
-/// Everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Plan, refusal, failure and apply with canaries, under a TRACE subscriber: no canary in any
 /// rendering of the reports or errors, nor in the trace, which does record the requests.
 #[tokio::test]
@@ -661,7 +645,7 @@ async fn canaries_are_in_no_report_error_or_trace() {
         .unwrap();
     out.push_str(&renderings(&done));
     assert_clean("the reports and errors", &out, &canaries);
-    let trace = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+    let trace = log.text();
     assert!(
         trace.contains("PutSecretValue") && trace.contains("PutParameter"),
         "the trace records the writes"

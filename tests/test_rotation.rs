@@ -8,12 +8,12 @@
 #![cfg(feature = "aws")]
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_secrets::aws::{Change, Initial, Loader, Subscription, WatchOptions};
 use ecs_secrets::{EcsSecrets, Secret, SecretRef, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, Fault, FaultKind, Moto};
 use serde_json::json;
 
 use testkit::PARAMS;
@@ -818,20 +818,6 @@ fn cli_pins_versions() {
 
 // --- Leaks -------------------------------------------------------------------------------
 
-/// Everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Canary values through a watch's whole life (first load, rotation, a failed and a partial
 /// refresh, a storm, drop) must not show in any `Debug`/`Display` of what it hands out, nor in
 /// anything it or the SDK traces at TRACE level.
@@ -912,8 +898,7 @@ async fn a_watch_never_leaks_a_value() {
     assert!(watch.current().password.expose_secret().contains(MARK));
     drop(watch);
 
-    let text = log.0.lock().unwrap().clone();
-    let text = String::from_utf8_lossy(&text);
+    let text = log.text();
     assert!(
         text.contains("refresh changed values"),
         "the log was captured"

@@ -21,8 +21,10 @@ mod http;
 mod proxy;
 mod quota;
 
+use std::io;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::retry::RetryConfig;
@@ -264,6 +266,35 @@ pub const GET: &str = "secretsmanager.GetSecretValue";
 pub const PARAMS: &str = "AmazonSSM.GetParameters";
 /// `X-Amz-Target` of `DescribeSecret` (metadata, no value).
 pub const DESCRIBE: &str = "secretsmanager.DescribeSecret";
+
+/// Everything written to it, kept in memory: the writer of a `tracing` subscriber in the leak
+/// tests (`.with_writer(move || captured.clone())`), read back with [`Captured::text`]. Clones
+/// share one buffer.
+#[derive(Clone, Debug, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// What was written so far, as text (invalid UTF-8 replaced).
+    #[must_use]
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The usual harness of a test against moto: the endpoint, a counting [`Proxy`] in front of it,
 /// and a unique name prefix for the test's fixtures.
