@@ -203,8 +203,9 @@ fn writes(moto: &Moto) -> usize {
         .sum()
 }
 
-/// The usual starting point (a plaintext password in a Fargate task definition) end to end through the command line: plan (reads only, file untouched),
-/// apply (the secret holds the value, read back by boto3; `environment` no longer has it,
+/// The usual starting point, a plaintext password in a Fargate task definition, end to end
+/// through the command line: plan (reads only, file untouched), apply (the secret holds the
+/// value, read back by boto3; `environment` no longer has it,
 /// `secrets` has it; the file keeps its mode and registers with the AWS CLI), and a re-run that
 /// changes nothing and sends nothing.
 #[test]
