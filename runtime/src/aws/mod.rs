@@ -57,10 +57,15 @@ pub(crate) use migrate::wipe;
 pub use migrate::{
     MigrateError, MigrateOptions, MigrationReport, Refusal, Step, StepAction, StepStatus,
 };
-pub use preflight::{
-    Check, Finding, PARAMETER_VALUE_LIMIT, PreflightOptions, PreflightReport, SECRET_VALUE_LIMIT,
-    Subject,
-};
+pub use preflight::{Check, Finding, PreflightOptions, PreflightReport, Subject};
+
+/// Secrets Manager's largest value, and what `GetSecretValue` can return: what preflight checks
+/// a value against and migrate refuses past.
+pub const SECRET_VALUE_LIMIT: usize = 65_536;
+/// SSM's largest value, in the advanced tier.
+pub const PARAMETER_VALUE_LIMIT: usize = 8_192;
+/// SSM's largest value in the standard tier: a longer one needs the advanced tier.
+pub(crate) const PARAMETER_STANDARD_LIMIT: usize = 4_096;
 pub use watch::{
     Change, DEFAULT_INTERVAL, DEFAULT_JITTER, Initial, Status, Subscription, Watch, WatchOptions,
 };

@@ -48,14 +48,6 @@ use plan::{Current, Dest, Input};
 pub(crate) use plan::wipe;
 pub use report::{MigrateError, MigrationReport, Refusal, Step, StepAction, StepStatus};
 
-/// Secrets Manager's largest secret value, in bytes.
-pub(crate) const SECRET_VALUE_LIMIT: usize = 65_536;
-/// SSM's largest value in the standard tier, in bytes; a larger one is written in the advanced
-/// tier.
-pub(crate) const SSM_STANDARD_LIMIT: usize = 4_096;
-/// SSM's largest value (advanced tier), in bytes.
-pub(crate) const SSM_ADVANCED_LIMIT: usize = 8_192;
-
 /// How [`Loader::migrate`] runs: a plan (the default: reads only) or an apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MigrateOptions {

@@ -10,7 +10,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::extract::{self, ExtractError};
 use crate::value_from::ValueFrom;
 
-use super::{Refusal, SECRET_VALUE_LIMIT, SSM_ADVANCED_LIMIT, SSM_STANDARD_LIMIT, StepAction};
+use super::super::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
+use super::{Refusal, StepAction};
 
 /// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
 const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
@@ -388,9 +389,9 @@ impl Group<'_, '_> {
     fn parameter(&self, live: &[usize], out: &mut [Option<Decision>]) -> Option<Write> {
         let &first = live.first()?;
         let value = self.value(first);
-        let action = if value.len() > SSM_ADVANCED_LIMIT {
+        let action = if value.len() > PARAMETER_VALUE_LIMIT {
             StepAction::Refused(Refusal::TooLarge {
-                limit: SSM_ADVANCED_LIMIT,
+                limit: PARAMETER_VALUE_LIMIT,
             })
         } else {
             match self.current {
@@ -409,7 +410,7 @@ impl Group<'_, '_> {
             payload: Zeroizing::new(value.to_owned()),
             kms_key,
             overwrite,
-            advanced: value.len() > SSM_STANDARD_LIMIT,
+            advanced: value.len() > PARAMETER_STANDARD_LIMIT,
             inputs: live.to_vec(),
         })
     }

@@ -127,15 +127,15 @@ fn sizes_are_checked_against_each_destinations_limit() {
         [StepAction::Create]
     );
 
-    let over = "x".repeat(SSM_ADVANCED_LIMIT + 1);
+    let over = "x".repeat(PARAMETER_VALUE_LIMIT + 1);
     let (actions, _) = run(&[input(SSM, &over)], &Current::Missing, false);
     assert_eq!(
         actions,
         [StepAction::Refused(Refusal::TooLarge {
-            limit: SSM_ADVANCED_LIMIT
+            limit: PARAMETER_VALUE_LIMIT
         })]
     );
-    let advanced = "x".repeat(SSM_STANDARD_LIMIT + 1);
+    let advanced = "x".repeat(PARAMETER_STANDARD_LIMIT + 1);
     let (_, writes) = run(&[input(SSM, &advanced)], &Current::Missing, false);
     assert!(writes[0].advanced);
     let (_, writes) = run(&[input(SSM, "small")], &Current::Missing, false);

@@ -191,11 +191,6 @@ pub enum Finding {
     },
 }
 
-/// Secrets Manager's largest value, and what `GetSecretValue` can return.
-pub const SECRET_VALUE_LIMIT: usize = 65_536;
-/// SSM's largest value, in the advanced tier (the standard tier's is 4,096 bytes).
-pub const PARAMETER_VALUE_LIMIT: usize = 8_192;
-
 impl Finding {
     /// Whether ECS would fail the task for it (or preflight could not tell): every finding but
     /// [`Finding::JsonKeyNotVerified`].

@@ -58,7 +58,8 @@ use crate::error::ErrorKind;
 use super::Loader;
 use super::fetch::{Failure, unanswered, within};
 
-pub use finding::{Check, Finding, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT, Subject};
+use super::{PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
+pub use finding::{Check, Finding, Subject};
 use scope::Scope;
 
 /// What [`Loader::preflight`] may do beyond reading metadata.

@@ -63,8 +63,6 @@ struct Meta {
 const DESCRIBE_PARAMETERS: &str = "DescribeParameters";
 /// `DescribeParameters` takes at most 50 values in a filter.
 const DESCRIBE_BATCH: usize = 50;
-/// The standard tier's limit (the advanced tier's is [`PARAMETER_VALUE_LIMIT`]).
-const STANDARD_LIMIT: usize = 4_096;
 const ADVANCED: &str = "Advanced";
 /// SSM's AWS managed key: it cannot be disabled or deleted.
 const AWS_MANAGED_KEY: &str = "alias/aws/ssm";
@@ -158,7 +156,7 @@ pub(super) async fn check(
                     }
                 };
                 let limit = match meta {
-                    Some(m) if m.tier != ADVANCED => STANDARD_LIMIT,
+                    Some(m) if m.tier != ADVANCED => super::super::PARAMETER_STANDARD_LIMIT,
                     _ => PARAMETER_VALUE_LIMIT,
                 };
                 if clear_len.is_some_and(|len| len > limit) {
