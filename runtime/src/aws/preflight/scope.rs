@@ -141,27 +141,20 @@ fn merge_findings(
 
 /// A declaration's secrets go into the task definition's only container.
 fn merge_declaration(d: &Deployment, td: &mut Value) -> Result<(), TaskDefinitionError> {
-    let containers: Vec<String> = match Shape::of(td)? {
+    use crate::deployment::task_definition::{containers, inner, quoted};
+    let names: Vec<String> = match Shape::of(td)? {
         Shape::ExpressMode => vec!["primaryContainer".to_owned()],
-        Shape::TaskDefinition => {
-            let list = td
-                .get("containerDefinitions")
-                .or_else(|| td.pointer("/taskDefinition/containerDefinitions"));
-            list.and_then(Value::as_array)
-                .map(|list| {
-                    list.iter()
-                        .map(|c| {
-                            c.get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_owned()
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        }
+        Shape::TaskDefinition => containers(inner(td)?)?
+            .iter()
+            .map(|c| {
+                c.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect(),
     };
-    match containers.as_slice() {
+    match names.as_slice() {
         [one] => Task::new()
             .container(one, d.clone())
             .merge_into(td)
@@ -170,12 +163,8 @@ fn merge_declaration(d: &Deployment, td: &mut Value) -> Result<(), TaskDefinitio
             reason: format!(
                 "it has {} containers ({}), and a declaration's preflight cannot tell which one \
                  takes its secrets: preflight a Task that names it",
-                containers.len(),
-                containers
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.len(),
+                quoted(&names)
             ),
         }),
     }
