@@ -360,10 +360,7 @@ pub(super) fn falls_back(failure: &Failure) -> bool {
     matches!(
         &failure.kind,
         ErrorKind::Aws { code, .. }
-            if matches!(
-                code.as_str(),
-                "AccessDeniedException" | "ThrottlingException" | "TooManyRequestsException"
-            )
+            if code == "AccessDeniedException" || super::throttle::is_throttling(code)
     )
 }
 

@@ -130,21 +130,7 @@ impl Outcome {
     /// The outcome of an AWS error code.
     pub(super) fn of_code(code: &str) -> Outcome {
         match code {
-            // The codes the SDK's standard retry treats as throttling.
-            "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "RequestThrottledException"
-            | "TooManyRequestsException"
-            | "ProvisionedThroughputExceededException"
-            | "TransactionInProgressException"
-            | "RequestLimitExceeded"
-            | "BandwidthLimitExceeded"
-            | "LimitExceededException"
-            | "RequestThrottled"
-            | "SlowDown"
-            | "PriorRequestNotComplete"
-            | "EC2ThrottledException" => Outcome::Throttled,
+            _ if super::throttle::is_throttling(code) => Outcome::Throttled,
             "AccessDeniedException" | "AccessDenied" => Outcome::Denied,
             "ResourceNotFoundException"
             | "ParameterNotFound"

@@ -20,17 +20,26 @@ use aws_sdk_ssm::operation::get_parameters::GetParametersError;
 /// How long after a throttled batch the loader fetches every secret with `GetSecretValue`.
 pub(crate) const BATCH_PAUSE: Duration = Duration::from_secs(60);
 
-/// The error codes of a quota's answer (the ones the SDK itself classifies as throttling that
-/// Secrets Manager and SSM send).
+/// The error codes of a quota's answer: the ones the SDK's standard retry treats as throttling.
+/// The one list: the loader's backoff, the batch fallback and the metrics' `throttled` outcome
+/// all ask it.
 pub(crate) fn is_throttling(code: &str) -> bool {
     matches!(
         code,
-        "ThrottlingException"
-            | "Throttling"
+        "Throttling"
+            | "ThrottlingException"
             | "ThrottledException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
             | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "ProvisionedThroughputExceededException"
+            | "TransactionInProgressException"
+            | "RequestLimitExceeded"
+            | "BandwidthLimitExceeded"
+            | "LimitExceededException"
+            | "RequestThrottled"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "EC2ThrottledException"
     )
 }
 
@@ -127,6 +136,7 @@ mod tests {
             "ThrottlingException",
             "TooManyRequestsException",
             "Throttling",
+            "RequestLimitExceeded",
         ] {
             assert!(is_throttling(code), "{code}");
         }
@@ -138,6 +148,18 @@ mod tests {
         ] {
             assert!(!is_throttling(code), "{code}");
         }
+        // A batch throttled with any of them falls back, as one denied does.
+        let failure = |code: &str| super::super::fetch::Failure::aws(code, "r");
+        for code in [
+            "Throttling",
+            "RequestLimitExceeded",
+            "AccessDeniedException",
+        ] {
+            assert!(super::super::fetch::falls_back(&failure(code)), "{code}");
+        }
+        assert!(!super::super::fetch::falls_back(&failure(
+            "InternalServiceError"
+        )));
     }
 
     #[test]
