@@ -398,3 +398,43 @@ fn the_task_command_line_preflights_the_task() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The deploy step's policy covers what a task's preflight checks: the registry secret
+/// (described, and read with values) and the log option's parameter, beside the declarations.
+#[test]
+fn the_preflight_policies_cover_log_options_and_registry_credentials() {
+    use ecs_secrets::Role;
+    let registry = "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry";
+    let log = "arn:aws:ssm:us-east-1:123456789012:parameter/log-token";
+    let task = Task::new()
+        .container(
+            "app",
+            Sidecar::deployment_for(&Vars::new().with("p", "p")).unwrap(),
+        )
+        .repository_credentials("app", registry.parse().unwrap())
+        .unwrap()
+        .log_secret("router", "token", log.parse().unwrap())
+        .unwrap();
+    let token = "arn:aws:secretsmanager:us-east-1:123456789012:secret:p/missing-??????";
+    let registry_arn = format!("{registry}-??????");
+    let statement = |action: &str, resources: &[&str]| json!({"Effect": "Allow", "Action": [action], "Resource": resources});
+    assert_eq!(
+        task.policy(Role::Preflight).to_json()["Statement"],
+        json!([
+            statement("ssm:GetParameters", &[log]),
+            statement("secretsmanager:DescribeSecret", &[token, &registry_arn]),
+            statement("ssm:DescribeParameters", &["*"]),
+        ])
+    );
+    let read = task.policy(Role::PreflightReadValues).to_json();
+    assert_eq!(
+        read["Statement"][0],
+        statement("secretsmanager:GetSecretValue", &[token, &registry_arn])
+    );
+    // The application's own role still reads only its declarations.
+    let app = task.policy(Role::Task).to_json().to_string();
+    assert!(
+        !app.contains("registry") && !app.contains("log-token"),
+        "{app}"
+    );
+}

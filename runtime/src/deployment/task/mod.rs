@@ -249,8 +249,10 @@ impl Task {
     /// [`PolicyDocument::from_references`] (deduplicated, same shape and rules as
     /// [`Deployment::policy`]). [`Role::Execution`] covers every declaration's references, the
     /// log secrets and the registry credentials (the ECS agent reads all three) and every
-    /// declaration's `kms_key`; [`Role::Task`] and [`Role::Pin`] cover only the declarations,
-    /// which are what the application loads and what pinning pins.
+    /// declaration's `kms_key`, and so do [`Role::Preflight`] and [`Role::PreflightReadValues`]
+    /// (a task's preflight checks all three); [`Role::Task`], [`Role::Pin`] and
+    /// [`Role::Migrate`] cover only the declarations, which are what the application loads,
+    /// what pinning pins and what a migration writes.
     pub fn policy(&self, role: Role) -> PolicyDocument {
         let mut refs: Vec<&ValueFrom> = Vec::new();
         let mut keys: Vec<&str> = Vec::new();
@@ -259,7 +261,10 @@ impl Task {
                 refs.extend(d.references().map(|(_, v)| v));
                 keys.extend(d.kms_keys().iter().map(String::as_str));
             }
-            if role == Role::Execution {
+            if matches!(
+                role,
+                Role::Execution | Role::Preflight | Role::PreflightReadValues
+            ) {
                 refs.extend(c.log_secrets.iter().map(|(_, v)| v));
                 refs.extend(c.repository_credentials.iter());
             }
