@@ -417,7 +417,7 @@ fn merge_refusals_exit_2_and_name_the_problem() {
     .unwrap_err();
     assert!(
         err.to_string()
-            .contains("not valid JSON: EOF while parsing"),
+            .contains("not valid JSON: it ends too early (line 1)"),
         "{err}"
     );
 

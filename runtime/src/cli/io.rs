@@ -36,8 +36,22 @@ pub(super) fn read_json(path: &Path) -> Result<Value, CliError> {
         })
     };
     read.map_err(|e| file_error(format!("cannot read it: {e}")))?;
-    // serde_json's message names the line and column only, never the text.
-    serde_json::from_str(text.as_str()).map_err(|e| file_error(format!("not valid JSON: {e}")))
+    serde_json::from_str(text.as_str()).map_err(|e| file_error(json_error(&e)))
+}
+
+/// What is wrong with a JSON file, by kind and line only: the file may hold plaintext values,
+/// and a column inside one (serde_json's message has it) would tell where in the value the
+/// parser stopped. A value holds no raw newline, so the line names an entry, not a position in
+/// a value.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Io => "it could not be read",
+        Category::Syntax => "a syntax error",
+        Category::Data => "a value of the wrong type",
+        Category::Eof => "it ends too early",
+    };
+    format!("not valid JSON: {kind} (line {})", e.line())
 }
 
 /// Writes through a temporary file beside the target and a rename, so an interrupted
@@ -90,4 +104,23 @@ pub(super) fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
         let _ = std::fs::remove_file(&tmp);
         file_error(e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_say_the_kind_and_line_never_the_column() {
+        let error = |text: &str| json_error(&serde_json::from_str::<Value>(text).unwrap_err());
+        // The same bad escape, after a short and after a long value prefix: the same message.
+        let short = error("{\n \"a\": \"s3\\q\"\n}");
+        let long = error("{\n \"a\": \"s3cr3tP@ssw0rd-longer\\q\"\n}");
+        assert_eq!(short, "not valid JSON: a syntax error (line 2)");
+        assert_eq!(short, long);
+        assert_eq!(
+            error("{\"a\": "),
+            "not valid JSON: it ends too early (line 1)"
+        );
+    }
 }
