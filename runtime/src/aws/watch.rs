@@ -139,13 +139,11 @@ impl WatchOptions {
         self.jitter
     }
 
-    /// The wait before background refresh number `n`.
-    fn delay(&self, n: u64) -> Duration {
-        // A uniform draw in [-1, 1]: a fresh random SipHash key per call, so the draws of a
-        // fleet's processes are independent.
-        let draw = RandomState::new().hash_one(n);
-        #[allow(clippy::cast_precision_loss)]
-        let unit = (draw as f64 / u64::MAX as f64).mul_add(2.0, -1.0);
+    /// The wait before the next background refresh.
+    fn delay(&self) -> Duration {
+        // A uniform draw in [-1, 1) (the backoff's: a fresh random key per draw, so the draws
+        // of a fleet's processes are independent).
+        let unit = super::backoff::unit().mul_add(2.0, -1.0);
         self.interval
             .mul_f64(self.jitter.mul_add(unit, 1.0).max(0.0))
     }
@@ -399,8 +397,8 @@ impl<T> fmt::Debug for Watch<T> {
 
 /// Refreshes every interval (with jitter) until aborted.
 async fn background<T: EcsSecrets + Send + Sync + 'static>(shared: Arc<Shared<T>>) {
-    for n in 0.. {
-        tokio::time::sleep(shared.options.delay(n)).await;
+    loop {
+        tokio::time::sleep(shared.options.delay()).await;
         // The outcome is in the status and the log already.
         let _ = shared.refresh().await;
     }
@@ -534,7 +532,7 @@ mod tests {
     #[test]
     fn delays_stay_within_the_jitter() {
         let o = WatchOptions::new().interval(Duration::from_secs(100));
-        let delays: Vec<Duration> = (0..200).map(|n| o.delay(n)).collect();
+        let delays: Vec<Duration> = (0..200).map(|_| o.delay()).collect();
         assert!(
             delays
                 .iter()
@@ -546,7 +544,7 @@ mod tests {
             "jittered, not constant"
         );
         let none = o.clone().jitter(0.0);
-        assert_eq!(none.delay(7), Duration::from_secs(100));
+        assert_eq!(none.delay(), Duration::from_secs(100));
         assert_eq!(o.clone().jitter(f64::NAN).get_jitter(), 0.0);
         assert_eq!(o.clone().jitter(5.0).get_jitter(), 1.0);
         assert_eq!(
