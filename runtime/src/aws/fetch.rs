@@ -78,6 +78,15 @@ impl Failure {
         self.kind.code()
     }
 
+    /// The code and the reason apart, for reports that show both.
+    pub(super) fn parts(&self) -> (String, String) {
+        match &self.kind {
+            ErrorKind::Aws { code, reason } => (code.clone(), reason.clone()),
+            ErrorKind::Fetch { code, reason } => (code.as_str().to_owned(), reason.clone()),
+            other => (other.code().to_owned(), other.to_string()),
+        }
+    }
+
     /// Whether the secret or parameter does not exist (so an `Option` field is `None`).
     pub fn not_found(&self) -> bool {
         match &self.kind {

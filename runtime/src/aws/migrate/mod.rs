@@ -168,7 +168,7 @@ async fn by_name_in_the_declared_account(
                 caller: caller.clone(),
             },
             Err(failure) => {
-                let (code, reason) = requests::parts(failure);
+                let (code, reason) = failure.parts();
                 Refusal::Unreadable { code, reason }
             }
         };
@@ -225,7 +225,7 @@ async fn run(
     };
     let missed = super::fetch::within(loader.settings().deadline, reads).await;
     while currents.len() < dests.len() {
-        let (code, reason) = requests::parts(&super::fetch::unanswered("the reads", missed));
+        let (code, reason) = super::fetch::unanswered("the reads", missed).parts();
         currents.push(Current::Unreadable { code, reason });
     }
     let current = |d: &Dest| {
@@ -274,7 +274,7 @@ async fn run(
                 }
                 Err(failure) => {
                     failed = true;
-                    let (code, reason) = requests::parts(&failure);
+                    let (code, reason) = failure.parts();
                     StepStatus::Failed { code, reason }
                 }
             }

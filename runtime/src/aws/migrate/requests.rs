@@ -12,8 +12,6 @@ use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
-use crate::error::ErrorKind;
-
 use super::super::Loader;
 use super::super::fetch::{Failure, SecretValue, finish, request_failure, secret_value};
 use super::plan::{Current, Dest, Op, Write};
@@ -35,17 +33,8 @@ fn span(op: &'static str, dest: &Dest) -> tracing::Span {
     )
 }
 
-/// A failure's code and reason, apart.
-pub(super) fn parts(failure: &Failure) -> (String, String) {
-    match &failure.kind {
-        ErrorKind::Aws { code, reason } => (code.clone(), reason.clone()),
-        ErrorKind::Fetch { code, reason } => (code.as_str().to_owned(), reason.clone()),
-        other => (other.code().to_owned(), other.to_string()),
-    }
-}
-
 fn unreadable(failure: &Failure) -> Current {
-    let (code, reason) = parts(failure);
+    let (code, reason) = failure.parts();
     Current::Unreadable { code, reason }
 }
 

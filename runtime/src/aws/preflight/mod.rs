@@ -53,7 +53,6 @@ use serde_json::Value;
 
 use crate::Task;
 use crate::deployment::Deployment;
-use crate::error::ErrorKind;
 
 use super::Loader;
 use super::fetch::{Failure, unanswered, within};
@@ -325,11 +324,7 @@ async fn run_all<T: Send + 'static>(
 
 /// A failed request as a finding.
 fn request_finding(operation: &'static str, failure: &Failure) -> Finding {
-    let (code, reason) = match &failure.kind {
-        ErrorKind::Aws { code, reason } => (code.clone(), reason.clone()),
-        ErrorKind::Fetch { code, reason } => (code.to_string(), reason.clone()),
-        other => (other.code().to_owned(), String::new()),
-    };
+    let (code, reason) = failure.parts();
     Finding::Request {
         operation,
         code,
