@@ -16,8 +16,10 @@ use super::{Refusal, StepAction};
 /// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
 const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
-/// Where one variable's value goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where one variable's value goes. Two are the same destination when they name the same secret
+/// or parameter, however written: a secret by partial and by complete ARN is one secret (one
+/// read, one write carrying every key), so equality is by identity, not by text.
+#[derive(Clone, Debug)]
 pub(super) enum Dest {
     /// A Secrets Manager secret: its region, `SecretId` (the ARN without the ECS tail), the name
     /// `CreateSecret` takes, and whether the ARN is complete (ends in the random suffix).
@@ -35,6 +37,43 @@ pub(super) enum Dest {
         name: String,
     },
 }
+
+impl PartialEq for Dest {
+    fn eq(&self, other: &Dest) -> bool {
+        // A complete ARN is its partial ARN plus the random suffix (a partial ARN that only
+        // looks complete is refused when the declaration compiles).
+        let secret = |id: &str| -> String {
+            crate::value_from::strip_random_suffix(id)
+                .unwrap_or(id)
+                .to_owned()
+        };
+        match (self, other) {
+            (
+                Dest::Secret {
+                    region: r, id: a, ..
+                },
+                Dest::Secret {
+                    region: s, id: b, ..
+                },
+            ) => r == s && secret(a) == secret(b),
+            (
+                Dest::Param {
+                    region: r,
+                    ident: a,
+                    ..
+                },
+                Dest::Param {
+                    region: s,
+                    ident: b,
+                    ..
+                },
+            ) => r == s && a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Dest {}
 
 impl Dest {
     pub(super) fn region(&self) -> Option<&str> {

@@ -265,3 +265,19 @@ fn merged_objects_are_wiped_buffers_and_refuse_what_is_not_an_object() {
     let back: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(back, serde_json::json!({"a": "é", "n": 1.5, "k": "v\""}));
 }
+
+#[test]
+fn one_secret_by_partial_and_complete_arn_is_one_destination_and_one_write() {
+    let partial = format!("{SM}:user::");
+    let complete = format!("{SM}-AbCdEf:password::");
+    let inputs = [input(&partial, "u"), input(&complete, "pw")];
+    let (actions, writes) = run(&inputs, &text(r#"{"other":"kept"}"#), false);
+    assert_eq!(actions, [StepAction::MergeKey, StepAction::MergeKey]);
+    assert_eq!(writes.len(), 1, "one write carries both keys");
+    let merged: serde_json::Value = serde_json::from_str(writes[0].payload.as_str()).unwrap();
+    assert_eq!(
+        merged,
+        serde_json::json!({"other": "kept", "user": "u", "password": "pw"})
+    );
+    assert_eq!(writes[0].inputs, [0, 1]);
+}
