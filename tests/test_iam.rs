@@ -984,3 +984,30 @@ fn migrate_role_creates_only_partial_arns() {
     assert!(policy.resources(Action::PutParameter).is_empty());
     assert_eq!(policy.statements().len(), 2);
 }
+
+/// A deploy step decrypts (and migrate encrypts) only through a service that reads a reference
+/// in the key's region: a key of a region no reference is in gets none of it. The execution
+/// role keeps its decrypt through both services there.
+#[test]
+fn deploy_roles_get_no_kms_for_a_key_no_read_goes_through() {
+    #[derive(EcsSecrets)]
+    #[ecs(
+        region = "us-east-1",
+        account = "123456789012",
+        kms_key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )]
+    #[allow(dead_code)]
+    struct ParamsOnly {
+        #[ecs(ssm = "/app/token")]
+        token: String,
+    }
+    let d = ParamsOnly::deployment();
+    for role in [Role::PreflightReadValues, Role::Migrate] {
+        let policy = d.policy(role).to_json().to_string();
+        for action in ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] {
+            assert!(!policy.contains(action), "{role:?}: {policy}");
+        }
+    }
+    let execution = d.policy(Role::Execution).to_json().to_string();
+    assert!(execution.contains("kms:Decrypt"), "{execution}");
+}

@@ -390,13 +390,18 @@ impl PolicyDocument {
                 grants.push((Action::DescribeKey, "", key.to_owned()));
             }
         }
+        // The deploy steps decrypt (and migrate encrypts) only through a service that reads or
+        // writes a reference in the key's region: a key no such reference uses gets nothing.
+        // The task's roles keep the fallback of both services (see `via_services`).
+        let deploy = matches!(role, Role::PreflightReadValues | Role::Migrate);
+        let used = |key: &str| !deploy || readers.iter().any(|&(r, _)| r == key_region(key));
         if !matches!(role, Role::Pin | Role::Preflight) {
-            for &key in kms_keys {
+            for &key in kms_keys.iter().filter(|k| used(k)) {
                 grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
             }
         }
         if role == Role::Migrate {
-            for &key in kms_keys {
+            for &key in kms_keys.iter().filter(|k| used(k)) {
                 grants.push((Action::KmsEncrypt, key_region(key), key.to_owned()));
                 grants.push((Action::KmsGenerateDataKey, key_region(key), key.to_owned()));
             }
