@@ -347,6 +347,16 @@ async fn without_describe_secret_a_refresh_reads_every_value() {
     };
     let arns = fleet_fixtures(&moto).await;
     let watch = watch::<Fleet>(&moto).await;
+    let log = testkit::Captured::default();
+    let writer = log.clone();
+    let _guard = {
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+            .with_writer(move || writer.clone())
+            .finish()
+            .set_default()
+    };
     // An older task role: no secretsmanager:DescribeSecret.
     moto.fault(DESCRIBE, usize::MAX, FaultKind::AccessDenied);
     moto.proxy.reset_counts();
@@ -357,7 +367,10 @@ async fn without_describe_secret_a_refresh_reads_every_value() {
         (1, 5, 0),
         "every secret read again; the parameters still by version: {sent:?}"
     );
-    assert!(sent.describe >= 1, "{sent:?}");
+    assert_eq!(
+        sent.describe, 5,
+        "one per secret, each denied once: {sent:?}"
+    );
 
     // The denial is remembered: no more DescribeSecret, and rotations still arrive.
     testkit::put_secret_value(&moto.direct, &arns[4], "queue-2").await;
@@ -366,6 +379,13 @@ async fn without_describe_secret_a_refresh_reads_every_value() {
     assert_eq!(fields(change), ["queue"]);
     let sent = Sent::of(&moto);
     assert_eq!((sent.describe, sent.secret_values), (0, 5), "{sent:?}");
+    // Said once, for both refreshes.
+    assert_eq!(
+        log.text().matches("DescribeSecret was denied").count(),
+        1,
+        "{}",
+        log.text()
+    );
     moto.proxy.clear_faults();
 }
 
