@@ -92,6 +92,9 @@ pub enum Role {
     /// on `*` (tiers and key ids), `kms:DescribeKey` on each `kms_key`. No value is read. A
     /// `SecureString` encrypted with a key that is not declared gets no `kms:DescribeKey`: its
     /// check reports the denial (and the execution role gets no `kms:Decrypt` on it either).
+    /// With an execution role to simulate (`--execution-role`), the deploy step also needs
+    /// `iam:SimulatePrincipalPolicy` on that role's ARN, which a declaration does not know:
+    /// add that statement yourself.
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
