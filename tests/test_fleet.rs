@@ -163,10 +163,12 @@ async fn fleet() {
     for i in 0..SECRETS {
         moto.secret(&format!("/s{i}"), &value(i)).await;
     }
+    // The batch bucket holds one and (for this test's length) never refills: exactly one
+    // batch is served however long the release takes on a busy machine.
     moto.proxy.set_quota(
         BATCH,
         Quota {
-            per_second: 1.0,
+            per_second: 0.001,
             burst: 1.0,
         },
     );
@@ -185,9 +187,10 @@ async fn fleet() {
     let (throttled_batches, throttled_gets) =
         (moto.proxy.throttled(BATCH), moto.proxy.throttled(GET));
     assert_eq!(batches, TASKS, "one batch per task, never retried");
-    assert!(
-        (TASKS - 3..TASKS).contains(&throttled_batches),
-        "the bucket's one batch (and the few it refills) served, the rest throttled: {throttled_batches}"
+    assert_eq!(
+        throttled_batches,
+        TASKS - 1,
+        "the bucket's one batch served, the rest throttled"
     );
     assert_eq!(
         gets,
