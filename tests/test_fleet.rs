@@ -1,6 +1,6 @@
 //! A small fleet starting at once within a quota (RELIABILITY.md, "Faults on the AWS path"):
 //! 20 tasks, each loading 4 secrets, through testkit's proxy with token buckets far below what
-//! the fleet asks at once (`BatchGetSecretValue` 1/s, `GetSecretValue` 10/s, each with a burst
+//! the fleet asks at once (`BatchGetSecretValue` one in all, `GetSecretValue` 10/s, with a burst
 //! of 1 and 5).
 //!
 //! Each task is **its own OS process** (this test binary, started again to run this same test
