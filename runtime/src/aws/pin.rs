@@ -23,9 +23,9 @@ use crate::value_from::{ValueFrom, with_selector};
 
 use super::Loader;
 use super::fetch::{Failure, request_failure, unanswered, within};
+use crate::iam::AWSCURRENT;
 
 pub(super) const DESCRIBE: &str = "DescribeSecret";
-pub(super) const AWSCURRENT: &str = "AWSCURRENT";
 
 /// One distinct secret to describe: its region and the identifier the `valueFrom` holds.
 #[derive(Clone, Debug, PartialEq, Eq)]

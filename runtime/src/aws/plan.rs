@@ -10,15 +10,13 @@
 //! - SSM parameters go through `GetParameters`, at most 10 names per call, grouped by region (the
 //!   ARN's, or the caller's for a bare name), each distinct identifier once.
 
+use crate::iam::AWSCURRENT;
 use crate::value_from::{SecretsManagerRef, SsmRef, ValueFrom, strip_random_suffix};
 
 /// `BatchGetSecretValue` takes at most this many ids.
 pub(crate) const BATCH_MAX: usize = 20;
 /// `GetParameters` takes at most this many names.
 pub(crate) const PARAMS_MAX: usize = 10;
-
-/// The stage `GetSecretValue` uses when none is given.
-const AWSCURRENT: &str = "AWSCURRENT";
 
 /// One distinct secret version to fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,7 +175,7 @@ fn ssm_ident(r: &SsmRef) -> String {
     }
 }
 
-fn position_or_push<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
+pub(crate) fn position_or_push<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
     match items.iter().position(|x| *x == item) {
         Some(i) => i,
         None => {

@@ -59,12 +59,11 @@ use crate::error::ErrorKind;
 
 use super::Loader;
 use super::fetch::{self, Fetched, ParamResult, ParamValue, SecretResult, SecretValue};
-use super::pin::{self, AWSCURRENT, DESCRIBE, Describe};
+use super::pin::{self, DESCRIBE, Describe};
 use super::plan::{PARAMS_MAX, ParamFetch, Plan, SecretFetch, param_matches};
+use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
 
 const GET_PARAMETERS: &str = "GetParameters";
-/// SSM's path for reading a Secrets Manager secret, which it refuses without decryption.
-const SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
 
 /// What a watch remembers of its last load: per fetch, the answer with its version.
 #[derive(Default)]
@@ -161,7 +160,9 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
     let checked: Vec<usize> = (0..plan.params.len())
         .filter(|&i| {
             kept.param(&plan.params[i]).is_some()
-                && !plan.params[i].name.starts_with(SECRETS_MANAGER_REFERENCE)
+                && !plan.params[i]
+                    .name
+                    .starts_with(SSM_SECRETS_MANAGER_REFERENCE)
         })
         .collect();
 

@@ -7,11 +7,7 @@ use serde_json::Value;
 
 use super::CliError;
 
-pub(super) fn pretty(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("deployment outputs serialize");
-    text.push('\n');
-    text
-}
+pub(super) use crate::formats::pretty;
 
 pub(super) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"

@@ -59,7 +59,9 @@ use grants::{migrate_grants, preflight_grants};
 pub const POLICY_VERSION: &str = "2012-10-17";
 
 /// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
-const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+pub(crate) const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+/// The stage `GetSecretValue` reads when none is given.
+pub(crate) const AWSCURRENT: &str = "AWSCURRENT";
 
 /// The services that call KMS for a reader, as `kms:ViaService` names them (with the region).
 const SECRETS_MANAGER: &str = "secretsmanager";
@@ -597,7 +599,7 @@ fn referenced_secret(p: &value_from::SsmRef) -> Option<String> {
 /// Whether a reference follows the current version (no version id, no stage other than
 /// `AWSCURRENT`): what the loader batches and what pinning pins.
 pub(crate) fn follows_current(r: &value_from::SecretsManagerRef) -> bool {
-    r.version_id().is_none() && r.version_stage().is_none_or(|stage| stage == "AWSCURRENT")
+    r.version_id().is_none() && r.version_stage().is_none_or(|stage| stage == AWSCURRENT)
 }
 
 /// The last path segment of a type name, without generics: `my_app::AppConfig` → `AppConfig`.

@@ -13,8 +13,7 @@ use crate::value_from::ValueFrom;
 use super::super::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 use super::{Refusal, StepAction};
 
-/// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
-const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+use crate::iam::SSM_SECRETS_MANAGER_REFERENCE;
 
 /// Where one variable's value goes. Two are the same destination when they name the same secret
 /// or parameter, however written: a secret by partial and by complete ARN is one secret (one

@@ -19,9 +19,8 @@ use super::{Finding, Job, SECRET_VALUE_LIMIT, request_finding, run_all};
 
 const DESCRIBE: &str = "DescribeSecret";
 const GET: &str = "GetSecretValue";
-const AWSCURRENT: &str = "AWSCURRENT";
-/// SSM's reserved path for reading a Secrets Manager secret through Parameter Store.
-const SSM_SECRETS_MANAGER_REFERENCE: &str = "/aws/reference/secretsmanager/";
+use super::super::plan::position_or_push;
+use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
 
 /// One distinct secret: its region and the identifier the reference holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,16 +258,6 @@ async fn describe(
             .into_iter()
             .collect(),
     })
-}
-
-fn position_or_push<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
-    match items.iter().position(|x| *x == item) {
-        Some(i) => i,
-        None => {
-            items.push(item);
-            items.len() - 1
-        }
-    }
 }
 
 #[cfg(test)]
