@@ -151,7 +151,7 @@ async fn by_name_in_the_declared_account(
         .filter_map(|(i, w)| {
             Some((
                 i,
-                declared_account(&candidates[i].value_from)?,
+                crate::iam::account(&candidates[i].value_from)?,
                 w.dest.region(),
             ))
         })
@@ -173,17 +173,6 @@ async fn by_name_in_the_declared_account(
             }
         };
         decisions[i].action = StepAction::Refused(refusal);
-    }
-}
-
-/// The account a reference names (a bare parameter name names none: the caller's).
-fn declared_account(value_from: &crate::value_from::ValueFrom) -> Option<&str> {
-    match value_from {
-        crate::value_from::ValueFrom::SecretsManager(s) => Some(s.account()),
-        crate::value_from::ValueFrom::Ssm(crate::value_from::SsmRef::Arn { account, .. }) => {
-            Some(account)
-        }
-        crate::value_from::ValueFrom::Ssm(_) => None,
     }
 }
 
