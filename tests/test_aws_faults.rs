@@ -428,7 +428,8 @@ async fn spans_name_requests_and_never_values() {
     let ours: Vec<&str> = log
         .lines()
         .filter(|l| {
-            l.contains("ecs_secrets.aws.request{") && l.contains("ecs_secrets::aws::fetch: close")
+            l.contains("ecs_secrets.aws.request{")
+                && l.contains("ecs_secrets::aws::engine::failure: close")
         })
         .collect();
     let p = &moto.prefix;
@@ -459,7 +460,7 @@ async fn spans_name_requests_and_never_values() {
         log.lines().any(|l| l.contains("ecs_secrets.aws.load{")
             && l.contains("requests=5")
             && l.contains("errors=2")
-            && l.contains("ecs_secrets::aws::load: close")),
+            && l.contains("ecs_secrets::aws::answers: close")),
         "the load's span has the totals:\n{log}"
     );
 }

@@ -1,13 +1,14 @@
 //! Migration from plaintext `environment` values to secrets, against the local AWS endpoint
 //! (moto, started by `scripts/test`) through the counting, fault-injecting proxy, with the AWS
 //! CLI and boto3 as independent readers of what was stored.
-#![cfg(feature = "aws")]
+#![cfg(feature = "deploy")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ecs_secrets::aws::{
-    Loader, MigrateError, MigrateOptions, MigrationReport, Refusal, StepAction, StepStatus,
+use ecs_secrets::aws::Loader;
+use ecs_secrets::deploy::{
+    MigrateError, MigrateOptions, MigrationReport, Refusal, StepAction, StepStatus,
 };
 use ecs_secrets::{EcsSecrets, Secret, Vars, cli};
 use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};

@@ -2,9 +2,10 @@
 //! counting proxy: one declaration with one of each problem reports exactly those, a healthy one
 //! passes (exit 0 through the CLI), the requests are the metadata calls only unless values are
 //! read, and no output holds a value.
-#![cfg(feature = "aws")]
+#![cfg(feature = "deploy")]
 
-use ecs_secrets::aws::{Finding, Loader, PreflightOptions, PreflightReport};
+use ecs_secrets::aws::Loader;
+use ecs_secrets::deploy::{Finding, PreflightOptions, PreflightReport};
 use ecs_secrets::extract::ExtractError;
 use ecs_secrets::{Deployment, EcsSecrets, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};

@@ -3,9 +3,10 @@
 //! `secretOptions` and its registry credentials (whose secret needs `username` and `password`),
 //! each problem naming its container; the task definition the secrets go into, merged into a
 //! copy (64 KiB, refusals); the task command line's `preflight`; and no value in any output.
-#![cfg(feature = "aws")]
+#![cfg(feature = "deploy")]
 
-use ecs_secrets::aws::{Finding, Loader, PreflightOptions, PreflightReport, Subject};
+use ecs_secrets::aws::Loader;
+use ecs_secrets::deploy::{Finding, PreflightOptions, PreflightReport, Subject};
 use ecs_secrets::extract::ExtractError;
 use ecs_secrets::{EcsSecrets, Task, TaskDefinitionError, ValueFrom, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};

@@ -559,6 +559,7 @@ async fn watch_fails_like_from_aws_when_the_first_load_fails() {
 // --- Pinned versions ---------------------------------------------------------------------
 
 /// A `GetSecretValue` straight to moto: the current version id of `secret`.
+#[cfg(feature = "deploy")]
 async fn current_version(moto: &Moto, secret: &str) -> String {
     testkit::aws_sdk_secretsmanager::Client::new(&moto.direct)
         .get_secret_value()
@@ -571,6 +572,7 @@ async fn current_version(moto: &Moto, secret: &str) -> String {
 }
 
 /// Only its fragment is used (by three tests, hence outside them).
+#[cfg(feature = "deploy")]
 #[allow(dead_code)]
 #[derive(Debug, EcsSecrets)]
 #[ecs(region = "us-east-1", account = "123456789012")]
@@ -589,6 +591,7 @@ struct Pinned {
     port: u16,
 }
 
+#[cfg(feature = "deploy")]
 fn pinned_fragment(prefix: &str, db: &str, api: &str) -> Vec<SecretRef> {
     let entry = |name: &str, value_from: String| SecretRef {
         name: name.to_owned(),
@@ -606,6 +609,7 @@ fn pinned_fragment(prefix: &str, db: &str, api: &str) -> Vec<SecretRef> {
     ]
 }
 
+#[cfg(feature = "deploy")]
 #[tokio::test]
 async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
     let Some(moto) = Moto::start("pin").await else {
@@ -676,6 +680,7 @@ async fn pinned_fragments_change_exactly_when_a_secret_rotates() {
     );
 }
 
+#[cfg(feature = "deploy")]
 #[tokio::test]
 async fn pinning_reports_every_secret_it_cannot_read() {
     let Some(moto) = Moto::start("pinerr").await else {
@@ -717,9 +722,9 @@ async fn pinning_reports_every_secret_it_cannot_read() {
     assert_eq!(moto.proxy.total(), 0);
 }
 
-/// `--pin-versions` on `secrets`, `merge` and `check` (features `cli` and `aws`). A plain test:
-/// the command line runs its own runtime.
-#[cfg(feature = "cli")]
+/// `--pin-versions` on `secrets`, `merge` and `check` (features `cli` and `deploy`). A plain
+/// test: the command line runs its own runtime.
+#[cfg(all(feature = "cli", feature = "deploy"))]
 #[test]
 fn cli_pins_versions() {
     use ecs_secrets::cli;

@@ -6,6 +6,8 @@
 pub mod aws;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "deploy")]
+pub mod deploy;
 mod deployment;
 mod error;
 #[cfg(feature = "extract")]

@@ -4,11 +4,8 @@
 //! Everything goes through a [`Loader`], built once from the caller's `SdkConfig`:
 //! [`Loader::fetch`] fetches every sourced field; [`Loader::load`] takes each field from the
 //! environment when its variable is set and fetches only the others; [`Loader::watch`] keeps a
-//! live value that follows rotation; [`Loader::pin`] pins the current version ids into a
-//! [`Deployment`](crate::Deployment); [`Loader::preflight`] and [`Loader::preflight_task`]
-//! prove before a deploy that every reference of a `Deployment` or of a whole
-//! [`Task`](crate::Task) will resolve at task start; [`Loader::migrate`] moves plaintext
-//! `environment` values into the declared secrets and parameters. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
+//! live value that follows rotation. The deploy-time verbs of the same handle (pin, preflight,
+//! migrate) are feature `deploy`, so that a service links only what loading needs. Loads fetch the way ECS does (docs/ecs-facts.md, "Direct
 //! fetching"): each source in the region of its ARN with the identifier the `valueFrom` holds,
 //! each distinct secret version once, JSON keys extracted byte for byte as the ECS agent
 //! injects them. Parsing, `Option`s, defaults and the all-errors-at-once report are the same
@@ -36,36 +33,13 @@
 //! Labels carry no secret or parameter name, no region and no value: operations, outcomes, and
 //! the configuration type's name.
 
-mod backoff;
-mod batch;
-mod fetch;
-mod load;
+mod answers;
+pub(crate) mod engine;
 mod loader;
-#[cfg(feature = "metrics")]
-mod metrics;
-mod migrate;
-mod pin;
-mod plan;
-mod preflight;
-mod refresh;
-mod throttle;
+pub(crate) mod read;
 mod watch;
 
 pub use loader::{DEFAULT_DEADLINE, DEFAULT_MAX_CONCURRENCY, Loader};
-#[cfg(feature = "cli")]
-pub(crate) use migrate::wipe;
-pub use migrate::{
-    MigrateError, MigrateOptions, MigrationReport, Refusal, Step, StepAction, StepStatus,
-};
-pub use preflight::{Check, Finding, PreflightOptions, PreflightReport, Subject};
-
-/// Secrets Manager's largest value, and what `GetSecretValue` can return: what preflight checks
-/// a value against and migrate refuses past.
-pub const SECRET_VALUE_LIMIT: usize = 65_536;
-/// SSM's largest value, in the advanced tier.
-pub const PARAMETER_VALUE_LIMIT: usize = 8_192;
-/// SSM's largest value in the standard tier: a longer one needs the advanced tier.
-pub(crate) const PARAMETER_STANDARD_LIMIT: usize = 4_096;
 pub use watch::{
     Change, DEFAULT_INTERVAL, DEFAULT_JITTER, Initial, Status, Subscription, Watch, WatchOptions,
 };

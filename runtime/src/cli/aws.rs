@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use crate::aws::{Loader, MigrateError, MigrateOptions, PreflightOptions};
+use crate::aws::Loader;
+use crate::deploy::{MigrateError, MigrateOptions, PreflightOptions};
 use crate::{Deployment, EcsSecrets, Task, Vars};
 
 use super::io::{is_stdin, read_json, write_file};
@@ -149,7 +150,7 @@ pub(super) fn migrate(
             .await;
         (result, json)
     })?;
-    let shown = |report: &crate::aws::MigrationReport| {
+    let shown = |report: &crate::deploy::MigrationReport| {
         if args.json {
             pretty(&report.to_json())
         } else {
@@ -188,6 +189,6 @@ pub(super) fn migrate(
             code: EXIT_DRIFT,
         }),
     };
-    crate::aws::wipe(json);
+    crate::deploy::wipe(json);
     out
 }

@@ -34,14 +34,14 @@ use std::fmt;
 mod io;
 mod task;
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "deploy")]
 pub use task::run_task_with_config;
 pub use task::{run_task, task_main};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "deploy")]
 mod aws;
 
 use io::{is_stdin, pretty, read_json, write_file};
@@ -273,7 +273,7 @@ enum Command {
     /// of its ARN; each key with `DescribeKey`. JSON keys are "not verified" unless
     /// `--read-values`; the execution role is simulated with `--execution-role`. The caller's
     /// policy: `policy --role preflight` (or `preflight-read-values`).
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     Preflight(aws::PreflightArgs),
     /// Move plaintext `environment` values into the declared secrets and parameters; a plan
     /// unless `--apply`.
@@ -287,7 +287,7 @@ enum Command {
     /// Manager `CreateSecret` or `PutSecretValue`, SSM `PutParameter` as SecureString with the
     /// declared `kms_key`), then rewrites FILE; if a write fails FILE is left as it was and a
     /// second run completes. The caller's policy: `policy --role migrate`.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     Migrate(aws::MigrateArgs),
 }
 
@@ -298,7 +298,7 @@ struct Pin {
     /// (`ARN:key::VERSION-ID`), read from AWS with the standard credential chain, so that a
     /// rotation produces a new task-definition revision. Reads metadata only
     /// (`secretsmanager:DescribeSecret` on the secrets: `policy --role pin`), never a value.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     #[arg(long)]
     pin_versions: bool,
 }
@@ -366,7 +366,7 @@ pub enum CliError {
     /// ([`task_main`]): the builder's own error message.
     Task(String),
     /// `--pin-versions` could not read the current versions (feature `aws`).
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     Pin {
         /// Every secret that could not be pinned, with AWS's error code.
         error: ResolveError,
@@ -417,7 +417,7 @@ impl fmt::Display for CliError {
                 write!(f, "error: {}: {error}", path.display())
             }
             CliError::Task(message) => write!(f, "error: cannot build the task: {message}"),
-            #[cfg(feature = "aws")]
+            #[cfg(feature = "deploy")]
             CliError::Pin { error } => {
                 f.write_str("error: cannot pin the secrets to their current versions:")?;
                 for e in error.errors() {
@@ -457,7 +457,7 @@ pub fn run_with_env<T: EcsSecrets>(
 /// [`run_with_env`] with the AWS configuration `--pin-versions` uses, instead of the standard
 /// chain's (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside
 /// an async context.
-#[cfg(feature = "aws")]
+#[cfg(feature = "deploy")]
 pub fn run_with_config<T: EcsSecrets>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -475,9 +475,9 @@ pub fn run_with_config<T: EcsSecrets>(
 /// Where `--pin-versions` gets its AWS configuration: the caller's, or the standard chain's.
 #[derive(Clone, Copy, Default)]
 struct Aws<'a> {
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     config: Option<&'a aws_config::SdkConfig>,
-    #[cfg(not(feature = "aws"))]
+    #[cfg(not(feature = "deploy"))]
     _none: std::marker::PhantomData<&'a ()>,
 }
 
@@ -520,13 +520,13 @@ fn run_inner<T: EcsSecrets>(
             stdout: known.iter().map(|n| format!("{n}\n")).collect(),
             ..Output::default()
         }),
-        #[cfg(feature = "aws")]
+        #[cfg(feature = "deploy")]
         Command::Preflight(args) => {
             let deployment = deployment(&Pin::none())?;
             aws::preflight(aws::Preflighted::Deployment(&deployment), args, aws)
         }
         // Missing placeholder values refuse a migration like any other refusal: exit 1.
-        #[cfg(feature = "aws")]
+        #[cfg(feature = "deploy")]
         Command::Migrate(args) => match deployment(&Pin::none()) {
             Ok(deployment) => aws::migrate(&deployment, args, aws),
             Err(e @ CliError::Placeholders { .. }) => Ok(Output {
@@ -560,14 +560,14 @@ fn run_inner<T: EcsSecrets>(
 }
 
 /// The deployment for `vars`; with `--pin-versions`, pinned to the current versions.
-#[cfg_attr(not(feature = "aws"), allow(clippy::needless_pass_by_value))]
+#[cfg_attr(not(feature = "deploy"), allow(clippy::needless_pass_by_value))]
 fn deployment<T: EcsSecrets>(
     vars: &Vars,
     known: &[String],
     pin: &Pin,
     aws: Aws<'_>,
 ) -> Result<Deployment, CliError> {
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     if pin.pin_versions {
         return aws::pin_versions::<T>(vars, aws);
     }

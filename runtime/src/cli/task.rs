@@ -82,7 +82,7 @@ enum Command {
     /// 1 on any problem. Registry credentials need `username` and `password`, checked with
     /// `--read-values`. The caller's policy: `policy --role preflight` (or
     /// `preflight-read-values`).
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     Preflight(super::aws::PreflightArgs),
 }
 
@@ -114,7 +114,7 @@ where
 /// [`run_task`] with the AWS configuration `preflight` uses, instead of the standard chain's
 /// (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside an async
 /// context.
-#[cfg(feature = "aws")]
+#[cfg(feature = "deploy")]
 pub fn run_task_with_config<F>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -131,7 +131,7 @@ where
     run_task_inner(args, env, placeholders, aws, build)
 }
 
-#[cfg_attr(not(feature = "aws"), allow(clippy::needless_pass_by_value))]
+#[cfg_attr(not(feature = "deploy"), allow(clippy::needless_pass_by_value))]
 fn run_task_inner<F>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,
@@ -184,7 +184,7 @@ where
                 ))
             })
         }
-        #[cfg(feature = "aws")]
+        #[cfg(feature = "deploy")]
         Command::Preflight(args) => {
             let task = task()?;
             super::aws::preflight(super::aws::Preflighted::Task(&task), args, aws)

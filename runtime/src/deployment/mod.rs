@@ -222,7 +222,7 @@ impl Deployment {
     }
 
     /// The references, for pinning.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "deploy")]
     pub(crate) fn references_mut(&mut self) -> &mut [(&'static Field, ValueFrom)] {
         &mut self.references
     }

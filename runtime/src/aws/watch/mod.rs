@@ -4,8 +4,8 @@
 //!
 //! - Readers call [`Watch::current`]: an `Arc<T>` out of an [`ArcSwap`], no lock, never blocked
 //!   by a refresh, nothing held across an `.await`.
-//! - A refresh is one load of every sourced field with the watch's [`Loader`] (the same plan,
-//!   batching, clients and errors as [`Loader::fetch`]), except that it reads only what
+//! - A refresh is one load of every sourced field with the watch's [`Loader`](super::Loader) (the same plan,
+//!   batching, clients and errors as [`Loader::fetch`](super::Loader::fetch)), except that it reads only what
 //!   rotated: one `DescribeSecret` per secret and one `GetParameters` without decryption per
 //!   ten parameters tell which versions changed, and only those values are fetched; the others
 //!   come from the last answers, which the watch keeps in wiped memory (why, and what it costs:
@@ -35,12 +35,14 @@ use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
-use super::Loader;
-use super::load::{self, Mode};
-use super::refresh::Kept;
+pub(crate) mod refresh;
+
+use super::answers::{self as load, Mode};
+use super::engine::Engine;
 use crate::EcsSecrets;
 use crate::error::{Error, ErrorKind, FetchCode, FieldError};
 use crate::load::Raw;
+use refresh::Kept;
 
 /// The default of [`WatchOptions::interval`]: 5 minutes.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
@@ -64,7 +66,7 @@ const CHANNEL_CAPACITY: usize = 16;
 /// ```
 ///
 /// How each load fetches (timeouts, deadline, retries, batching, lookup, placeholders) is the
-/// [`Loader`]'s.
+/// [`Loader`](super::Loader)'s.
 #[derive(Clone, Debug)]
 pub struct WatchOptions {
     interval: Duration,
@@ -76,11 +78,11 @@ pub struct WatchOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Initial {
-    /// Every sourced field from AWS, as [`Loader::fetch`].
+    /// Every sourced field from AWS, as [`Loader::fetch`](super::Loader::fetch).
     #[default]
     Fetch,
     /// What the environment has first (in ECS: what ECS injected), the rest from AWS, as
-    /// [`Loader::load`]. Refreshes still read AWS, so the task role needs read access
+    /// [`Loader::load`](super::Loader::load). Refreshes still read AWS, so the task role needs read access
     /// ([`Role::Task`](crate::Role::Task)).
     Load,
 }
@@ -143,7 +145,7 @@ impl WatchOptions {
     fn delay(&self) -> Duration {
         // A uniform draw in [-1, 1) (the backoff's: a fresh random key per draw, so the draws
         // of a fleet's processes are independent).
-        let unit = super::backoff::unit().mul_add(2.0, -1.0);
+        let unit = super::engine::backoff::unit().mul_add(2.0, -1.0);
         self.interval
             .mul_f64(self.jitter.mul_add(unit, 1.0).max(0.0))
     }
@@ -225,7 +227,7 @@ impl fmt::Debug for Subscription {
     }
 }
 
-/// A configuration struct that follows Secrets Manager rotation: see [`Loader::watch`]. Cheap to clone; every clone is the same
+/// A configuration struct that follows Secrets Manager rotation: see [`Loader::watch`](super::Loader::watch). Cheap to clone; every clone is the same
 /// watch. The background refresh stops when the last clone is dropped.
 pub struct Watch<T> {
     handle: Arc<Handle<T>>,
@@ -253,7 +255,7 @@ impl<T> Drop for Handle<T> {
 }
 
 struct Shared<T> {
-    loader: Loader,
+    engine: Engine,
     options: WatchOptions,
     current: ArcSwap<T>,
     changes: broadcast::Sender<Change>,
@@ -300,7 +302,7 @@ impl Digest {
 
 impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
     /// Loads `T` once (see [`Initial`]) and starts the background refresh.
-    pub(super) async fn start(loader: Loader, options: WatchOptions) -> Result<Watch<T>, Error> {
+    pub(crate) async fn start(engine: Engine, options: WatchOptions) -> Result<Watch<T>, Error> {
         let key = RandomState::new();
         let mut digests = vec![Digest::None; T::FIELDS.len()];
         let mut kept = Kept::default();
@@ -310,12 +312,12 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
         };
         let value = {
             let mut observe = |i: usize, answer: &Raw| digests[i] = Digest::of(&key, answer);
-            load::load_with::<T>(&loader, mode, Some(&mut observe), Some(&mut kept)).await?
+            load::load_with::<T>(&engine, mode, Some(&mut observe), Some(&mut kept)).await?
         };
         #[cfg(feature = "metrics")]
-        super::metrics::loaded(crate::iam::short_type_name::<T>(), SystemTime::now());
+        super::engine::metrics::loaded(crate::iam::short_type_name::<T>(), SystemTime::now());
         let shared = Arc::new(Shared {
-            loader,
+            engine,
             options,
             current: ArcSwap::from_pointee(value),
             changes: broadcast::channel(CHANNEL_CAPACITY).0,
@@ -436,7 +438,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
         let loaded = {
             let key = &self.key;
             let mut observe = |i: usize, answer: &Raw| fresh[i] = Digest::of(key, answer);
-            load::load_with::<T>(&self.loader, Mode::All, Some(&mut observe), Some(kept)).await
+            load::load_with::<T>(&self.engine, Mode::All, Some(&mut observe), Some(kept)).await
         };
         let loaded = loaded.and_then(|value| vanished::<T>(digests, &fresh).map(|()| value));
         let now = SystemTime::now();
@@ -455,7 +457,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.last_failure = Some(now);
                 status.last_error = Some(error.clone());
                 #[cfg(feature = "metrics")]
-                super::metrics::refreshed(
+                super::engine::metrics::refreshed(
                     crate::iam::short_type_name::<T>(),
                     false,
                     status.last_success,
@@ -486,7 +488,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
             }
         }
         #[cfg(feature = "metrics")]
-        super::metrics::refreshed(crate::iam::short_type_name::<T>(), true, now);
+        super::engine::metrics::refreshed(crate::iam::short_type_name::<T>(), true, now);
         if let Some(change) = &change {
             tracing::info!(fields = ?change.fields, "refresh changed values");
             // No receiver is not an error: nobody subscribed.

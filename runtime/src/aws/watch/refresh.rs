@@ -29,8 +29,9 @@
 //!   a fetch that failed, a describe or check that failed) is fetched as a load would.
 //!
 //! The values of the fetches that still need one go through the loader's own plan rules
-//! (batching, concurrency) in one [`fetch::fetch`], within what the version checks left of the
-//! loader's deadline: a refresh, checks and reads together, is bounded by one deadline.
+//! (batching, concurrency) in one [`send::send`], within what the version checks left of the
+//! loader's deadline: a refresh, checks and reads together, is one run (one concurrency limit,
+//! one deadline, and throttled checks backed off as a load's requests are).
 //!
 //! **Why a kept copy.** The alternative, reading every value again when any secret rotated,
 //! keeps no second copy but costs a read (and a KMS decrypt) of every secret at each rotation
@@ -47,27 +48,25 @@
 //! [`Initial::Load`]: super::Initial::Load
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::Instant;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
-use crate::error::ErrorKind;
-
-use super::Loader;
-use super::fetch::{self, Fetched, ParamResult, ParamValue, SecretResult, SecretValue};
-use super::pin::{self, DESCRIBE, Describe};
-use super::plan::{PARAMS_MAX, ParamFetch, Plan, SecretFetch, param_matches};
+use super::super::engine::failure::{request_failure, unanswered};
+use super::super::engine::ops::{DESCRIBE_SECRET as DESCRIBE, GET_PARAMETERS};
+use super::super::engine::run::{Job, Jobs};
+use super::super::engine::{Engine, Failure, Run, throttle};
+use super::super::read::describe::{self, Describe, version_with_stage};
+use super::super::read::plan::{
+    PARAMS_MAX, ParamFetch, Plan, SecretFetch, param_matches, position_or_push,
+};
+use super::super::read::send;
+use super::super::read::{Fetched, ParamResult, ParamValue, SecretResult, SecretValue};
 use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
-
-const GET_PARAMETERS: &str = "GetParameters";
 
 /// What a watch remembers of its last load: per fetch, the answer with its version.
 #[derive(Default)]
-pub(super) struct Kept {
+pub(crate) struct Kept {
     /// Only `SecretValue::Text` answers that named their `VersionId`.
     secrets: Vec<(SecretFetch, SecretValue)>,
     /// Only answers that named their `Version`.
@@ -127,11 +126,12 @@ impl Kept {
     }
 }
 
-/// Fetches `plan` for a watch: the kept answer of every fetch whose version did not change, a
+/// Sends `plan` for a watch: the kept answer of every fetch whose version did not change, a
 /// value read for the others (see the module docs); then remembers what it got. With nothing
-/// kept (a watch's first load) it is one [`fetch::fetch`].
-pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetched {
-    let started = Instant::now();
+/// kept (a watch's first load) it is one [`send::send`]. The version checks and the reads
+/// share one [`Run`]: one concurrency limit, one deadline, one retry budget.
+pub(crate) async fn refresh(engine: &Engine, plan: &Plan, kept: &mut Kept) -> Fetched {
+    let run = send::run_for(engine, plan);
     let mut secrets: Vec<Option<SecretResult>> = vec![None; plan.secrets.len()];
     let mut params: Vec<Option<ParamResult>> = vec![None; plan.params.len()];
 
@@ -150,11 +150,7 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
                 region: f.region.clone(),
                 secret_id: f.secret_id.clone(),
             };
-            let at = describes.iter().position(|x| *x == d).unwrap_or_else(|| {
-                describes.push(d);
-                describes.len() - 1
-            });
-            described.push((i, at));
+            described.push((i, position_or_push(&mut describes, d)));
         }
     }
     let checked: Vec<usize> = (0..plan.params.len())
@@ -170,11 +166,13 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
         if describes.is_empty() {
             Vec::new()
         } else {
-            pin::describe_all(loader, &describes).await
+            describe::describe_all(engine, &run, &describes).await
         }
     };
-    let (answers, (versions, check_calls)) =
-        tokio::join!(describing, param_versions(loader, plan, &checked, kept));
+    let (answers, (versions, check_calls)) = tokio::join!(
+        describing,
+        param_versions(engine, &run, plan, &checked, kept)
+    );
 
     let mut denied = false;
     for (i, at) in described {
@@ -185,13 +183,13 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
             Ok(d) if !d.deleted => {
                 let stage = f.stage.as_deref().unwrap_or(AWSCURRENT);
                 if let Some((loaded, value)) = kept.secret(f) {
-                    if pin::version_with_stage(&d.versions, stage) == Some(loaded) {
+                    if version_with_stage(&d.versions, stage) == Some(loaded) {
                         secrets[i] = Some(Ok(value.clone()));
                     }
                 }
             }
             Ok(_) => {}
-            Err(failure) => denied |= is_denied(&failure.kind),
+            Err(failure) => denied |= failure.denied(),
         }
     }
     if denied && !kept.describe_denied {
@@ -231,13 +229,9 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
     let read = (reread.secrets.len(), reread.params.len());
     let mut requests = describes.len() + check_calls;
     if !reread.secrets.is_empty() || !reread.params.is_empty() {
-        // One deadline for the whole refresh: the reads get what the checks left of it (none
-        // left: they fail at once with `DeadlineExceeded`).
-        let reader = match loader.get_deadline() {
-            Some(d) => loader.clone().deadline(d.saturating_sub(started.elapsed())),
-            None => loader.clone(),
-        };
-        let fetched = fetch::fetch(&reader, &reread).await;
+        // One run for the whole refresh: the reads get what the checks left of its deadline
+        // (none left: they fail at once with `DeadlineExceeded`).
+        let fetched = send::send(engine, &run, &reread).await;
         requests += fetched.requests;
         let mut fresh = fetched.secrets.into_iter();
         for slot in secrets.iter_mut().filter(|s| s.is_none()) {
@@ -265,19 +259,15 @@ pub(super) async fn fetch(loader: &Loader, plan: &Plan, kept: &mut Kept) -> Fetc
             .into_iter()
             .map(|r| r.unwrap_or_else(no_answer))
             .collect(),
-        requests,
+        requests: requests + run.retries_made(),
     };
     kept.remember(plan, &fetched);
     fetched
 }
 
 /// A slot no step filled (a bug): fails like a task that ended without an answer.
-fn no_answer<T>() -> Result<T, fetch::Failure> {
-    Err(fetch::unanswered("the refresh", None))
-}
-
-fn is_denied(kind: &ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Aws { code, .. } if code == "AccessDeniedException")
+fn no_answer<T>() -> Result<T, Failure> {
+    Err(unanswered("the refresh", None))
 }
 
 /// What the undecrypted `GetParameters` said of one parameter.
@@ -294,25 +284,23 @@ enum Checked {
 }
 
 /// What `GetParameters` without decryption says of each parameter `checked` (indices into
-/// `plan.params`), ten names a call per region, all at once under the loader's concurrency
-/// bound and deadline; also the number of calls. A `SecureString`'s value (encrypted) is wiped
-/// unread; so is a `String`'s unless its version changed.
+/// `plan.params`), ten names a call per region, all at once under `run` (a throttled check is
+/// backed off as a load's request is); also the number of calls. A `SecureString`'s value
+/// (encrypted) is wiped unread; so is a `String`'s unless its version changed.
 async fn param_versions(
-    loader: &Loader,
+    engine: &Engine,
+    run: &Run,
     plan: &Plan,
     checked: &[usize],
     kept: &Kept,
 ) -> (Vec<Checked>, usize) {
-    let settings = loader.settings();
-    let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
     let mut regions: Vec<&Option<String>> = Vec::new();
     for &i in checked {
         if !regions.contains(&&plan.params[i].region) {
             regions.push(&plan.params[i].region);
         }
     }
-    let mut tasks = JoinSet::new();
-    let mut calls = 0;
+    let mut jobs: Jobs<Vec<(usize, Checked)>> = Vec::new();
     for region in regions {
         let items: Vec<usize> = checked
             .iter()
@@ -320,8 +308,7 @@ async fn param_versions(
             .filter(|&i| plan.params[i].region == *region)
             .collect();
         for chunk in items.chunks(PARAMS_MAX) {
-            calls += 1;
-            let client = loader.ssm_client(region.as_deref());
+            let client = engine.ssm_client(region.as_deref());
             let fetches: Vec<(usize, ParamFetch, Option<i64>)> = chunk
                 .iter()
                 .map(|&i| {
@@ -338,28 +325,26 @@ async fn param_versions(
                 ids = ?ids,
                 count = ids.len(),
             );
-            let permits = Arc::clone(&permits);
-            tasks.spawn(
-                async move {
-                    let _permit = permits.acquire_owned().await.ok();
-                    versions_of(client, fetches).await
-                }
-                .instrument(span),
-            );
+            let run = run.clone();
+            let job: Job<_> = Box::pin(versions_of(client, run, fetches).instrument(span));
+            jobs.push((GET_PARAMETERS, job));
         }
     }
+    let calls = jobs.len();
     let mut out: Vec<Checked> = vec![Checked::Unknown; plan.params.len()];
-    let collect = async {
-        while let Some(joined) = tasks.join_next().await {
-            for (i, checked) in joined.unwrap_or_default() {
-                out[i] = checked;
+    for answer in run.all_sending(jobs).await {
+        match answer {
+            Ok(found) => {
+                for (i, checked) in found {
+                    out[i] = checked;
+                }
             }
+            Err(failure) => tracing::debug!(
+                code = failure.code(),
+                "checking parameter versions failed; reading their values"
+            ),
         }
-    };
-    if fetch::within(settings.deadline, collect).await.is_some() {
-        tracing::warn!("the deadline passed before every parameter version was checked");
     }
-    drop(tasks);
     (
         checked
             .iter()
@@ -371,28 +356,31 @@ async fn param_versions(
 
 async fn versions_of(
     client: aws_sdk_ssm::Client,
+    run: Run,
     fetches: Vec<(usize, ParamFetch, Option<i64>)>,
-) -> Vec<(usize, Checked)> {
+) -> Result<Vec<(usize, Checked)>, Failure> {
     use aws_sdk_ssm::types::ParameterType;
 
     let names: Vec<String> = fetches.iter().map(|(_, p, _)| p.ident.clone()).collect();
-    let sent = client
-        .get_parameters()
-        .set_names(Some(names))
-        .with_decryption(false)
-        .send()
-        .await;
-    let parameters = match sent {
-        Ok(out) => out.parameters.unwrap_or_default(),
-        Err(e) => {
-            let failure = fetch::request_failure(GET_PARAMETERS, &e);
-            tracing::debug!(
-                code = failure.code(),
-                "checking parameter versions failed; reading their values"
-            );
-            Vec::new()
-        }
-    };
+    let ours = run.retries_throttling();
+    let parameters = run
+        .send(GET_PARAMETERS, || {
+            let request = client
+                .get_parameters()
+                .set_names(Some(names.clone()))
+                .with_decryption(false)
+                .customize()
+                .config_override(throttle::ssm_override(ours));
+            async move {
+                request
+                    .send()
+                    .await
+                    .map_err(|e| request_failure(GET_PARAMETERS, &e))
+            }
+        })
+        .await?
+        .parameters
+        .unwrap_or_default();
     let out = fetches
         .iter()
         .map(|(i, f, loaded)| {
@@ -421,5 +409,5 @@ async fn versions_of(
     for p in parameters {
         drop(p.value.map(Zeroizing::new));
     }
-    out
+    Ok(out)
 }

@@ -1,7 +1,7 @@
 //! The requests of a migration: what each destination holds now (`GetSecretValue`,
 //! `GetParameters` decrypted), and the writes (`CreateSecret`, `PutSecretValue`, `PutParameter`).
 //!
-//! Each request gets the loader's `ecs_secrets.aws.request` span (operation, region, the ARN or
+//! Each request gets the engine's `ecs_secrets.aws.request` span (operation, region, the ARN or
 //! name); no value goes into a span, an event or a failure. A value handed to the SDK is a copy
 //! the SDK owns (the request's input and its serialized body) and drops without wiping: the SDK
 //! offers no way to reach those buffers.
@@ -12,12 +12,13 @@ use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
-use super::super::Loader;
-use super::super::fetch::{Failure, SecretValue, finish, request_failure, secret_value};
-use super::plan::{Current, Dest, Op, Write};
+use crate::aws::engine::failure::{finish, request_failure};
+use crate::aws::engine::ops::{GET_PARAMETERS, GET_SECRET_VALUE as GET};
+use crate::aws::engine::{Engine, Failure};
+use crate::aws::read::{SecretValue, secret_value};
 
-const GET: &str = "GetSecretValue";
-const GET_PARAMETERS: &str = "GetParameters";
+use super::steps::{Current, Dest, Op, Write};
+
 const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 
 fn span(op: &'static str, dest: &Dest) -> tracing::Span {
@@ -41,7 +42,7 @@ fn unreadable(failure: &Failure) -> Current {
 /// The account of the caller's credentials (`sts:GetCallerIdentity`, which needs no
 /// permission), asked in `region`.
 pub(super) async fn caller_account(
-    loader: &Loader,
+    engine: &Engine,
     region: Option<&str>,
 ) -> Result<String, Failure> {
     let span = tracing::info_span!(
@@ -55,7 +56,11 @@ pub(super) async fn caller_account(
     );
     async {
         let started = Instant::now();
-        let sent = loader.sts_client(region).get_caller_identity().send().await;
+        let sent =
+            crate::aws::engine::client!(aws_sdk_sts, engine, region, super::super::sts_codes)
+                .get_caller_identity()
+                .send()
+                .await;
         let result = match sent {
             Ok(out) => out.account.ok_or_else(|| {
                 Failure::ours(
@@ -76,24 +81,24 @@ pub(super) async fn caller_account(
 }
 
 /// What `dest` holds now.
-pub(super) async fn read(loader: &Loader, dest: &Dest) -> Current {
+pub(super) async fn read(engine: &Engine, dest: &Dest) -> Current {
     match dest {
         Dest::Secret { region, id, .. } => {
-            read_secret(loader, region, id)
+            read_secret(engine, region, id)
                 .instrument(span(GET, dest))
                 .await
         }
         Dest::Param { region, ident, .. } => {
-            read_param(loader, region.as_deref(), ident)
+            read_param(engine, region.as_deref(), ident)
                 .instrument(span(GET_PARAMETERS, dest))
                 .await
         }
     }
 }
 
-async fn read_secret(loader: &Loader, region: &str, id: &str) -> Current {
+async fn read_secret(engine: &Engine, region: &str, id: &str) -> Current {
     let started = Instant::now();
-    let sent = loader
+    let sent = engine
         .secrets_client(region)
         .get_secret_value()
         .secret_id(id)
@@ -120,9 +125,9 @@ async fn read_secret(loader: &Loader, region: &str, id: &str) -> Current {
     }
 }
 
-async fn read_param(loader: &Loader, region: Option<&str>, ident: &str) -> Current {
+async fn read_param(engine: &Engine, region: Option<&str>, ident: &str) -> Current {
     let started = Instant::now();
-    let sent = loader
+    let sent = engine
         .ssm_client(region)
         .get_parameters()
         .names(ident)
@@ -161,11 +166,11 @@ async fn read_param(loader: &Loader, region: Option<&str>, ident: &str) -> Curre
 }
 
 /// Sends one write. The payload's copy for the SDK is made here, at the last moment.
-pub(super) async fn write(loader: &Loader, write: &Write) -> Result<(), Failure> {
+pub(super) async fn write(engine: &Engine, write: &Write) -> Result<(), Failure> {
     let op = write.op.as_str();
     async {
         let started = Instant::now();
-        let result = send(loader, write).await;
+        let result = send(engine, write).await;
         match &result {
             Ok(()) => {
                 finish(started, "ok", 0);
@@ -179,10 +184,10 @@ pub(super) async fn write(loader: &Loader, write: &Write) -> Result<(), Failure>
     .await
 }
 
-async fn send(loader: &Loader, write: &Write) -> Result<(), Failure> {
+async fn send(engine: &Engine, write: &Write) -> Result<(), Failure> {
     let payload = write.payload.as_str().to_owned();
     match (&write.dest, write.op) {
-        (Dest::Secret { region, name, .. }, Op::CreateSecret) => loader
+        (Dest::Secret { region, name, .. }, Op::CreateSecret) => engine
             .secrets_client(region)
             .create_secret()
             .name(name)
@@ -192,7 +197,7 @@ async fn send(loader: &Loader, write: &Write) -> Result<(), Failure> {
             .await
             .map(drop)
             .map_err(|e| request_failure(Op::CreateSecret.as_str(), &e)),
-        (Dest::Secret { region, id, .. }, _) => loader
+        (Dest::Secret { region, id, .. }, _) => engine
             .secrets_client(region)
             .put_secret_value()
             .secret_id(id)
@@ -201,7 +206,7 @@ async fn send(loader: &Loader, write: &Write) -> Result<(), Failure> {
             .await
             .map(drop)
             .map_err(|e| request_failure(Op::PutSecretValue.as_str(), &e)),
-        (Dest::Param { region, name, .. }, _) => loader
+        (Dest::Param { region, name, .. }, _) => engine
             .ssm_client(region.as_deref())
             .put_parameter()
             .name(name)

@@ -34,19 +34,20 @@
 //! (see `requests.rs`), and other keys of a merged secret, which serde_json copies as it parses.
 
 mod json;
-mod plan;
 mod report;
 mod requests;
+mod steps;
 
 use crate::deployment::Deployment;
 use serde_json::Value;
 
-use super::Loader;
-use plan::{Current, Dest, Input};
+use crate::aws::engine::Engine;
+use crate::aws::engine::failure::unanswered;
+use steps::{Current, Dest, Input};
 
-#[cfg(feature = "cli")]
-pub(crate) use plan::wipe;
 pub use report::{MigrateError, MigrationReport, Refusal, Step, StepAction, StepStatus};
+#[cfg(feature = "cli")]
+pub(crate) use steps::wipe;
 
 /// How [`Loader::migrate`] runs: a plan (the default: reads only) or an apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -87,7 +88,7 @@ impl MigrateOptions {
 
 /// See the module docs and [`Loader::migrate`].
 pub(super) async fn migrate(
-    loader: &Loader,
+    engine: &Engine,
     deployment: &Deployment,
     json: &mut Value,
     container: &str,
@@ -106,7 +107,7 @@ pub(super) async fn migrate(
         return Ok(report);
     }
     let outcome = run(
-        loader,
+        engine,
         deployment,
         json,
         container,
@@ -139,14 +140,14 @@ pub(super) async fn migrate(
 /// caller's account) to a place the declaration puts in another account. One
 /// `GetCallerIdentity`, only when there is such a write; a failure of it refuses them too.
 async fn by_name_in_the_declared_account(
-    loader: &Loader,
+    engine: &Engine,
     candidates: &[json::Candidate],
-    writes: &[plan::Write],
-    decisions: &mut [plan::Decision],
+    writes: &[steps::Write],
+    decisions: &mut [steps::Decision],
 ) {
     let by_name: Vec<(usize, &str, Option<&str>)> = writes
         .iter()
-        .filter(|w| matches!(w.op, plan::Op::CreateSecret | plan::Op::PutParameter))
+        .filter(|w| matches!(w.op, steps::Op::CreateSecret | steps::Op::PutParameter))
         .flat_map(|w| w.inputs.iter().map(move |&i| (i, w)))
         .filter_map(|(i, w)| {
             Some((
@@ -159,7 +160,7 @@ async fn by_name_in_the_declared_account(
     let Some(&(_, _, region)) = by_name.first() else {
         return;
     };
-    let caller = requests::caller_account(loader, region).await;
+    let caller = requests::caller_account(engine, region).await;
     for (i, declared, _) in by_name {
         let refusal = match &caller {
             Ok(caller) if caller == declared => continue,
@@ -178,7 +179,7 @@ async fn by_name_in_the_declared_account(
 
 /// Plans, and with `apply` writes: `Some(json)` is the migrated JSON to take.
 async fn run(
-    loader: &Loader,
+    engine: &Engine,
     deployment: &Deployment,
     json: &Value,
     container: &str,
@@ -189,7 +190,7 @@ async fn run(
     let inputs: Vec<Input<'_>> = candidates
         .iter()
         .map(|c| {
-            let dest = plan::destination(&c.value_from);
+            let dest = steps::destination(&c.value_from);
             Input {
                 value: c.value.as_ref().map(|v| v.as_str()),
                 problem: c.problem.clone().or_else(|| dest.as_ref().err().cloned()),
@@ -197,7 +198,7 @@ async fn run(
             }
         })
         .collect();
-    // One read per distinct destination, in order, under the loader's deadline.
+    // One read per distinct destination, in order, under the engine's deadline.
     let mut dests: Vec<&Dest> = Vec::new();
     for input in &inputs {
         if let (None, Some((dest, _))) = (&input.problem, &input.dest) {
@@ -209,12 +210,12 @@ async fn run(
     let mut currents: Vec<Current> = Vec::with_capacity(dests.len());
     let reads = async {
         for dest in &dests {
-            currents.push(requests::read(loader, dest).await);
+            currents.push(requests::read(engine, dest).await);
         }
     };
-    let missed = super::fetch::within(loader.settings().deadline, reads).await;
+    let missed = engine.run(0).within(reads).await;
     while currents.len() < dests.len() {
-        let (code, reason) = super::fetch::unanswered("the reads", missed).parts();
+        let (code, reason) = unanswered("the reads", missed).parts();
         currents.push(Current::Unreadable { code, reason });
     }
     let current = |d: &Dest| {
@@ -225,9 +226,9 @@ async fn run(
         &currents[at]
     };
     let (mut decisions, writes) =
-        plan::plan(&inputs, &current, deployment.kms_keys(), options.overwrite);
+        steps::plan(&inputs, &current, deployment.kms_keys(), options.overwrite);
     drop(currents);
-    by_name_in_the_declared_account(loader, candidates, &writes, &mut decisions).await;
+    by_name_in_the_declared_account(engine, candidates, &writes, &mut decisions).await;
     report.steps = candidates
         .iter()
         .zip(&inputs)
@@ -256,7 +257,7 @@ async fn run(
         let status = if failed {
             StepStatus::NotAttempted
         } else {
-            match requests::write(loader, write).await {
+            match requests::write(engine, write).await {
                 Ok(()) => {
                     report.writes += 1;
                     StepStatus::Stored

@@ -26,16 +26,16 @@
 //! A `SecureString`'s key is checked with the declared keys (`kms.rs`), except the AWS managed
 //! `alias/aws/ssm`, which cannot be disabled or deleted.
 
-use std::time::Instant;
-
 use zeroize::Zeroizing;
 
 use crate::value_from::{SsmRef, ValueFrom};
 
-use super::super::Loader;
-use super::super::fetch::{Failure, request_failure};
-use super::super::plan::{ParamFetch, param_matches};
-use super::{Finding, Job, PARAMETER_VALUE_LIMIT, request_finding, run_all};
+use super::{Finding, PARAMETER_VALUE_LIMIT, request_finding};
+use crate::aws::engine::Failure;
+use crate::aws::engine::failure::request_failure;
+use crate::aws::engine::run::Job;
+use crate::aws::engine::{Engine, Run};
+use crate::aws::read::plan::{ParamFetch, param_matches};
 
 const GET_PARAMETERS: &str = "GetParameters";
 /// `GetParameters` takes at most ten names.
@@ -81,10 +81,10 @@ enum Answer {
 
 /// See the module docs. `/aws/reference/secretsmanager/` parameters are left to `secrets.rs`.
 pub(super) async fn check(
-    loader: &Loader,
+    engine: &Engine,
+    run: &Run,
     refs: &[&ValueFrom],
     default_region: &str,
-    started: Instant,
 ) -> Found {
     let mut params: Vec<ParamFetch> = Vec::new();
     let mut wanted: Vec<(usize, usize)> = Vec::new();
@@ -115,14 +115,14 @@ pub(super) async fn check(
     let jobs = batches
         .iter()
         .map(|batch| {
-            let client = loader.ssm_client(params[batch[0]].region.as_deref());
+            let client = engine.ssm_client(params[batch[0]].region.as_deref());
             let fetches: Vec<ParamFetch> = batch.iter().map(|&i| params[i].clone()).collect();
             let job: Job<Result<Vec<Answer>, Failure>> =
                 Box::pin(async move { get_parameters(client, fetches).await });
             (GET_PARAMETERS, job)
         })
         .collect();
-    let answers = run_all(loader, started, jobs).await;
+    let answers = run.all(jobs).await;
     // The answer of each distinct parameter.
     let mut by_param: Vec<Option<Result<Answer, Failure>>> = vec![None; params.len()];
     for (batch, answer) in batches.iter().zip(answers) {
@@ -133,7 +133,7 @@ pub(super) async fn check(
             });
         }
     }
-    let metas = describe_all(loader, started, &params, &by_param).await;
+    let metas = describe_all(engine, run, &params, &by_param).await;
     let mut found = Found::default();
     for (at, i) in wanted {
         let region = region_of[i].clone();
@@ -156,7 +156,7 @@ pub(super) async fn check(
                     }
                 };
                 let limit = match meta {
-                    Some(m) if m.tier != ADVANCED => super::super::PARAMETER_STANDARD_LIMIT,
+                    Some(m) if m.tier != ADVANCED => crate::deploy::PARAMETER_STANDARD_LIMIT,
                     _ => PARAMETER_VALUE_LIMIT,
                 };
                 if clear_len.is_some_and(|len| len > limit) {
@@ -221,8 +221,8 @@ fn batches(params: &[ParamFetch], size: usize, keep: impl Fn(usize) -> bool) -> 
 /// The metadata of every parameter that exists, by index into `params`: `Ok(None)` when
 /// `DescribeParameters` does not list it (another account's), `Err` when the call failed.
 async fn describe_all(
-    loader: &Loader,
-    started: Instant,
+    engine: &Engine,
+    run: &Run,
     params: &[ParamFetch],
     answers: &[Option<Result<Answer, Failure>>],
 ) -> Vec<Result<Option<Meta>, Failure>> {
@@ -231,14 +231,14 @@ async fn describe_all(
     let jobs = batches
         .iter()
         .map(|batch| {
-            let client = loader.ssm_client(params[batch[0]].region.as_deref());
+            let client = engine.ssm_client(params[batch[0]].region.as_deref());
             let names: Vec<String> = batch.iter().map(|&i| params[i].name.clone()).collect();
             let job: Job<Result<Vec<Meta>, Failure>> =
                 Box::pin(async move { describe(client, names).await });
             (DESCRIBE_PARAMETERS, job)
         })
         .collect();
-    let described = run_all(loader, started, jobs).await;
+    let described = run.all(jobs).await;
     let mut out: Vec<Result<Option<Meta>, Failure>> = vec![Ok(None); params.len()];
     for (batch, answer) in batches.iter().zip(described) {
         for &i in batch {

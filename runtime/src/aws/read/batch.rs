@@ -1,19 +1,17 @@
 //! One `BatchGetSecretValue` request of a plan: every page of it, and the answers matched to
 //! the secrets asked for.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_secretsmanager::types::{ApiErrorType, SecretValueEntry};
-use tokio::sync::Semaphore;
 
 use crate::value_from::strip_random_suffix;
 
-use super::fetch::{
-    BATCH_GET, Done, Failure, SecretResult, SecretValue, falls_back, finish, request_failure,
-    secret_value,
-};
+use super::super::engine::failure::{finish, request_failure};
+use super::super::engine::ops::BATCH_GET_SECRET_VALUE as BATCH_GET;
+use super::super::engine::{Failure, Run, throttle};
 use super::plan::{SecretFetch, secret_matches};
+use super::{Done, SecretResult, SecretValue, secret_value};
 
 /// Pages one request may follow: 20 ids never need more, so more is a misbehaving answer.
 const MAX_PAGES: usize = 20;
@@ -35,13 +33,14 @@ fn ids(fetches: &[(usize, SecretFetch)]) -> Vec<String> {
 }
 
 /// Sends the batch, following `NextToken`, and matches every answer to every fetch it serves.
-/// `falls_back_at_once`: the SDK does not retry a throttled batch (the loader's default).
+/// When the run answers throttling itself (the loader's default), the SDK does not retry a
+/// throttled batch: it falls back at once.
 pub(super) async fn batch(
     client: aws_sdk_secretsmanager::Client,
     fetches: Vec<(usize, SecretFetch)>,
-    permits: Arc<Semaphore>,
-    falls_back_at_once: bool,
+    run: Run,
 ) -> Done {
+    let falls_back_at_once = run.retries_throttling();
     let started = Instant::now();
     let ids = ids(&fetches);
     let mut entries: Vec<SecretValueEntry> = Vec::new();
@@ -49,13 +48,13 @@ pub(super) async fn batch(
     let mut token: Option<String> = None;
     let mut pages = 0;
     loop {
-        let permit = permits.acquire().await.ok();
+        let permit = run.permit().await;
         let sent = client
             .batch_get_secret_value()
             .set_secret_id_list(Some(ids.clone()))
             .set_next_token(token.take())
             .customize()
-            .config_override(super::throttle::secrets_override(falls_back_at_once))
+            .config_override(throttle::secrets_override(falls_back_at_once))
             .send()
             .await;
         drop(permit);
@@ -151,4 +150,31 @@ fn answers(e: &ApiErrorType, fetch: &SecretFetch, fetches: &[(usize, SecretFetch
     id == fetch.secret_id
         || (strip_random_suffix(id) == Some(fetch.secret_id.as_str())
             && fetches.iter().any(|(_, g)| g.secret_id == id))
+}
+
+/// Whether a failed `BatchGetSecretValue` should be retried one by one: the role may lack
+/// `secretsmanager:BatchGetSecretValue` (it needs `*`), and its quota (~100/s) is far below
+/// `GetSecretValue`'s.
+pub(crate) fn falls_back(failure: &Failure) -> bool {
+    failure.denied() || failure.throttled()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_denied_or_throttled_with_any_throttling_code_falls_back() {
+        let failure = |code: &str| Failure::aws(code, "r");
+        for code in [
+            "Throttling",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+            "AccessDeniedException",
+        ] {
+            assert!(falls_back(&failure(code)), "{code}");
+        }
+        assert!(!falls_back(&failure("InternalServiceError")));
+        assert!(!falls_back(&failure("ResourceNotFoundException")));
+    }
 }

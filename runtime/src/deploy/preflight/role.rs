@@ -12,16 +12,16 @@
 //! a caller can add with `ResourcePolicy` only for one resource at a time): a denial there still
 //! shows only at task start.
 
-use std::time::Instant;
-
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
 use crate::iam::{Action, Condition, PolicyDocument, Role};
 use crate::value_from::ValueFrom;
 
-use super::super::Loader;
-use super::super::fetch::{Failure, request_failure};
-use super::{Finding, Job, request_finding, run_all};
+use super::{Finding, request_finding};
+use crate::aws::engine::Failure;
+use crate::aws::engine::failure::request_failure;
+use crate::aws::engine::run::Job;
+use crate::aws::engine::{Engine, Run};
 
 const SIMULATE: &str = "SimulatePrincipalPolicy";
 
@@ -124,14 +124,19 @@ fn calls(needs: &[Need]) -> Vec<Call> {
 
 /// The findings of `role_arn` on every reference and key (index as in [`needs`]).
 pub(super) async fn check(
-    loader: &Loader,
+    engine: &Engine,
+    run: &Run,
     role_arn: &str,
     of: &Needs<'_>,
-    started: Instant,
 ) -> Vec<(usize, Finding)> {
     let needs = needs(of);
     let calls = calls(&needs);
-    let client = loader.iam_client(iam_region(role_arn));
+    let client = crate::aws::engine::client!(
+        aws_sdk_iam,
+        engine,
+        Some(iam_region(role_arn)),
+        super::super::iam_codes
+    );
     let jobs = calls
         .iter()
         .map(|c| {
@@ -164,7 +169,7 @@ pub(super) async fn check(
             (SIMULATE, job)
         })
         .collect();
-    let answers = run_all(loader, started, jobs).await;
+    let answers = run.all(jobs).await;
     findings(role_arn, &needs, &calls, &answers)
 }
 

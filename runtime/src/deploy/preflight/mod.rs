@@ -41,23 +41,13 @@ mod scope;
 mod secrets;
 mod ssm;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::time::Instant;
-
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
 use serde_json::Value;
 
 use crate::Task;
+use crate::aws::engine::{Engine, Failure};
 use crate::deployment::Deployment;
 
-use super::Loader;
-use super::fetch::{Failure, unanswered, within};
-
-use super::{PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
+use crate::deploy::{PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 pub use finding::{Check, Finding, Subject};
 use scope::Scope;
 
@@ -165,26 +155,27 @@ impl PreflightReport {
 
 /// [`Loader::preflight`]: see the module docs.
 pub(super) async fn preflight(
-    loader: &Loader,
+    engine: &Engine,
     deployment: &Deployment,
     options: PreflightOptions,
 ) -> PreflightReport {
-    run(loader, Scope::deployment(deployment, &options), options).await
+    run(engine, Scope::deployment(deployment, &options), options).await
 }
 
 /// [`Loader::preflight_task`]: every container's references, log options and registry
 /// credentials.
 pub(super) async fn preflight_task(
-    loader: &Loader,
+    engine: &Engine,
     task: &Task,
     options: PreflightOptions,
 ) -> PreflightReport {
-    run(loader, Scope::task(task, &options), options).await
+    run(engine, Scope::task(task, &options), options).await
 }
 
-async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> PreflightReport {
-    let started = Instant::now();
-    let default_region = loader
+async fn run(engine: &Engine, scope: Scope, options: PreflightOptions) -> PreflightReport {
+    // One run for every phase: one concurrency limit, and one deadline for the whole preflight.
+    let run = &engine.run(0);
+    let default_region = engine
         .sdk_config()
         .region()
         .map_or_else(|| "(the configured region)".to_owned(), ToString::to_string);
@@ -206,7 +197,7 @@ async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> Prefli
     // The SecureStrings' keys are known once SSM has answered; the declared ones wait for
     // them, so that a key both declare is described once.
     let ssm_then_kms = async {
-        let params = ssm::check(loader, &refs, &default_region, started).await;
+        let params = ssm::check(engine, run, &refs, &default_region).await;
         let mut keys: Vec<(String, String)> = declared_keys
             .iter()
             .map(|k| (crate::iam::key_region(k).to_owned(), (*k).to_owned()))
@@ -217,13 +208,13 @@ async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> Prefli
                 keys.push(key);
             }
         }
-        let states = kms::check(loader, &keys, started).await;
+        let states = kms::check(engine, run, &keys).await;
         (params, keys, states)
     };
     // The role is simulated with the complete ARNs `DescribeSecret` returns.
     let secrets_then_role = async {
         let read = options.read_values;
-        let sm = secrets::check(loader, &refs, &json_keys, &default_region, read, started).await;
+        let sm = secrets::check(engine, run, &refs, &json_keys, &default_region, read).await;
         let role = match &options.execution_role {
             Some(arn) => {
                 let needs = role::Needs {
@@ -232,7 +223,7 @@ async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> Prefli
                     policy: &scope.execution_policy,
                     arns: &sm.arns,
                 };
-                role::check(loader, arn, &needs, started).await
+                role::check(engine, run, arn, &needs).await
             }
             None => Vec::new(),
         };
@@ -279,47 +270,6 @@ async fn run(loader: &Loader, scope: Scope, options: PreflightOptions) -> Prefli
         read_values: options.read_values,
         checks,
     }
-}
-
-type Job<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// Runs every job at once under the loader's concurrency bound, until the loader's deadline
-/// (counted from `started`, for the whole preflight); a job that has not answered by then is
-/// `Err` with the operation it was named with.
-async fn run_all<T: Send + 'static>(
-    loader: &Loader,
-    started: Instant,
-    jobs: Vec<(&'static str, Job<Result<T, Failure>>)>,
-) -> Vec<Result<T, Failure>> {
-    let settings = loader.settings();
-    let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1)));
-    let ops: Vec<&'static str> = jobs.iter().map(|(op, _)| *op).collect();
-    let mut tasks = JoinSet::new();
-    for (i, (_, job)) in jobs.into_iter().enumerate() {
-        let permits = Arc::clone(&permits);
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.ok();
-            (i, job.await)
-        });
-    }
-    let mut out: Vec<Option<Result<T, Failure>>> = (0..ops.len()).map(|_| None).collect();
-    let collect = async {
-        while let Some(joined) = tasks.join_next().await {
-            if let Ok((i, answer)) = joined {
-                out[i] = Some(answer);
-            }
-        }
-    };
-    // The phases of a preflight share one deadline: each gets what is left of it.
-    let left = settings
-        .deadline
-        .map(|d| d.saturating_sub(started.elapsed()));
-    let missed = within(left, collect).await.and(settings.deadline);
-    drop(tasks);
-    out.into_iter()
-        .zip(ops)
-        .map(|(answer, op)| answer.unwrap_or_else(|| Err(unanswered(op, missed))))
-        .collect()
 }
 
 /// A failed request as a finding.

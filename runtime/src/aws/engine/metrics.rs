@@ -2,39 +2,47 @@
 //! recorder the application installs (Prometheus, StatsD, OpenTelemetry exporters…) sees them;
 //! without one they cost an atomic load each.
 //!
-//! The names, kinds and labels are tabled in the docs of [`crate::aws`] (and the README).
+//! The names, kinds and labels are tabled in the docs of [`crate::aws`].
 //!
 //! Labels name operations and outcomes only, and for watches the configuration type's name
 //! (`AppConfig`: two watches of one type share its gauges). No secret or parameter name, no
 //! region, no value, no error message: nothing a `valueFrom` does not already show, and less.
 //!
 //! Requests and attempts are counted by an SDK interceptor on every client a
-//! [`Loader`](super::Loader) builds, so they include the loader's fetches, a watch's version
+//! [`Loader`](crate::aws::Loader) builds, so they include the loader's fetches, a watch's version
 //! checks, pinning and preflight. A `BatchGetSecretValue` whose answer lists per-secret errors
 //! is `ok` (the request succeeded); so is a `GetParameters` that lists `InvalidParameters`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::ops::{Codes, OperationError};
 use aws_sdk_secretsmanager::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_secretsmanager::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_secretsmanager::error::{BoxError, ProvideErrorMetadata};
-use aws_smithy_runtime_api::client::interceptors::context::Error as OperationError;
+use aws_sdk_secretsmanager::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
 
-pub(super) const REQUESTS: &str = "ecs_secrets_requests_total";
-pub(super) const ATTEMPTS: &str = "ecs_secrets_attempts_total";
-pub(super) const RETRIES: &str = "ecs_secrets_retries_total";
-pub(super) const THROTTLES: &str = "ecs_secrets_throttles_total";
-pub(super) const REFRESHES: &str = "ecs_secrets_refreshes_total";
-pub(super) const VALUE_AGE: &str = "ecs_secrets_value_age_seconds";
-pub(super) const LAST_SUCCESS: &str = "ecs_secrets_last_success_seconds";
+pub(crate) const REQUESTS: &str = "ecs_secrets_requests_total";
+pub(crate) const ATTEMPTS: &str = "ecs_secrets_attempts_total";
+pub(crate) const RETRIES: &str = "ecs_secrets_retries_total";
+pub(crate) const THROTTLES: &str = "ecs_secrets_throttles_total";
+pub(crate) const REFRESHES: &str = "ecs_secrets_refreshes_total";
+pub(crate) const VALUE_AGE: &str = "ecs_secrets_value_age_seconds";
+pub(crate) const LAST_SUCCESS: &str = "ecs_secrets_last_success_seconds";
 
 /// Counts requests, attempts, retries and throttles of every client of a loader.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Interceptor;
+pub(crate) struct Interceptor {
+    codes: Codes,
+}
+
+impl Interceptor {
+    pub(crate) fn new(codes: Codes) -> Self {
+        Interceptor { codes }
+    }
+}
 
 fn operation(cfg: &ConfigBag) -> String {
     cfg.load::<Metadata>()
@@ -70,7 +78,7 @@ impl Intercept for Interceptor {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(Err(error)) = context.output_or_error() {
-            if outcome(error) == Outcome::Throttled {
+            if self.outcome(error) == Outcome::Throttled {
                 metrics::counter!(THROTTLES, "operation" => operation(cfg)).increment(1);
             }
         }
@@ -85,7 +93,7 @@ impl Intercept for Interceptor {
     ) -> Result<(), BoxError> {
         let outcome = match context.output_or_error() {
             Some(Ok(_)) => Outcome::Ok,
-            Some(Err(error)) => outcome(error),
+            Some(Err(error)) => self.outcome(error),
             None => Outcome::Error,
         };
         metrics::counter!(
@@ -100,13 +108,13 @@ impl Intercept for Interceptor {
 
 /// A request the loader sends again itself after throttling (the SDK leaves throttled loads to
 /// it, see `backoff.rs`): a retry like the SDK's own.
-pub(super) fn retried(operation: &'static str) {
+pub(crate) fn retried(operation: &'static str) {
     metrics::counter!(RETRIES, "operation" => operation).increment(1);
 }
 
 /// How a request (or one attempt) ended, for the `outcome` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Outcome {
+pub(crate) enum Outcome {
     Ok,
     Throttled,
     Denied,
@@ -116,7 +124,7 @@ pub(super) enum Outcome {
 }
 
 impl Outcome {
-    pub(super) fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Throttled => "throttled",
@@ -128,7 +136,7 @@ impl Outcome {
     }
 
     /// The outcome of an AWS error code.
-    pub(super) fn of_code(code: &str) -> Outcome {
+    pub(crate) fn of_code(code: &str) -> Outcome {
         match code {
             _ if super::throttle::is_throttling(code) => Outcome::Throttled,
             "AccessDeniedException" | "AccessDenied" => Outcome::Denied,
@@ -141,49 +149,27 @@ impl Outcome {
     }
 }
 
-fn outcome(error: &OrchestratorError<OperationError>) -> Outcome {
-    if error.is_timeout_error() {
-        return Outcome::Timeout;
+impl Interceptor {
+    fn outcome(&self, error: &OrchestratorError<OperationError>) -> Outcome {
+        if error.is_timeout_error() {
+            return Outcome::Timeout;
+        }
+        error
+            .as_operation_error()
+            .and_then(self.codes)
+            .map_or(Outcome::Error, Outcome::of_code)
     }
-    error
-        .as_operation_error()
-        .and_then(code)
-        .map_or(Outcome::Error, Outcome::of_code)
-}
-
-/// AWS's error code, from the operation error of whichever operation the loader sent (the
-/// interceptor sees them type-erased).
-fn code(error: &OperationError) -> Option<&str> {
-    macro_rules! codes {
-        ($($ty:ty),* $(,)?) => {
-            $(
-                if let Some(e) = error.downcast_ref::<$ty>() {
-                    return e.code();
-                }
-            )*
-        };
-    }
-    codes!(
-        aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError,
-        aws_sdk_secretsmanager::operation::batch_get_secret_value::BatchGetSecretValueError,
-        aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretError,
-        aws_sdk_ssm::operation::get_parameters::GetParametersError,
-        aws_sdk_ssm::operation::describe_parameters::DescribeParametersError,
-        aws_sdk_kms::operation::describe_key::DescribeKeyError,
-        aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyError,
-    );
-    None
 }
 
 /// Records the end of a watch's refresh: its outcome, and the age of the current value.
-pub(super) fn refreshed(config: &'static str, ok: bool, last_success: SystemTime) {
+pub(crate) fn refreshed(config: &'static str, ok: bool, last_success: SystemTime) {
     let outcome = if ok { "ok" } else { "failed" };
     metrics::counter!(REFRESHES, "outcome" => outcome).increment(1);
     loaded(config, last_success);
 }
 
 /// Records the age of a watch's current value, and when it was loaded.
-pub(super) fn loaded(config: &'static str, last_success: SystemTime) {
+pub(crate) fn loaded(config: &'static str, last_success: SystemTime) {
     let age = SystemTime::now()
         .duration_since(last_success)
         .unwrap_or(Duration::ZERO);

@@ -1,5 +1,5 @@
-//! One load: which fields come from AWS, the plan, the fetch, and the answers fed to the same
-//! parsing code as `from_env`.
+//! One load of a struct from AWS: which fields come from AWS, the plan, its reads, and the
+//! answers fed to the same parsing code as `from_env` (a [`Lookup`] over the answers).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -13,21 +13,21 @@ use crate::load::{self, Lookup, Raw};
 use crate::model::{Field, Source};
 use crate::value_from::ValueFrom;
 
-use super::Loader;
-use super::fetch::{self, Fetched, SecretValue};
-use super::plan::{Plan, Target};
-use super::refresh::Kept;
+use super::engine::Engine;
+use super::read::plan::{Plan, Target};
+use super::read::{Fetched, SecretValue, send};
+use super::watch::refresh::{self, Kept};
 
 /// The loader's view: sourced fields from the answers, plain ones from the environment.
 struct Answers<'a> {
-    loader: &'a Loader,
+    engine: &'a Engine,
     by_env: HashMap<&'static str, Raw>,
 }
 
 impl Lookup for Answers<'_> {
     fn get(&self, field: &Field) -> Raw {
         match (field.source, self.by_env.get(field.env)) {
-            (Source::Env, _) | (_, None) => self.loader.env_raw(field.env),
+            (Source::Env, _) | (_, None) => self.engine.env_raw(field.env),
             (_, Some(answer)) => answer.clone(),
         }
     }
@@ -35,30 +35,30 @@ impl Lookup for Answers<'_> {
 
 /// Which fields come from AWS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Mode {
-    /// Every sourced field ([`Loader::fetch`]).
+pub(crate) enum Mode {
+    /// Every sourced field ([`Loader::fetch`](super::Loader::fetch)).
     All,
-    /// Only sourced fields whose variable is not set ([`Loader::load`]).
+    /// Only sourced fields whose variable is not set ([`Loader::load`](super::Loader::load)).
     Missing,
 }
 
 /// Sees each sourced field's answer (by index into `T::FIELDS`) before it is parsed.
-pub(super) type Observer<'a> = dyn FnMut(usize, &Raw) + Send + 'a;
+pub(crate) type Observer<'a> = dyn FnMut(usize, &Raw) + Send + 'a;
 
 /// Loads `T` with the values fetched from AWS, showing `observe` every sourced field's answer:
-/// how a [`Watch`](super::Watch) tells which fields changed (by a digest of each answer).
-pub(super) async fn load<T: EcsSecrets>(
-    loader: &Loader,
+/// how a [`Watch`](super::watch::Watch) tells which fields changed (by a digest of each answer).
+pub(crate) async fn load<T: EcsSecrets>(
+    engine: &Engine,
     mode: Mode,
     observe: Option<&mut Observer<'_>>,
 ) -> Result<T, Error> {
-    load_with::<T>(loader, mode, observe, None).await
+    load_with::<T>(engine, mode, observe, None).await
 }
 
 /// [`load`], fetching through `kept` (a watch's memory of its last load, see
-/// [`refresh`](super::refresh)) when given: unchanged secrets and parameters are not read again.
-pub(super) async fn load_with<T: EcsSecrets>(
-    loader: &Loader,
+/// [`refresh`]) when given: unchanged secrets and parameters are not read again.
+pub(crate) async fn load_with<T: EcsSecrets>(
+    engine: &Engine,
     mode: Mode,
     observe: Option<&mut Observer<'_>>,
     kept: Option<&mut Kept>,
@@ -74,19 +74,19 @@ pub(super) async fn load_with<T: EcsSecrets>(
         duration_ms = tracing::field::Empty,
         errors = tracing::field::Empty,
     );
-    load_in_span::<T>(loader, mode, observe, kept)
+    load_in_span::<T>(engine, mode, observe, kept)
         .instrument(span)
         .await
 }
 
 async fn load_in_span<T: EcsSecrets>(
-    loader: &Loader,
+    engine: &Engine,
     mode: Mode,
     observe: Option<&mut Observer<'_>>,
     kept: Option<&mut Kept>,
 ) -> Result<T, Error> {
     let started = Instant::now();
-    let vars = loader.vars_for::<T>();
+    let vars = engine.vars_for::<T>();
 
     let mut by_env: HashMap<&'static str, Raw> = HashMap::new();
     let mut resolved: Vec<(usize, ValueFrom)> = Vec::new();
@@ -97,7 +97,7 @@ async fn load_in_span<T: EcsSecrets>(
             continue;
         };
         if mode == Mode::Missing {
-            let answer = loader.env_raw(field.env);
+            let answer = engine.env_raw(field.env);
             if !matches!(answer, Raw::Absent) {
                 by_env.insert(field.env, answer);
                 continue;
@@ -119,7 +119,7 @@ async fn load_in_span<T: EcsSecrets>(
         }
     }
 
-    let plan = Plan::new(&resolved, loader.sdk_config().region().map(|r| r.as_ref()));
+    let plan = Plan::new(&resolved, engine.sdk_config().region().map(|r| r.as_ref()));
     let span = tracing::Span::current();
     span.record("fetched_fields", plan.fields.len());
     span.record("secrets", plan.secrets.len());
@@ -128,8 +128,13 @@ async fn load_in_span<T: EcsSecrets>(
         span.record("requests", 0);
     } else {
         let fetched = match kept {
-            Some(kept) => super::refresh::fetch(loader, &plan, kept).await,
-            None => fetch::fetch(loader, &plan).await,
+            Some(kept) => refresh::refresh(engine, &plan, kept).await,
+            None => {
+                let run = send::run_for(engine, &plan);
+                let mut fetched = send::send(engine, &run, &plan).await;
+                fetched.requests += run.retries_made();
+                fetched
+            }
         };
         span.record("requests", fetched.requests);
         for (i, target) in &plan.fields {
@@ -145,7 +150,7 @@ async fn load_in_span<T: EcsSecrets>(
             }
         }
     }
-    let result = load::run::<T>(&Answers { loader, by_env });
+    let result = load::run::<T>(&Answers { engine, by_env });
     let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     span.record("duration_ms", ms);
     let errors = result.as_ref().err().map_or(0, |e| e.errors().len());

@@ -5,11 +5,11 @@
 //! A key that is not `Enabled` (disabled, pending deletion or import, unavailable) cannot
 //! decrypt, so every secret or SecureString it protects fails at task start.
 
-use std::time::Instant;
-
-use super::super::Loader;
-use super::super::fetch::{Failure, request_failure};
-use super::{Finding, Job, request_finding, run_all};
+use super::{Finding, request_finding};
+use crate::aws::engine::Failure;
+use crate::aws::engine::failure::request_failure;
+use crate::aws::engine::run::Job;
+use crate::aws::engine::{Engine, Run};
 
 const DESCRIBE_KEY: &str = "DescribeKey";
 /// KMS's code for a key that does not exist.
@@ -18,14 +18,19 @@ const ENABLED: &str = "Enabled";
 
 /// What is wrong with each key, `(region, key id or ARN)`, in order (`None`: enabled).
 pub(super) async fn check(
-    loader: &Loader,
+    engine: &Engine,
+    run: &Run,
     keys: &[(String, String)],
-    started: Instant,
 ) -> Vec<Option<Finding>> {
     let jobs = keys
         .iter()
         .map(|(region, key)| {
-            let client = loader.kms_client(region);
+            let client = crate::aws::engine::client!(
+                aws_sdk_kms,
+                engine,
+                Some(region.as_str()),
+                super::super::kms_codes
+            );
             let request = client.describe_key().key_id(key.clone());
             let job: Job<Result<String, Failure>> = Box::pin(async move {
                 let out = request
@@ -41,7 +46,7 @@ pub(super) async fn check(
             (DESCRIBE_KEY, job)
         })
         .collect();
-    let answers = run_all(loader, started, jobs).await;
+    let answers = run.all(jobs).await;
     answers
         .iter()
         .zip(keys)

@@ -10,8 +10,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::extract::{self, ExtractError};
 use crate::value_from::ValueFrom;
 
-use super::super::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 use super::{Refusal, StepAction};
+use crate::deploy::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 
 use crate::iam::SSM_SECRETS_MANAGER_REFERENCE;
 
@@ -597,5 +597,5 @@ pub(crate) fn wipe(value: Value) {
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
+#[path = "steps_tests.rs"]
 mod tests;

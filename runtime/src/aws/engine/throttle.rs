@@ -12,10 +12,6 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::config::interceptors::InterceptorContext;
 use aws_sdk_secretsmanager::config::retry::{ClassifyRetry, RetryAction};
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use aws_sdk_secretsmanager::operation::batch_get_secret_value::BatchGetSecretValueError;
-use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
-use aws_sdk_ssm::operation::get_parameters::GetParametersError;
 
 /// How long after a throttled batch the loader fetches every secret with `GetSecretValue`.
 pub(crate) const BATCH_PAUSE: Duration = Duration::from_secs(60);
@@ -44,11 +40,11 @@ pub(crate) fn is_throttling(code: &str) -> bool {
 }
 
 /// An SDK retry classifier that forbids the SDK's retry of a throttled `BatchGetSecretValue`,
-/// `GetSecretValue` or `GetParameters`: the loader answers those itself (a batch falls back, the
-/// others back off in `backoff`). Any other error of theirs is classified as the SDK does. Set
+/// `GetSecretValue`, `DescribeSecret` or `GetParameters`: the loader answers those itself (a
+/// batch falls back, the others back off in `backoff`). Any other error of theirs is classified as the SDK does. Set
 /// per request on the loads' own requests (not on the clients: preflight's reads keep the SDK's
 /// retries), unless the caller chose the retry policy
-/// ([`Loader::retry_config`](super::Loader::retry_config)).
+/// ([`Loader::retry_config`](crate::aws::Loader::retry_config)).
 #[derive(Debug)]
 pub(crate) struct ThrottlingIsOurs;
 
@@ -60,19 +56,7 @@ impl ClassifyRetry for ThrottlingIsOurs {
         let Some(error) = error.as_operation_error() else {
             return RetryAction::NoActionIndicated;
         };
-        let code = error
-            .downcast_ref::<BatchGetSecretValueError>()
-            .and_then(ProvideErrorMetadata::code)
-            .or_else(|| {
-                error
-                    .downcast_ref::<GetSecretValueError>()
-                    .and_then(ProvideErrorMetadata::code)
-            })
-            .or_else(|| {
-                error
-                    .downcast_ref::<GetParametersError>()
-                    .and_then(ProvideErrorMetadata::code)
-            });
+        let code = super::ops::secrets_codes(error).or_else(|| super::ops::ssm_codes(error));
         if code.is_some_and(is_throttling) {
             RetryAction::RetryForbidden
         } else {
@@ -148,18 +132,6 @@ mod tests {
         ] {
             assert!(!is_throttling(code), "{code}");
         }
-        // A batch throttled with any of them falls back, as one denied does.
-        let failure = |code: &str| super::super::fetch::Failure::aws(code, "r");
-        for code in [
-            "Throttling",
-            "RequestLimitExceeded",
-            "AccessDeniedException",
-        ] {
-            assert!(super::super::fetch::falls_back(&failure(code)), "{code}");
-        }
-        assert!(!super::super::fetch::falls_back(&failure(
-            "InternalServiceError"
-        )));
     }
 
     #[test]

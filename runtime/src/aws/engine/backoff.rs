@@ -5,11 +5,11 @@
 //! mode gives up after 3 attempts, and its backoff starts at 1 s, so a fleet that starts at once
 //! either fails tasks (too few attempts) or waits seconds longer than the quota needs (too long
 //! a first backoff; more attempts do not help that). Its adaptive mode paces each process on
-//! its own and was slower still (BENCHMARKS.md, "Fleet start"). The loader knows what the SDK
+//! its own and was slower still (docs/benchmarks.md, "Fleet start"). The loader knows what the SDK
 //! does not: the load's deadline. So throttling is retried here, until it succeeds, the budget
 //! is spent or the next wait would pass the deadline; every other retryable error (5xx,
 //! timeouts, resets) stays the SDK's, under the `SdkConfig`'s retry policy. A caller who sets
-//! [`Loader::retry_config`](super::Loader::retry_config) gets the SDK's policy for everything,
+//! [`Loader::retry_config`](crate::aws::Loader::retry_config) gets the SDK's policy for everything,
 //! throttling included, as before.
 
 use std::hash::{BuildHasher, RandomState};
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::ErrorKind;
 
-use super::fetch::Failure;
+use super::failure::Failure;
 use super::throttle::is_throttling;
 
 /// The waits between attempts of one throttled request.

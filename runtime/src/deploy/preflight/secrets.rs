@@ -7,19 +7,20 @@
 //! Manager secrets from Parameter Store parameters"), so that secret is described here instead,
 //! in the parameter's region and account.
 
-use std::time::Instant;
-
 use zeroize::Zeroizing;
 
 use crate::value_from::{self, SsmRef, ValueFrom};
 
-use super::super::Loader;
-use super::super::fetch::{Failure, SecretValue, request_failure, secret_value};
-use super::{Finding, Job, SECRET_VALUE_LIMIT, request_finding, run_all};
+use super::{Finding, SECRET_VALUE_LIMIT, request_finding};
+use crate::aws::engine::Failure;
+use crate::aws::engine::failure::request_failure;
+use crate::aws::engine::run::Job;
+use crate::aws::engine::{Engine, Run};
+use crate::aws::read::{SecretValue, secret_value};
 
 const DESCRIBE: &str = "DescribeSecret";
 const GET: &str = "GetSecretValue";
-use super::super::plan::position_or_push;
+use crate::aws::read::plan::position_or_push;
 use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
 
 /// One distinct secret: its region and the identifier the reference holds.
@@ -79,12 +80,12 @@ pub(super) struct Found {
 /// parameter), by index into `refs`; `json_keys[i]` are the keys reference `i`'s value must
 /// have (its own key, or a registry secret's `username` and `password`).
 pub(super) async fn check(
-    loader: &Loader,
+    engine: &Engine,
+    run: &Run,
     refs: &[&ValueFrom],
     json_keys: &[&[String]],
     default_region: &str,
     read_values: bool,
-    started: Instant,
 ) -> Found {
     let mut arns = Vec::new();
     // Which reference describes which target, and what it pins.
@@ -108,14 +109,14 @@ pub(super) async fn check(
     let jobs = targets
         .iter()
         .map(|t| {
-            let client = loader.secrets_client(&t.region);
+            let client = engine.secrets_client(&t.region);
             let secret_id = t.secret_id.clone();
             let job: Job<Result<Described, Failure>> =
                 Box::pin(async move { describe(client, secret_id).await });
             (DESCRIBE, job)
         })
         .collect();
-    let described = run_all(loader, started, jobs).await;
+    let described = run.all(jobs).await;
 
     let mut findings = Vec::new();
     let mut reads: Vec<Read> = Vec::new();
@@ -184,7 +185,7 @@ pub(super) async fn check(
         .iter()
         .map(|r| {
             let t = &targets[r.target];
-            let client = loader.secrets_client(&t.region);
+            let client = engine.secrets_client(&t.region);
             let request = client
                 .get_secret_value()
                 .secret_id(t.secret_id.clone())
@@ -197,7 +198,7 @@ pub(super) async fn check(
             (GET, job)
         })
         .collect();
-    let values = run_all(loader, started, jobs).await;
+    let values = run.all(jobs).await;
     for (at, read) in to_read {
         match &values[read] {
             Err(f) if f.not_found() => findings.push((
