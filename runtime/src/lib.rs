@@ -35,6 +35,7 @@ pub use deployment::{
 pub use ecs_secrets_grammar::{
     SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
 };
+#[doc = include_str!("docs/derive.md")]
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FetchCode, FieldError, ResolveError};
 pub use model::{Field, Source, Template};
