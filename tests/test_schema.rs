@@ -415,3 +415,48 @@ fn a_site_secret_replaces_one_struct_level_secret() {
         ])
     );
 }
+
+/// A struct-level or site `secret` given as the ARN of a whole secret is kept as written (no
+/// partition, region or account applies); `r#type` is the key `type`; an `Option` key is still
+/// in the fragment (ECS has no optional secrets).
+#[test]
+fn arns_are_kept_and_raw_names_are_keys() {
+    const TLS: &str = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:shared/tls-AbC123";
+
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:shared/tls-AbC123")]
+    struct Tls {
+        r#type: String,
+        chain: Option<String>,
+    }
+
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(partition = "aws-cn", region = "cn-north-1", account = "111122223333")]
+    struct App {
+        #[ecs(flatten, env_prefix = "PUBLIC_")]
+        public: Tls,
+        #[ecs(flatten, env_prefix = "INTERNAL_", secret = "internal/tls")]
+        internal: Tls,
+    }
+
+    let internal = "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:internal/tls";
+    assert_eq!(
+        fragment::<App>(&Vars::new()),
+        json!([
+            {"name": "PUBLIC_TYPE", "valueFrom": format!("{TLS}:type::")},
+            {"name": "PUBLIC_CHAIN", "valueFrom": format!("{TLS}:chain::")},
+            {"name": "INTERNAL_TYPE", "valueFrom": format!("{internal}:type::")},
+            {"name": "INTERNAL_CHAIN", "valueFrom": format!("{internal}:chain::")},
+        ])
+    );
+    // Alone, the ARN names everything: no placeholder.
+    assert_eq!(
+        serde_json::to_value(Tls::deployment().secrets()).unwrap()[0],
+        json!({"name": "TYPE", "valueFrom": format!("{TLS}:type::")})
+    );
+    let app = App::from_lookup(|k| k.ends_with("_TYPE").then(|| "ecdsa".to_owned())).unwrap();
+    assert_eq!(
+        (app.public.r#type.as_str(), &app.internal.chain),
+        ("ecdsa", &None)
+    );
+}
