@@ -17,6 +17,8 @@ mod shadowed {
     struct Box;
     struct core;
     struct std;
+    struct u8;
+    struct str;
     mod ecs {}
     #[allow(unused_macros)]
     macro_rules! assert {
@@ -30,9 +32,20 @@ mod shadowed {
         pub password: ::ecs_secrets::Secret<::std::string::String>,
         #[ecs(default = "1")]
         pub port: u16,
-        pub maybe: ::core::option::Option<u8>,
+        pub maybe: ::core::option::Option<::core::primitive::u8>,
         #[ecs(flatten)]
         pub inner: Inner,
+        #[ecs(flatten, env_prefix = "REPLICA_", secret = "prod/db-replica")]
+        pub replica: Db,
+    }
+
+    /// A schema: its fields are keys of one secret, completed where it is flattened.
+    #[derive(EcsSecrets)]
+    #[ecs(secret = "prod/db")]
+    pub struct Db {
+        pub username: ::std::string::String,
+        #[ecs(plain, default = "2")]
+        pub pool: ::core::primitive::u8,
     }
 
     #[derive(EcsSecrets)]
@@ -47,11 +60,18 @@ fn derive_is_hygienic() {
     let c = shadowed::Config::from_lookup(|k| match k {
         "PASSWORD" => Some("p".to_owned()),
         "NAME" => Some("n".to_owned()),
+        "REPLICA_USERNAME" => Some("u".to_owned()),
         _ => None,
     })
     .unwrap();
     assert_eq!(c.port, 1);
     assert_eq!(c.maybe, None);
     assert_eq!(c.inner.name, "n");
-    assert_eq!(shadowed::Config::deployment().secrets().len(), 1);
+    assert_eq!((c.replica.username.as_str(), c.replica.pool), ("u", 2));
+    let secrets = shadowed::Config::deployment().secrets();
+    assert_eq!(secrets.len(), 2);
+    assert_eq!(
+        secrets[1].value_from,
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-replica:username::"
+    );
 }

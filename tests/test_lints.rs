@@ -21,6 +21,20 @@ pub struct Config {
     /// Nested.
     #[ecs(flatten)]
     pub inner: Inner,
+    /// A schema at a site with its own prefix and secret.
+    #[ecs(flatten, env_prefix = "REPLICA_", secret = "prod/db-replica")]
+    pub replica: Db,
+}
+
+/// A schema: the keys of one secret.
+#[derive(Debug, EcsSecrets)]
+#[ecs(secret = "prod/db")]
+pub struct Db {
+    /// A key.
+    pub username: String,
+    /// A plain variable beside the keys.
+    #[ecs(plain, default = "2")]
+    pub pool: u8,
 }
 
 /// Nested config.
@@ -35,4 +49,5 @@ fn derived_struct_passes_strict_lints() {
     let c = Config::from_lookup(|k| (k != "APP_FLAGS").then(|| "1".to_owned())).unwrap();
     assert_eq!(c.port, 1);
     assert_eq!(c.inner.name, "1");
+    assert_eq!((c.replica.username.as_str(), c.replica.pool), ("1", 1));
 }

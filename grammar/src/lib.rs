@@ -27,3 +27,11 @@ pub mod __derive {
     };
     pub use crate::template::{Piece, escape, parse_template, to_wildcards};
 }
+
+/// `const` building blocks for the code `#[derive(EcsSecrets)]` generates: the same rules as
+/// [`secret_arn`] and [`placeholders`], evaluated at compile time. Not a stable API.
+#[doc(hidden)]
+pub mod __const {
+    pub use crate::template::has_placeholder;
+    pub use crate::types::secret_arn_parts;
+}

@@ -77,6 +77,26 @@ pub fn placeholders<'a>(templates: impl IntoIterator<Item = &'a str>) -> Vec<Str
     names
 }
 
+/// Whether a well-formed template has a placeholder: a `{` that does not open a `{{`. A `const
+/// fn` for the derive's generated code, which tells at compile time whether a declaration's
+/// output depends on the environment; it agrees with [`placeholders`] on every template that
+/// [`parse_template`] accepts.
+pub const fn has_placeholder(template: &str) -> bool {
+    let b = template.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'{' {
+            if i + 1 < b.len() && b[i + 1] == b'{' {
+                i += 2;
+                continue;
+            }
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Replaces each `{name}` with one [`WILDCARD`] and undoes escapes, for
 /// [`parse_with_wildcards`](crate::__derive::parse_with_wildcards) and the `check_*` functions.
 pub fn to_wildcards(s: &str) -> Result<String, String> {
@@ -197,6 +217,11 @@ mod tests {
         assert!(placeholders(["{a}{"]).is_empty());
         assert_eq!(placeholders(["{b}{a}", "{", "{c}{a}"]), ["b", "a", "c"]);
         assert!(placeholders([]).is_empty());
+        for t in [
+            "", "a", "{a}", "x{{y}}", "{{{a}", "}}{a}", "{{", "a}}b{{c", "{a}{{",
+        ] {
+            assert_eq!(has_placeholder(t), !placeholders([t]).is_empty(), "{t}");
+        }
         assert_eq!(to_wildcards("x{a}{{y}}").unwrap(), "x\u{1A}{y}");
         let errors = ["a{b", "a}b", "a{}", "{1x}", "{a-b}"].map(|s| parse_template(s).unwrap_err());
         let needles = [

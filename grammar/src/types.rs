@@ -173,7 +173,27 @@ impl std::error::Error for ValueFromError {}
 
 /// `arn:{partition}:secretsmanager:{region}:{account}:secret:{name}`.
 pub fn secret_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
-    format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}")
+    secret_arn_parts(partition, region, account, name).concat()
+}
+
+/// The pieces [`secret_arn`] joins, for code that builds the ARN at compile time (the derive's
+/// `flatten` completes a struct-level secret's ARN in a `const`).
+pub const fn secret_arn_parts<'a>(
+    partition: &'a str,
+    region: &'a str,
+    account: &'a str,
+    name: &'a str,
+) -> [&'a str; 8] {
+    [
+        "arn:",
+        partition,
+        ":secretsmanager:",
+        region,
+        ":",
+        account,
+        ":secret:",
+        name,
+    ]
 }
 
 /// `arn:{partition}:ssm:{region}:{account}:parameter/{name}`, dropping ONE leading `/` from the

@@ -5,8 +5,9 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr};
 
-const STRUCT_KEYS: &str = "region, account, partition, env_prefix, kms_key";
-const FIELD_KEYS: &str = "env, secret, key, version_stage, version_id, ssm, default, json, flatten";
+const STRUCT_KEYS: &str = "region, account, partition, env_prefix, kms_key, secret";
+const FIELD_KEYS: &str =
+    "env, secret, key, version_stage, version_id, ssm, default, json, plain, flatten, env_prefix";
 
 /// Struct-level `#[ecs(...)]`.
 #[derive(Default)]
@@ -16,6 +17,8 @@ pub struct StructAttrs {
     pub partition: Option<LitStr>,
     pub env_prefix: Option<LitStr>,
     pub kms_keys: Vec<LitStr>,
+    /// The struct is the schema of this secret: a field without a source is one of its keys.
+    pub secret: Option<LitStr>,
 }
 
 /// Field-level `#[ecs(...)]`.
@@ -29,7 +32,11 @@ pub struct FieldAttrs {
     pub ssm: Option<LitStr>,
     pub default: Option<LitStr>,
     pub json: Option<Span>,
+    /// A plain variable in a struct with a struct-level `secret`.
+    pub plain: Option<Span>,
     pub flatten: Option<Span>,
+    /// At a `flatten` site: prefixes every env name of the flattened struct.
+    pub env_prefix: Option<LitStr>,
 }
 
 pub fn struct_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> StructAttrs {
@@ -47,6 +54,8 @@ pub fn struct_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> Struct
             } else if meta.path.is_ident("kms_key") {
                 out.kms_keys.push(meta.value()?.parse()?);
                 return Ok(());
+            } else if meta.path.is_ident("secret") {
+                &mut out.secret
             } else {
                 return unknown(&meta, STRUCT_KEYS, "struct", errors);
             };
@@ -79,8 +88,12 @@ pub fn field_attrs(attrs: &[Attribute], errors: &mut Vec<syn::Error>) -> FieldAt
                 &mut out.default
             } else if meta.path.is_ident("json") {
                 return flag(&mut out.json, &meta, errors);
+            } else if meta.path.is_ident("plain") {
+                return flag(&mut out.plain, &meta, errors);
             } else if meta.path.is_ident("flatten") {
                 return flag(&mut out.flatten, &meta, errors);
+            } else if meta.path.is_ident("env_prefix") {
+                &mut out.env_prefix
             } else {
                 return unknown(&meta, FIELD_KEYS, "field", errors);
             };

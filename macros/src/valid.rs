@@ -1,10 +1,14 @@
 //! The rules that involve more than one attribute or field: which keys go together, how a name
-//! becomes an ARN, env names and their uniqueness, templates. Single values are checked by the
-//! grammar shared with the runtime (the `ecs-secrets-grammar` crate), so a reference that
-//! compiles is one the runtime parser accepts.
+//! becomes an ARN, which fields are keys of a struct-level `secret`, env names and their
+//! uniqueness, templates. Single values are checked by the grammar shared with the runtime (the
+//! `ecs-secrets-grammar` crate), so a reference that compiles is one the runtime parser accepts.
 //!
-//! Duplicate env names through `flatten` cannot be seen here (the other struct's fields are not
-//! visible to this derive); `expand.rs` emits them as `const` assertions.
+//! What a `flatten` site does to the struct it flattens cannot be seen here (the other struct's
+//! fields are not visible to this derive): duplicate env names through `flatten`, and a site's
+//! `secret` for a struct without a struct-level one, are `const` assertions that `expand.rs`
+//! emits.
+
+mod source;
 
 use heck::ToShoutySnakeCase;
 use proc_macro2::Span;
@@ -12,14 +16,17 @@ use syn::LitStr;
 
 use crate::ast::{Field, Input};
 use crate::attr::FieldAttrs;
-use ecs_secrets_grammar::__derive::{self as vf, parse_with_wildcards};
-use ecs_secrets_grammar::{ValueFrom, placeholders, secret_arn, ssm_arn, with_selector};
+use ecs_secrets_grammar::__derive as vf;
+use source::{base_secret, wildcards};
 
 pub enum Kind {
     Env,
     /// The complete `valueFrom` template.
     SecretsManager(String),
     Ssm(String),
+    /// A key of the struct-level `secret`: its `:key:stage:id`, escaped. The reference is made
+    /// when the fields are spliced, where the context is known (the runtime's `splice`).
+    Key(String),
     Flatten,
 }
 
@@ -35,8 +42,6 @@ pub struct Model<'a> {
     pub input: &'a Input<'a>,
     /// Every field, in declaration order.
     pub fields: Vec<Checked<'a>>,
-    /// Any field's `valueFrom` or a `kms_key` has a `{placeholder}`.
-    pub has_placeholders: bool,
 }
 
 impl Model<'_> {
@@ -51,7 +56,7 @@ impl Model<'_> {
 }
 
 /// The `:key:stage:id` a field asks for, each escaped for the template.
-struct Selector {
+pub struct Selector {
     key: Option<String>,
     stage: Option<String>,
     id: Option<String>,
@@ -61,21 +66,12 @@ fn err(lit: &LitStr, msg: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(lit.span(), msg)
 }
 
-/// Checks a template's syntax and returns its text with placeholders as wildcards.
-fn wildcards(lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
-    match vf::to_wildcards(&lit.value()) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            errors.push(err(lit, e));
-            None
-        }
-    }
-}
-
-struct Context {
+pub struct Context {
     partition: String,
     region: Option<String>,
     account: Option<String>,
+    /// The struct has a struct-level `secret`.
+    schema: bool,
 }
 
 fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
@@ -93,13 +89,10 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
     let region = check(&a.region, vf::check_region);
     let account = check(&a.account, vf::check_account);
     if let Some(prefix) = &a.env_prefix {
-        let p = prefix.value();
-        if !p.is_empty() && !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            errors.push(err(
-                prefix,
-                "an env_prefix may contain only ASCII letters, digits and `_`",
-            ));
-        }
+        env_prefix(prefix, errors);
+    }
+    if let Some(secret) = &a.secret {
+        base_secret(secret, errors);
     }
     for key in &a.kms_keys {
         if let Some(w) = wildcards(key, errors) {
@@ -112,6 +105,17 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
         partition: partition.unwrap_or_else(|| "aws".to_owned()),
         region,
         account,
+        schema: a.secret.is_some(),
+    }
+}
+
+fn env_prefix(prefix: &LitStr, errors: &mut Vec<syn::Error>) {
+    let p = prefix.value();
+    if !p.is_empty() && !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        errors.push(err(
+            prefix,
+            "an env_prefix may contain only ASCII letters, digits and `_`",
+        ));
     }
 }
 
@@ -121,12 +125,21 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
         .map(|field| check_field(input, &ctx, field, errors))
         .collect();
     duplicate_env_names(&fields, errors);
-    let has_placeholders = has_placeholders(input, &fields);
-    Model {
-        input,
-        fields,
-        has_placeholders,
+    if let Some(secret) = &input.attrs.secret {
+        // Whether a field is meant as a key, also when its `key` is invalid (reported already).
+        let is_key = |f: &Field| {
+            let a = &f.attrs;
+            a.secret.is_none() && a.ssm.is_none() && a.plain.is_none() && a.flatten.is_none()
+        };
+        if !input.fields.iter().any(is_key) {
+            errors.push(err(
+                secret,
+                "no field of this struct is a key of this `secret`: every field has a source of \
+                 its own, is `plain` or is `flatten`; remove the struct-level `secret`",
+            ));
+        }
     }
+    Model { input, fields }
 }
 
 /// Duplicate env names among this struct's own fields (`expand.rs` checks the flattened ones).
@@ -149,16 +162,6 @@ fn duplicate_env_names(fields: &[Checked], errors: &mut Vec<syn::Error>) {
     }
 }
 
-/// A `kms_key` template counts too: the IAM policies depend on its values.
-fn has_placeholders(input: &Input, fields: &[Checked]) -> bool {
-    let sources = fields.iter().filter_map(|c| match &c.kind {
-        Kind::SecretsManager(t) | Kind::Ssm(t) => Some(t.as_str()),
-        Kind::Env | Kind::Flatten => None,
-    });
-    let kms_keys: Vec<String> = input.attrs.kms_keys.iter().map(LitStr::value).collect();
-    !placeholders(sources.chain(kms_keys.iter().map(String::as_str))).is_empty()
-}
-
 fn check_field<'a>(
     input: &Input,
     ctx: &Context,
@@ -166,23 +169,31 @@ fn check_field<'a>(
     errors: &mut Vec<syn::Error>,
 ) -> Checked<'a> {
     if let Some(span) = field.attrs.flatten {
-        flatten_alone(&field.attrs, span, errors);
+        flatten_site(&field.attrs, span, errors);
         let (env, kind) = (String::new(), Kind::Flatten);
         return Checked { field, env, kind };
     }
+    if let Some(lit) = &field.attrs.env_prefix {
+        errors.push(err(
+            lit,
+            "a field's `env_prefix` prefixes the names of the struct it flattens: it needs \
+                 `flatten`; for this struct's own names, put `env_prefix` on the struct",
+        ));
+    }
     default_not_on_option(field, errors);
     let env = env_name(input, field, errors);
-    selector_needs_secret(&field.attrs, errors);
+    plain(ctx, &field.attrs, errors);
+    selector_needs_secret(ctx, &field.attrs, errors);
     let selector = selector(&field.attrs, errors);
-    let kind = source(ctx, field, selector, errors);
+    let kind = source::source(ctx, field, selector, errors);
     Checked { field, env, kind }
 }
 
-/// A `flatten` field takes everything from its own struct: no other key goes with it.
-fn flatten_alone(a: &FieldAttrs, span: Span, errors: &mut Vec<syn::Error>) {
+/// A `flatten` field takes everything from its own struct but a prefix for its env names and a
+/// `secret` in place of its struct-level one: no other key goes with it.
+fn flatten_site(a: &FieldAttrs, span: Span, errors: &mut Vec<syn::Error>) {
     let keys = [
         &a.env,
-        &a.secret,
         &a.ssm,
         &a.key,
         &a.version_stage,
@@ -192,13 +203,57 @@ fn flatten_alone(a: &FieldAttrs, span: Span, errors: &mut Vec<syn::Error>) {
     for lit in keys.into_iter().flatten() {
         errors.push(err(
             lit,
-            "a `flatten` field takes its sources and env names from its own struct; remove this key",
+            "a `flatten` field takes its sources and env names from its own struct (this site may \
+                 add `env_prefix` and replace its struct-level `secret`); remove this key",
+        ));
+    }
+    if let Some(span) = a.plain {
+        errors.push(syn::Error::new(
+            span,
+            "`plain` and `flatten` cannot be combined: the flattened struct says which of its \
+                 fields are plain",
         ));
     }
     if a.json.is_some() {
         errors.push(syn::Error::new(
             span,
             "`json` and `flatten` cannot be combined: `flatten` reads one variable per field of the inner struct, `json` reads one variable for the whole field",
+        ));
+    }
+    if let Some(prefix) = &a.env_prefix {
+        let p = prefix.value();
+        if p.starts_with(|c: char| c.is_ascii_digit()) {
+            errors.push(err(
+                prefix,
+                "this env_prefix starts every env name of the flattened struct, and a name \
+                 cannot start with a digit",
+            ));
+        } else {
+            env_prefix(prefix, errors);
+        }
+    }
+    if let Some(secret) = &a.secret {
+        base_secret(secret, errors);
+    }
+}
+
+/// `plain` keeps a field of a struct with a struct-level `secret` a plain variable: it has no
+/// source, and a struct without that `secret` has no use for it.
+fn plain(ctx: &Context, a: &FieldAttrs, errors: &mut Vec<syn::Error>) {
+    let Some(span) = a.plain else { return };
+    if !ctx.schema {
+        errors.push(syn::Error::new(
+            span,
+            "`plain` keeps a field out of the struct-level `secret`, but this struct has none \
+             (a field without a source is a plain variable already); remove `plain`",
+        ));
+    }
+    let keys = [&a.secret, &a.ssm, &a.key, &a.version_stage, &a.version_id];
+    for lit in keys.into_iter().flatten() {
+        errors.push(err(
+            lit,
+            "a `plain` field is a plain environment variable, without a source; remove this key \
+             or `plain`",
         ));
     }
 }
@@ -212,8 +267,12 @@ fn default_not_on_option(f: &Field, errors: &mut Vec<syn::Error>) {
     }
 }
 
-/// `key`, `version_stage` and `version_id` only make sense for Secrets Manager.
-fn selector_needs_secret(a: &FieldAttrs, errors: &mut Vec<syn::Error>) {
+/// `key`, `version_stage` and `version_id` only make sense for Secrets Manager: the field's
+/// own `secret`, or the struct-level one when the field has no source of its own.
+fn selector_needs_secret(ctx: &Context, a: &FieldAttrs, errors: &mut Vec<syn::Error>) {
+    if a.plain.is_some() || (ctx.schema && a.ssm.is_none()) {
+        return;
+    }
     let keys = [
         (
             &a.key,
@@ -233,7 +292,7 @@ fn selector_needs_secret(a: &FieldAttrs, errors: &mut Vec<syn::Error>) {
             let fix = if a.ssm.is_some() {
                 "; ECS accepts no JSON key or version for SSM parameters"
             } else {
-                "; add `secret = \"…\"`"
+                "; add `secret = \"…\"` to the field, or a struct-level `secret` whose key it is"
             };
             errors.push(err(
                 lit,
@@ -285,29 +344,6 @@ fn valid_value(
         .is_ok()
 }
 
-/// The field's source: a Secrets Manager or SSM template, or the environment (also when the
-/// source is invalid, so that generation still has something to work with).
-fn source(
-    ctx: &Context,
-    f: &Field,
-    selector: Option<Selector>,
-    errors: &mut Vec<syn::Error>,
-) -> Kind {
-    match (&f.attrs.secret, &f.attrs.ssm) {
-        (Some(_), Some(ssm)) => {
-            errors.push(err(
-                ssm,
-                "a field has one source: `secret` (Secrets Manager) or `ssm` (Parameter Store), not both",
-            ));
-            Kind::Env
-        }
-        (Some(secret), None) => secret_template(ctx, f, secret, selector, errors)
-            .map_or(Kind::Env, Kind::SecretsManager),
-        (None, Some(ssm)) => ssm_template(ctx, ssm, errors).map_or(Kind::Env, Kind::Ssm),
-        (None, None) => Kind::Env,
-    }
-}
-
 fn env_name(input: &Input, f: &Field, errors: &mut Vec<syn::Error>) -> String {
     if let Some(lit) = &f.attrs.env {
         let name = lit.value();
@@ -330,119 +366,4 @@ fn env_name(input: &Input, f: &Field, errors: &mut Vec<syn::Error>) -> String {
         ));
     }
     name
-}
-
-fn needs_context<'c>(
-    ctx: &'c Context,
-    lit: &LitStr,
-    what: &str,
-    errors: &mut Vec<syn::Error>,
-) -> Option<(&'c str, &'c str)> {
-    match (&ctx.region, &ctx.account) {
-        (Some(r), Some(a)) => Some((r, a)),
-        _ => {
-            errors.push(err(
-                lit,
-                format!(
-                    "{what} needs the struct-level `region` and `account` to become the ARN ECS \
-                     requires; add #[ecs(region = \"…\", account = \"…\")] to the struct, or give the complete ARN"
-                ),
-            ));
-            None
-        }
-    }
-}
-
-fn secret_template(
-    ctx: &Context,
-    f: &Field,
-    lit: &LitStr,
-    selector: Option<Selector>,
-    errors: &mut Vec<syn::Error>,
-) -> Option<String> {
-    let w = wildcards(lit, errors)?;
-    let a = &f.attrs;
-    let has_selector = a.key.is_some() || a.version_stage.is_some() || a.version_id.is_some();
-    let base = if w.starts_with("arn:") {
-        match parse_with_wildcards(&w) {
-            Ok(ValueFrom::SecretsManager(_)) => {
-                if has_selector && w.matches(':').count() > 6 {
-                    errors.push(err(
-                        lit,
-                        "this ARN already ends in `:key:stage:id`; give either those fields or `key`/`version_stage`/`version_id`, not both",
-                    ));
-                    return None;
-                }
-                lit.value()
-            }
-            Ok(ValueFrom::Ssm(_)) => {
-                errors.push(err(lit, "this is an SSM parameter ARN; use `ssm = \"…\"`"));
-                return None;
-            }
-            Err(e) => {
-                errors.push(err(lit, e));
-                return None;
-            }
-        }
-    } else {
-        if let Err(e) = vf::check_secret_name(&w) {
-            errors.push(err(lit, e));
-            return None;
-        }
-        let (region, account) = needs_context(ctx, lit, "a secret name", errors)?;
-        secret_arn(&ctx.partition, region, account, &lit.value())
-    };
-    let Selector { key, stage, id } = selector?;
-    let template = with_selector(&base, key.as_deref(), stage.as_deref(), id.as_deref());
-    final_check(lit, &template, errors)
-}
-
-fn ssm_template(ctx: &Context, lit: &LitStr, errors: &mut Vec<syn::Error>) -> Option<String> {
-    let w = wildcards(lit, errors)?;
-    let template = if w.starts_with("arn:") {
-        match parse_with_wildcards(&w) {
-            Ok(ValueFrom::Ssm(_)) => lit.value(),
-            Ok(ValueFrom::SecretsManager(_)) => {
-                errors.push(err(
-                    lit,
-                    "this is a Secrets Manager ARN; use `secret = \"…\"`",
-                ));
-                return None;
-            }
-            Err(e) => {
-                errors.push(err(lit, e));
-                return None;
-            }
-        }
-    } else {
-        if let Err(e) = vf::check_ssm_name(&w) {
-            errors.push(err(lit, e));
-            return None;
-        }
-        let (region, account) = needs_context(ctx, lit, "an SSM parameter name", errors)?;
-        ssm_arn(&ctx.partition, region, account, &lit.value())
-    };
-    final_check(lit, &template, errors)
-}
-
-/// The whole `valueFrom` must parse: with wildcards for a template, strictly otherwise.
-fn final_check(lit: &LitStr, template: &str, errors: &mut Vec<syn::Error>) -> Option<String> {
-    let result = match vf::to_wildcards(template) {
-        Ok(w) if placeholders([template]).is_empty() => w.parse::<ValueFrom>().map(drop),
-        Ok(w) => parse_with_wildcards(&w).map(drop),
-        Err(e) => {
-            errors.push(err(lit, e));
-            return None;
-        }
-    };
-    match result {
-        Ok(()) => Some(template.to_owned()),
-        Err(e) => {
-            errors.push(err(
-                lit,
-                format!("the resulting valueFrom `{template}` is invalid: {e}"),
-            ));
-            None
-        }
-    }
 }

@@ -15,6 +15,7 @@ pub mod extract;
 mod load;
 mod model;
 mod secret;
+mod splice;
 // The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
 use ecs_secrets_grammar as value_from;
 
@@ -36,6 +37,7 @@ pub use deployment::{
 pub use ecs_secrets_grammar::{
     SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
 };
+#[doc = include_str!("docs/derive.md")]
 pub use ecs_secrets_macros::EcsSecrets;
 pub use error::{Error, ErrorKind, FetchCode, FieldError, ResolveError};
 pub use model::{Field, Source, Template};
@@ -49,7 +51,8 @@ pub use secret::{REDACTED, Secret, SecretParseError};
 /// AWS is [`aws::Loader`] (feature `aws`). Every output and every loader reads the one model,
 /// so they always agree.
 pub trait EcsSecrets: Sized {
-    /// Every field, in declaration order, flattened structs' fields in place.
+    /// Every field, in declaration order, flattened structs' fields in place with the names
+    /// and references their `flatten` sites gave them.
     const FIELDS: &'static [Field];
 
     /// Customer-managed KMS keys (`#[ecs(kms_key = "arn:aws:kms:…")]`) of this struct and the
@@ -60,8 +63,14 @@ pub trait EcsSecrets: Sized {
     #[doc(hidden)]
     type __Placeholders;
 
+    /// Loads from `lookup` with `fields`: [`EcsSecrets::FIELDS`], or the part of a flattening
+    /// struct's that holds this struct's fields under the names its `flatten` site gave them.
     #[doc(hidden)]
-    fn __load(lookup: &dyn load::Lookup, errors: &mut load::Errors) -> Option<Self>;
+    fn __load(
+        fields: &'static [Field],
+        lookup: &dyn load::Lookup,
+        errors: &mut load::Errors,
+    ) -> Option<Self>;
 
     /// Loads from the process environment, as ECS injected it. Reports every problem at once.
     fn from_env() -> Result<Self, Error> {

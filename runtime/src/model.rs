@@ -31,6 +31,29 @@ pub struct Field {
     pub json: bool,
     /// The field's type is `Secret<T>` (or `Option<Secret<T>>`).
     pub redacted: bool,
+    /// A key of its struct's struct-level `secret`: the parts a `flatten` site completes or
+    /// replaces (see [`splice`](crate::splice)).
+    pub(crate) key_of: Option<KeyOf>,
+}
+
+/// How a key of a struct-level `secret` becomes its `valueFrom`: the secret and the context
+/// of the struct that declares it, each completed or replaced where that struct is flattened.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyOf {
+    /// The struct-level secret, a name or an ARN template as written (or a `flatten` site's).
+    pub(crate) secret: &'static str,
+    /// `:key:stage:id`, escaped for a template.
+    pub(crate) selector: &'static str,
+    /// The `partition`, `region` and `account` named by the declaring struct, else by the
+    /// nearest struct that flattens it and names them.
+    pub(crate) partition: Option<&'static str>,
+    pub(crate) region: Option<&'static str>,
+    pub(crate) account: Option<&'static str>,
+    /// Whether the secret is the struct-level one of the struct whose `FIELDS` hold the field
+    /// (true until the field is spliced into a struct that flattens it): only those keys take a
+    /// `flatten` site's `secret`.
+    pub(crate) own: bool,
 }
 
 /// Where a field's value comes from.
@@ -47,7 +70,7 @@ pub enum Source {
 
 impl Source {
     /// The `valueFrom` template, for the two AWS sources.
-    pub fn value_from(&self) -> Option<Template> {
+    pub const fn value_from(&self) -> Option<Template> {
         match *self {
             Source::Env => None,
             Source::SecretsManager(t) | Source::Ssm(t) => Some(t),
@@ -70,7 +93,7 @@ impl Template {
     }
 
     /// The template text, with placeholders and escapes as written.
-    pub fn as_str(&self) -> &'static str {
+    pub const fn as_str(&self) -> &'static str {
         self.0
     }
 
@@ -131,6 +154,7 @@ impl Field {
             default: None,
             json: false,
             redacted: false,
+            key_of: None,
         }
     }
 }

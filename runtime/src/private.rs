@@ -5,6 +5,10 @@ use crate::model::Field;
 
 pub use crate::load::{Errors, Lookup, optional, parse_json, parse_str, required};
 pub use crate::model::Source;
+pub use crate::splice::{
+    Site, flatten, has_own_keys, has_placeholders, key, splice, spliced_bytes, spliced_len,
+    with_key,
+};
 pub use core::option::Option::{self, None, Some};
 
 /// Concatenates slices at compile time (a struct's own fields with its flattened structs').
@@ -67,24 +71,26 @@ pub const fn share_env(a: &[Field], b: &[Field]) -> bool {
     false
 }
 
-/// Type-level flag: the struct (or a struct it flattens) declares placeholders.
+/// Type-level flag: the struct's sources or `kms_key`s (its own or a flattened struct's) have
+/// placeholders.
 pub enum Yes {}
 /// Type-level flag: no placeholders anywhere in the struct.
 pub enum No {}
 
-/// Type-level `or` of two flags, for flattened structs.
-pub trait Or {
-    /// `Yes` when either side is `Yes`.
+/// A `bool` made a type, so that [`has_placeholders`] of a struct's `FIELDS` can be its
+/// `__Placeholders` flag: `<Flag<{ … }> as Choose>::Out`.
+pub struct Flag<const B: bool>;
+
+/// [`Yes`] or [`No`] for a [`Flag`].
+pub trait Choose {
+    /// The flag's type.
     type Out;
 }
-impl Or for (No, No) {
+impl Choose for Flag<true> {
+    type Out = Yes;
+}
+impl Choose for Flag<false> {
     type Out = No;
-}
-impl<B> Or for (Yes, B) {
-    type Out = Yes;
-}
-impl Or for (No, Yes) {
-    type Out = Yes;
 }
 
 /// Builds a [`Field`] (its struct is `#[non_exhaustive]`, so generated code cannot).
@@ -108,5 +114,6 @@ pub const fn field(
         default,
         json,
         redacted,
+        key_of: None,
     }
 }

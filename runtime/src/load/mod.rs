@@ -158,7 +158,7 @@ pub fn optional<T>(
 /// Runs a derived struct's loader over a lookup and turns collected errors into one [`crate::Error`].
 pub fn run<T: crate::EcsSecrets>(lookup: &dyn Lookup) -> Result<T, crate::Error> {
     let mut errors = Errors::new();
-    match T::__load(lookup, &mut errors) {
+    match T::__load(T::FIELDS, lookup, &mut errors) {
         Some(v) if errors.is_empty() => Ok(v),
         _ => Err(crate::Error::new(errors)),
     }

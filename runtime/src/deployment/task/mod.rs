@@ -284,6 +284,10 @@ impl Task {
     /// declared twice for it, log secrets for a container without `logConfiguration.logDriver`,
     /// and a task definition over 64 KiB with everything merged. An Express Mode input has one
     /// container (the task must name exactly one) and no log secrets.
+    ///
+    /// Where the task runs changes none of this: every compatibility a task definition can
+    /// require (`EC2`, `FARGATE`, `EXTERNAL`, `MANAGED_INSTANCES`) takes all three fields and
+    /// has the same size limit (docs/ecs-facts.md, "Where tasks run").
     pub fn merge_into(&self, input: &mut Value) -> Result<Shape, TaskDefinitionError> {
         merge::merge(self, input)
     }
