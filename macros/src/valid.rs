@@ -13,7 +13,9 @@ use syn::LitStr;
 use crate::ast::{Field, Input};
 use crate::attr::FieldAttrs;
 use ecs_secrets_grammar::__derive::{self as vf, parse_with_wildcards};
-use ecs_secrets_grammar::{ValueFrom, placeholders, secret_arn, ssm_arn, with_selector};
+use ecs_secrets_grammar::{
+    ValueFrom, check_kms_key, placeholders, secret_arn, ssm_arn, with_selector,
+};
 
 pub enum Kind {
     Env,
@@ -101,11 +103,10 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
             ));
         }
     }
+    // The grammar's one rule for a key, which the runtime applies to the resolved key too.
     for key in &a.kms_keys {
-        if let Some(w) = wildcards(key, errors) {
-            if let Err(e) = vf::check_kms_key(&w) {
-                errors.push(err(key, e));
-            }
+        if let Err(e) = check_kms_key(&key.value()) {
+            errors.push(err(key, e));
         }
     }
     Context {

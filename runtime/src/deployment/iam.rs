@@ -559,16 +559,10 @@ pub(crate) fn account(r: &ValueFrom) -> Option<&str> {
     }
 }
 
-/// A `kms_key` as [`Deployment`](crate::Deployment) checks it, and without the placeholder
-/// stand-in, which only the derive's compile-time checks use.
-fn check_key(key: &str) -> Result<(), String> {
-    if key.contains(value_from::__derive::WILDCARD) {
-        return Err(format!(
-            "contains the control character {:?}",
-            value_from::__derive::WILDCARD
-        ));
-    }
-    value_from::__derive::check_kms_key(key)
+/// A resolved `kms_key`, checked with the grammar's one rule for keys (the derive's, at compile
+/// time), as the template of itself: its braces are literal.
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
+    value_from::check_kms_key(&value_from::__derive::escape(key))
 }
 
 /// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the

@@ -79,7 +79,7 @@ impl Deployment {
                 kind: ErrorKind::Placeholder { reason },
             };
             match value_from::resolve(template, &lookup) {
-                Ok(key) => match value_from::__derive::check_kms_key(&key) {
+                Ok(key) => match iam::check_key(&key) {
                     Ok(()) => kms_keys.push(key),
                     Err(reason) => errors.push(problem(reason)),
                 },
