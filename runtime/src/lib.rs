@@ -13,6 +13,7 @@ pub mod extract;
 mod load;
 mod model;
 mod secret;
+mod text;
 // The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
 use ecs_secrets_grammar as value_from;
 

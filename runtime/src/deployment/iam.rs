@@ -50,6 +50,7 @@ use core::fmt;
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
+use crate::text::escaped;
 use crate::value_from::{self, ValueFrom};
 
 mod grants;
@@ -505,11 +506,14 @@ impl fmt::Display for PolicyError {
         match self {
             PolicyError::NoRegionOrAccount { value_from } => write!(
                 f,
-                "`{value_from}` names no region and account (ECS reads a bare parameter name in \
+                "`{}` names no region and account (ECS reads a bare parameter name in \
                  the task's own), so no policy can name it without granting it in every region \
-                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`"
+                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`",
+                escaped(value_from)
             ),
-            PolicyError::InvalidKmsKey { key, reason } => write!(f, "kms_key `{key}`: {reason}"),
+            PolicyError::InvalidKmsKey { key, reason } => {
+                write!(f, "kms_key `{}`: {}", escaped(key), escaped(reason))
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::EcsSecrets;
 use crate::error::{ErrorKind, FieldError, ResolveError};
 use crate::model::Field;
+use crate::text::escaped;
 use crate::value_from::{self, ValueFrom};
 
 use fragment::{SecretRef, Vars};
@@ -276,11 +277,12 @@ impl fmt::Display for Warning {
                 accounts,
             } => write!(
                 f,
-                "field `{struct_name}.{field}` (env `{env}`, from {value_from}): the references \
+                "field `{struct_name}.{field}` (env `{env}`, from {}): the references \
                  are in accounts {} and no `kms_key` is in {region}; unless the task runs in \
                  {account}, this is a cross-account read, which needs a customer-managed KMS key \
                  (the AWS managed key cannot be shared) declared with `kms_key`, and the owner \
                  account must allow the read and the key's use",
+                escaped(value_from),
                 accounts.join(", "),
             ),
         }

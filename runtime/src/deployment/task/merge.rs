@@ -152,11 +152,9 @@ pub(super) fn merge(task: &Task, input: &mut Value) -> Result<Shape, TaskDefinit
             for c in &task.containers {
                 set(td::container_mut(&mut merged, &c.name)?, c)?;
             }
-            let bytes = td::size_in_bytes(&merged);
-            if bytes > MAX_TASK_DEFINITION_BYTES {
+            if td::size_in_bytes(&merged) > MAX_TASK_DEFINITION_BYTES {
                 return Err(TaskDefinitionError::TaskTooLarge {
                     containers: task.containers.iter().map(|c| c.name.clone()).collect(),
-                    bytes,
                     limit: MAX_TASK_DEFINITION_BYTES,
                 });
             }
