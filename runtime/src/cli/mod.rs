@@ -25,6 +25,13 @@
 //! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
 //! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
 //!
+//! Files: every file (and standard input) is read up to 16 MiB. `-o`, `--in-place` and
+//! `migrate --apply` write a temporary file in the target's directory and rename it into place,
+//! with the original's permission bits (never its set-id bits), owner and group where the
+//! process may; a symbolic link at the target is followed only when it is the caller's own, in
+//! a directory nobody else can change or a sticky one, and a file another user left in a shared
+//! directory is not replaced.
+//!
 //! Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a
 //! refusal or a failed write, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
@@ -33,6 +40,8 @@ use std::ffi::OsString;
 mod error;
 mod io;
 mod task;
+#[cfg(unix)]
+mod write;
 
 pub use error::CliError;
 use error::shown_path;
