@@ -134,7 +134,8 @@ impl Deployment {
     /// The least-privilege policy document for `role`: for [`Role::Execution`] (ECS injects the
     /// secrets) `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters` on each
     /// parameter, `kms:Decrypt` on each `kms_key` only through those services
-    /// (`kms:ViaService`); [`Role::Task`] (the application fetches them itself, feature `aws`)
+    /// (`kms:ViaService`) and only for those secrets and parameters (their encryption context);
+    /// [`Role::Task`] (the application fetches them itself, feature `aws`)
     /// adds `secretsmanager:BatchGetSecretValue` and, for a watch's refreshes,
     /// `secretsmanager:DescribeSecret`. Shape and rules: [`PolicyDocument`]. Never
     /// fails: every reference of a `Deployment` is an ARN and every key was checked.
