@@ -43,9 +43,19 @@ fn union_policy_exact_json() {
                     "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/registry-XyZ123",
                     "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/splunk-AbCdEf"]},
                 {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [TOKEN, CERT]},
+                // Each decrypt for exactly the secrets (log secret and registry credentials
+                // included) or parameters the task reads.
                 {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY],
-                 "Condition": {"StringEquals": {"kms:ViaService": [
-                     "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}}
+                 "Condition": {
+                     "StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"]},
+                     "StringLike": {"kms:EncryptionContext:SecretARN": [
+                         "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/db-??????",
+                         "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/registry-XyZ123",
+                         "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/splunk-AbCdEf"]}}},
+                {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY],
+                 "Condition": {"StringEquals": {
+                     "kms:ViaService": ["ssm.us-east-1.amazonaws.com"],
+                     "kms:EncryptionContext:PARAMETER_ARN": [TOKEN, CERT]}}}
             ]
         })
     );
