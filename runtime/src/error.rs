@@ -109,7 +109,8 @@ impl FieldError {
     }
 }
 
-/// The source is printed [`escaped`]: placeholder values make it.
+/// The source is printed escaped (control and invisible characters as `\n`, `\u{1b}`…): placeholder
+/// values make it.
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source = escaped(&self.source);
@@ -266,8 +267,8 @@ impl ErrorKind {
     }
 }
 
-/// Reasons and AWS's codes are printed [`escaped`]: parsers, placeholder values and AWS's
-/// answers make them.
+/// Reasons and AWS's codes are printed escaped (control and invisible characters as `\n`,
+/// `\u{1b}`…): parsers, placeholder values and AWS's answers make them.
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

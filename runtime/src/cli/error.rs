@@ -48,7 +48,7 @@ pub enum CliError {
         error: TaskDefinitionError,
     },
     /// The caller's task could not be built for these placeholder values
-    /// ([`task_main`]): the builder's own error message.
+    /// ([`task_main`](super::task_main)): the builder's own error message.
     Task(String),
     /// `--pin-versions` could not read the current versions (feature `aws`).
     #[cfg(feature = "aws")]

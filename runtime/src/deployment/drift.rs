@@ -110,7 +110,8 @@ fn or_none(v: &Option<String>) -> Escaped<'_> {
     escaped(v.as_deref().unwrap_or("(none)"))
 }
 
-/// Every name and reference is printed [`escaped`]: most come from the task definition.
+/// Every name and reference is printed escaped (control and invisible characters as `\n`,
+/// `\u{1b}`…): most come from the task definition.
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -101,7 +101,8 @@ pub enum TaskDefinitionError {
     },
 }
 
-/// Names are printed [`escaped`]: they come from the task definition or the command line.
+/// Names are printed escaped (control and invisible characters as `\n`, `\u{1b}`…): they come from
+/// the task definition or the command line.
 impl fmt::Display for TaskDefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
