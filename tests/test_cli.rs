@@ -1,5 +1,8 @@
 //! The `cli` entry point, through its testable core `ecs_secrets::cli::run`.
 
+#[path = "support/cli.rs"]
+mod support;
+
 use ecs_secrets::cli::{self, CliError, EXIT_DRIFT, Output};
 use ecs_secrets::{EcsSecrets, Secret};
 use serde_json::{Value, json};
@@ -20,8 +23,7 @@ struct Staged {
 const PROD: &[&str] = &["--var", "stage=prod", "--var", "account=111122223333"];
 
 fn run(args: &[&str]) -> Result<Output, CliError> {
-    let argv = std::iter::once("deploy").chain(args.iter().copied());
-    cli::run_with_env::<Staged>(argv, &|_| None)
+    support::run::<Staged>(args)
 }
 
 fn ok(args: &[&str]) -> Output {
@@ -46,9 +48,8 @@ fn run_owned(args: &[String]) -> Result<Output, CliError> {
 }
 
 fn temp_file(name: &str, content: &Value) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ecs-secrets-test-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let path = DIR.get_or_init(|| support::scratch("cli")).join(name);
     std::fs::write(&path, serde_json::to_string_pretty(content).unwrap()).unwrap();
     path
 }
@@ -281,9 +282,7 @@ fn in_place_keeps_the_mode_and_writes_through_symlinks() {
     use std::os::unix::fs::PermissionsExt;
 
     // A directory of its own: other tests of this binary write temporary files beside theirs.
-    let dir =
-        std::env::temp_dir().join(format!("ecs-secrets-test-cli-mode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::scratch("cli-mode");
     let path = dir.join("private.json");
     std::fs::write(&path, task_definition().to_string()).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -296,12 +295,7 @@ fn in_place_keeps_the_mode_and_writes_through_symlinks() {
     assert_eq!(mode, 0o600, "the mode was {mode:o}");
     let merged: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(merged["containerDefinitions"][0]["secrets"].is_array());
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".ecs-secrets-"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(support::temporaries(&dir), Vec::<String>::new());
 
     // A symlink: the file it points to is rewritten (mode kept), the link stays a link.
     let real = dir.join("real.json");

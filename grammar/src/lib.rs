@@ -10,7 +10,7 @@ mod types;
 #[cfg(test)]
 mod test_support;
 
-pub use rules::strip_random_suffix;
+pub use rules::{check_kms_key, strip_random_suffix};
 pub use template::{TemplateError, placeholders, resolve};
 pub use types::{
     SecretsManagerRef, SsmRef, ValueFrom, ValueFromError, secret_arn, ssm_arn, with_selector,
@@ -22,8 +22,8 @@ pub use types::{
 pub mod __derive {
     pub use crate::parse::parse_with_wildcards;
     pub use crate::rules::{
-        WILDCARD, check_account, check_env_name, check_json_key, check_kms_key, check_partition,
-        check_region, check_secret_name, check_ssm_name, check_version_id, check_version_stage,
+        WILDCARD, check_account, check_env_name, check_json_key, check_partition, check_region,
+        check_secret_name, check_ssm_name, check_version_id, check_version_stage,
     };
     pub use crate::template::{Piece, escape, parse_template, to_wildcards};
 }

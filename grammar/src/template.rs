@@ -99,15 +99,22 @@ pub const fn has_placeholder(template: &str) -> bool {
 
 /// Replaces each `{name}` with one [`WILDCARD`] and undoes escapes, for
 /// [`parse_with_wildcards`](crate::__derive::parse_with_wildcards) and the `check_*` functions.
+/// A `WILDCARD` written literally is refused: the checks would take it for placeholder text, and
+/// the runtime, which sees it as the control character it is, would refuse what compiled.
 pub fn to_wildcards(s: &str) -> Result<String, String> {
-    let wild = |p: Piece| {
-        if let Piece::Lit(t) = p {
-            t
-        } else {
-            WILDCARD.to_string()
+    let mut out = String::with_capacity(s.len());
+    for piece in parse_template(s)? {
+        match piece {
+            Piece::Lit(t) if t.contains(WILDCARD) => {
+                return Err(format!(
+                    "the text contains the control character {WILDCARD:?}, which no reference may hold"
+                ));
+            }
+            Piece::Lit(t) => out.push_str(&t),
+            Piece::Var(_) => out.push(WILDCARD),
         }
-    };
-    Ok(parse_template(s)?.into_iter().map(wild).collect())
+    }
+    Ok(out)
 }
 
 /// Escapes literal text for a template: `{` → `{{`, `}` → `}}`.
@@ -223,6 +230,10 @@ mod tests {
             assert_eq!(has_placeholder(t), !placeholders([t]).is_empty(), "{t}");
         }
         assert_eq!(to_wildcards("x{a}{{y}}").unwrap(), "x\u{1A}{y}");
+        assert_eq!(
+            to_wildcards("x{a}\u{1A}").unwrap_err(),
+            "the text contains the control character '\\u{1a}', which no reference may hold"
+        );
         let errors = ["a{b", "a}b", "a{}", "{1x}", "{a-b}"].map(|s| parse_template(s).unwrap_err());
         let needles = [
             "unclosed '{'",

@@ -17,6 +17,7 @@ use syn::LitStr;
 use crate::ast::{Field, Input};
 use crate::attr::FieldAttrs;
 use ecs_secrets_grammar::__derive as vf;
+use ecs_secrets_grammar::check_kms_key;
 use source::{base_secret, wildcards};
 
 pub enum Kind {
@@ -94,11 +95,10 @@ fn context(input: &Input, errors: &mut Vec<syn::Error>) -> Context {
     if let Some(secret) = &a.secret {
         base_secret(secret, errors);
     }
+    // The grammar's one rule for a key, which the runtime applies to the resolved key too.
     for key in &a.kms_keys {
-        if let Some(w) = wildcards(key, errors) {
-            if let Err(e) = vf::check_kms_key(&w) {
-                errors.push(err(key, e));
-            }
+        if let Err(e) = check_kms_key(&key.value()) {
+            errors.push(err(key, e));
         }
     }
     Context {

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::model::Field;
+use crate::text::escaped;
 
 /// Everything that went wrong while loading a configuration struct (`from_env`, `from_lookup`,
 /// and the [`aws`](crate::aws) loader).
@@ -108,20 +109,23 @@ impl FieldError {
     }
 }
 
+/// The source is printed escaped (control and invisible characters as `\n`, `\u{1b}`…): placeholder
+/// values make it.
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = escaped(&self.source);
         if self.env.is_empty() {
             // A struct-level attribute (`kms_key`), which has no variable.
             return write!(
                 f,
-                "attribute `{}` of `{}` (`{}`): {}",
-                self.field, self.struct_name, self.source, self.kind
+                "attribute `{}` of `{}` (`{source}`): {}",
+                self.field, self.struct_name, self.kind
             );
         }
         write!(
             f,
-            "field `{}.{}` (env `{}`, from {}): {}",
-            self.struct_name, self.field, self.env, self.source, self.kind
+            "field `{}.{}` (env `{}`, from {source}): {}",
+            self.struct_name, self.field, self.env, self.kind
         )
     }
 }
@@ -263,17 +267,23 @@ impl ErrorKind {
     }
 }
 
+/// Reasons and AWS's codes are printed escaped (control and invisible characters as `\n`,
+/// `\u{1b}`…): parsers, placeholder values and AWS's answers make them.
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::Missing => f.write_str("missing: the variable is not set"),
             ErrorKind::NotUnicode => f.write_str("the value is not valid UTF-8"),
-            ErrorKind::Invalid { reason } => write!(f, "invalid value: {reason}"),
+            ErrorKind::Invalid { reason } => write!(f, "invalid value: {}", escaped(reason)),
             ErrorKind::InvalidJson { category } => write!(f, "invalid JSON: {category} error"),
-            ErrorKind::InvalidDefault { reason } => write!(f, "invalid default: {reason}"),
-            ErrorKind::Placeholder { reason } => write!(f, "{reason}"),
-            ErrorKind::Aws { code, reason } => write!(f, "{code}: {reason}"),
-            ErrorKind::Fetch { code, reason } => write!(f, "{code}: {reason}"),
+            ErrorKind::InvalidDefault { reason } => {
+                write!(f, "invalid default: {}", escaped(reason))
+            }
+            ErrorKind::Placeholder { reason } => write!(f, "{}", escaped(reason)),
+            ErrorKind::Aws { code, reason } => {
+                write!(f, "{}: {}", escaped(code), escaped(reason))
+            }
+            ErrorKind::Fetch { code, reason } => write!(f, "{code}: {}", escaped(reason)),
         }
     }
 }

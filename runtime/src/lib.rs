@@ -16,6 +16,7 @@ mod load;
 mod model;
 mod secret;
 mod splice;
+mod text;
 // The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
 use ecs_secrets_grammar as value_from;
 

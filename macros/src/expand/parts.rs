@@ -31,7 +31,12 @@ pub fn parts(model: &Model) -> Vec<Part> {
     let a = &model.input.attrs;
     let [partition, region, account] =
         [&a.partition, &a.region, &a.account].map(|l| some_or_none(l.as_ref()));
-    let mut offset = quote!(0);
+    // Where the next part starts: the number of fields before it, and the `FIELDS.len()` of
+    // each flattened struct before it. Counted, not written as `0 + 1 + 1 + …`: that would make
+    // the expressions of a struct of n fields O(n²) tokens long, and rustc's time and memory
+    // with them.
+    let mut count = 0usize;
+    let mut flat_lens: Vec<TokenStream> = Vec::new();
     let mut out = Vec::with_capacity(model.fields.len());
     for (i, c) in model.fields.iter().enumerate() {
         let part = format_ident!("__PART_{}", i);
@@ -74,14 +79,18 @@ pub fn parts(model: &Model) -> Vec<Part> {
                 (quote!([#konst]), quote!(1), TokenStream::new())
             }
         };
-        let next = quote!(#offset + #len);
+        let offset = quote!(#count #(+ #flat_lens)*);
+        if let Kind::Flatten = c.kind {
+            flat_lens.push(len.clone());
+        } else {
+            count += 1;
+        }
         out.push(Part {
             name,
             offset,
             len,
             consts,
         });
-        offset = next;
     }
     out
 }

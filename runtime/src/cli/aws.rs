@@ -10,6 +10,7 @@ use crate::aws::Loader;
 use crate::deploy::{MigrateError, MigrateOptions, PreflightOptions};
 use crate::{Deployment, EcsSecrets, Task, Vars};
 
+use super::error::shown_path;
 use super::io::{is_stdin, read_json, write_file};
 use super::{Aws, CliError, EXIT_DRIFT, Output, pretty};
 
@@ -161,7 +162,8 @@ pub(super) fn migrate(
         Ok(report) => {
             let written = if report.changed {
                 let text = Zeroizing::new(pretty(&json));
-                write_file(&args.file, &text).map(|()| format!("wrote {}\n", args.file.display()))
+                write_file(&args.file, &text)
+                    .map(|()| format!("wrote {}\n", shown_path(&args.file)))
             } else {
                 Ok(String::new())
             };
@@ -184,7 +186,7 @@ pub(super) fn migrate(
             stdout: shown(&report),
             stderr: format!(
                 "error: a write failed; {} was not changed (see the report for what is stored)\n",
-                args.file.display()
+                shown_path(&args.file)
             ),
             code: EXIT_DRIFT,
         }),

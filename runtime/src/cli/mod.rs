@@ -25,14 +25,26 @@
 //! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
 //! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
 //!
+//! Files: every file (and standard input) is read up to 16 MiB. `-o`, `--in-place` and
+//! `migrate --apply` write a temporary file in the target's directory and rename it into place,
+//! with the original's permission bits (never its set-id bits), owner and group where the
+//! process may; a symbolic link at the target is followed only when it is the caller's own, in
+//! a directory nobody else can change or a sticky one, and a file another user left in a shared
+//! directory is not replaced.
+//!
 //! Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a
 //! refusal or a failed write, 2 on an error (message on stderr).
 //! [`run`] is the same program as a function, for tests and for wrapping.
 
 use std::ffi::OsString;
-use std::fmt;
+mod error;
 mod io;
 mod task;
+#[cfg(unix)]
+mod write;
+
+pub use error::CliError;
+use error::shown_path;
 
 #[cfg(feature = "deploy")]
 pub use task::run_task_with_config;
@@ -49,7 +61,8 @@ use io::{is_stdin, pretty, read_json, write_file};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::task_definition::{self, TaskDefinitionError};
-use crate::{Deployment, EcsSecrets, Format, ResolveError, Role, Vars};
+use crate::text::escaped;
+use crate::{Deployment, EcsSecrets, Format, Role, Vars};
 
 /// Exit status when `check` finds drift (and when `preflight` finds a problem).
 pub const EXIT_DRIFT: i32 = 1;
@@ -154,7 +167,7 @@ impl MergeArgs {
         };
         write_file(path, &text)?;
         Ok(Output {
-            stderr: format!("wrote {did} of {}\n", path.display()),
+            stderr: format!("wrote {did} of {}\n", shown_path(path)),
             ..Output::default()
         })
     }
@@ -328,109 +341,6 @@ pub struct Output {
     pub code: i32,
 }
 
-/// Why a run failed; `Display` is the message for standard error.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum CliError {
-    /// Bad arguments; clap's message, with usage.
-    Usage(String),
-    /// `--var` names a placeholder the declaration does not have.
-    UnknownVar {
-        /// The name given.
-        name: String,
-        /// The declaration's placeholders.
-        known: Vec<String>,
-    },
-    /// Missing or invalid placeholder values, all of them.
-    Placeholders {
-        /// Every problem.
-        error: ResolveError,
-        /// The declaration's placeholders.
-        known: Vec<String>,
-    },
-    /// A file could not be read, parsed or written.
-    File {
-        /// The file (`-` for standard input).
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The merge or check refused the task definition.
-    TaskDefinition {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        error: TaskDefinitionError,
-    },
-    /// The caller's task could not be built for these placeholder values
-    /// ([`task_main`]): the builder's own error message.
-    Task(String),
-    /// `--pin-versions` could not read the current versions (feature `aws`).
-    #[cfg(feature = "deploy")]
-    Pin {
-        /// Every secret that could not be pinned, with AWS's error code.
-        error: ResolveError,
-    },
-}
-
-impl CliError {
-    /// The exit status for this error: [`EXIT_ERROR`].
-    pub fn exit_code(&self) -> i32 {
-        EXIT_ERROR
-    }
-}
-
-fn names(known: &[String]) -> String {
-    if known.is_empty() {
-        return "none".to_owned();
-    }
-    let list: Vec<String> = known.iter().map(|n| format!("{{{n}}}")).collect();
-    list.join(", ")
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Usage(message) => f.write_str(message.trim_end()),
-            CliError::UnknownVar { name, known } => write!(
-                f,
-                "error: --var {name}: the configuration has no placeholder `{{{name}}}` (its \
-                 placeholders: {})",
-                names(known)
-            ),
-            CliError::Placeholders { error, known } => {
-                f.write_str("error: missing or invalid placeholder values:")?;
-                for e in error.errors() {
-                    write!(f, "\n  - {e}")?;
-                }
-                write!(
-                    f,
-                    "\nthe configuration's placeholders: {}; give them with --var NAME=VALUE or \
-                     --vars-from-env",
-                    names(known)
-                )
-            }
-            CliError::File { path, reason } => {
-                write!(f, "error: {}: {reason}", path.display())
-            }
-            CliError::TaskDefinition { path, error } => {
-                write!(f, "error: {}: {error}", path.display())
-            }
-            CliError::Task(message) => write!(f, "error: cannot build the task: {message}"),
-            #[cfg(feature = "deploy")]
-            CliError::Pin { error } => {
-                f.write_str("error: cannot pin the secrets to their current versions:")?;
-                for e in error.errors() {
-                    write!(f, "\n  - {e}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for CliError {}
-
 /// The command line for `T`, on the process's arguments and environment: prints what [`run`]
 /// returns, and exits with its status (2 on an error, with the message on standard error).
 pub fn main<T: EcsSecrets>() -> ! {
@@ -545,9 +455,10 @@ fn run_inner<T: EcsSecrets>(
             target.run(|json| {
                 deployment.merge_into(json, &container)?;
                 Ok(format!(
-                    "{} secrets of `{}` into container `{container}`",
+                    "{} secrets of `{}` into container `{}`",
                     deployment.references().len(),
-                    deployment.name()
+                    deployment.name(),
+                    escaped(&container)
                 ))
             })
         }

@@ -34,6 +34,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::read_json;
 use super::{AFTER_HELP, Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
+use crate::text::escaped;
 use crate::{Format, Role, Task, Vars};
 
 #[derive(Parser, Debug)]
@@ -177,7 +178,9 @@ where
             let task = task()?;
             target.run(|json| {
                 let shape = task.merge_into(json)?;
-                let names: Vec<&str> = task.container_names().collect();
+                let names: Vec<String> = (task.container_names())
+                    .map(|n| escaped(n).to_string())
+                    .collect();
                 Ok(format!(
                     "the secrets of containers {} into {shape}",
                     names.join(", ")

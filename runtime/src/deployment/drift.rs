@@ -3,7 +3,8 @@
 
 use core::fmt;
 
-use super::task_definition::quoted;
+use crate::text::quoted;
+use crate::text::{Escaped, escaped};
 
 /// One difference between a container definition and the declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -105,24 +106,32 @@ impl Drift {
     }
 }
 
-fn or_none(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or("(none)")
+fn or_none(v: &Option<String>) -> Escaped<'_> {
+    escaped(v.as_deref().unwrap_or("(none)"))
 }
 
+/// Every name and reference is printed escaped (control and invisible characters as `\n`,
+/// `\u{1b}`…): most come from the task definition.
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Drift::Missing { name, value_from } => {
-                write!(f, "missing secret `{name}` (valueFrom {value_from})")
-            }
+            Drift::Missing { name, value_from } => write!(
+                f,
+                "missing secret `{}` (valueFrom {})",
+                escaped(name),
+                escaped(value_from)
+            ),
             Drift::InEnvironment { name, value_from } => write!(
                 f,
-                "`{name}` is a plain `environment` variable, but is declared as a secret \
-                 (valueFrom {value_from}): remove it from `environment`"
+                "`{}` is a plain `environment` variable, but is declared as a secret \
+                 (valueFrom {}): remove it from `environment`",
+                escaped(name),
+                escaped(value_from)
             ),
             Drift::Extra { name, value_from } => write!(
                 f,
-                "extra secret `{name}` (valueFrom {}): not declared",
+                "extra secret `{}` (valueFrom {}): not declared",
+                escaped(name),
                 or_none(value_from)
             ),
             Drift::Changed {
@@ -131,17 +140,21 @@ impl fmt::Display for Drift {
                 expected,
             } => write!(
                 f,
-                "changed secret `{name}`: valueFrom is {}, declared {expected}",
-                or_none(actual)
+                "changed secret `{}`: valueFrom is {}, declared {}",
+                escaped(name),
+                or_none(actual),
+                escaped(expected)
             ),
             Drift::Duplicate { name } => write!(
                 f,
-                "secret `{name}` is listed more than once (ECS: \"Duplicate secret names found\")"
+                "secret `{}` is listed more than once (ECS: \"Duplicate secret names found\")",
+                escaped(name)
             ),
             Drift::LogSecretMissing { option, value_from } => write!(
                 f,
-                "missing log secret `{option}` in `logConfiguration.secretOptions` (valueFrom \
-                 {value_from})"
+                "missing log secret `{}` in `logConfiguration.secretOptions` (valueFrom {})",
+                escaped(option),
+                escaped(value_from)
             ),
             Drift::LogSecretChanged {
                 option,
@@ -149,23 +162,28 @@ impl fmt::Display for Drift {
                 expected,
             } => write!(
                 f,
-                "changed log secret `{option}`: valueFrom is {}, declared {expected}",
-                or_none(actual)
+                "changed log secret `{}`: valueFrom is {}, declared {}",
+                escaped(option),
+                or_none(actual),
+                escaped(expected)
             ),
             Drift::LogSecretExtra { option, value_from } => write!(
                 f,
-                "extra log secret `{option}` (valueFrom {}): not declared",
+                "extra log secret `{}` (valueFrom {}): not declared",
+                escaped(option),
                 or_none(value_from)
             ),
             Drift::RepositoryCredentials { actual, expected } => write!(
                 f,
-                "`repositoryCredentials.credentialsParameter` is {}, declared {expected}",
-                or_none(actual)
+                "`repositoryCredentials.credentialsParameter` is {}, declared {}",
+                or_none(actual),
+                escaped(expected)
             ),
             Drift::RequiredEnvUnset { name } => write!(
                 f,
-                "required variable `{name}` is in neither `environment` nor `secrets`: the \
-                 service would fail to load its configuration"
+                "required variable `{}` is in neither `environment` nor `secrets`: the \
+                 service would fail to load its configuration",
+                escaped(name)
             ),
         }
     }
@@ -196,10 +214,11 @@ impl DriftReport {
 
 impl fmt::Display for DriftReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let container = escaped(&self.container);
         match self.drifts.len() {
-            0 => write!(f, "container `{}`: no drift", self.container)?,
-            1 => write!(f, "container `{}`: 1 difference", self.container)?,
-            n => write!(f, "container `{}`: {n} differences", self.container)?,
+            0 => write!(f, "container `{container}`: no drift")?,
+            1 => write!(f, "container `{container}`: 1 difference")?,
+            n => write!(f, "container `{container}`: {n} differences")?,
         }
         for d in &self.drifts {
             write!(f, "\n  - {d}")?;

@@ -8,16 +8,20 @@
 //!   "Version": "2012-10-17",
 //!   "Statement": [
 //!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]},
-//!     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:…"],
-//!      "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.REGION.amazonaws.com"]}}}
+//!     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:…:key/…"],
+//!      "Condition": {
+//!        "StringEquals": {"kms:ViaService": ["secretsmanager.REGION.amazonaws.com"]},
+//!        "StringLike": {"kms:EncryptionContext:SecretARN": ["arn:…:secret:NAME-??????"]}}}
 //!   ]
 //! }
 //! ```
 //!
 //! - One statement per action, in the order of [`Action`], except the KMS actions
 //!   (`kms:Decrypt`, and for [`Role::Migrate`] `kms:Encrypt` and `kms:GenerateDataKey`): one
-//!   statement per region of the keys, in region order. `Action` and `Resource` are always
-//!   arrays, even of one element. No `Sid`; a `Condition` only on the KMS actions.
+//!   statement per region of the keys, in region order, and for the execution and task roles
+//!   one per service decrypting in that region (`secretsmanager`, then `ssm`). `Action` and
+//!   `Resource` are always arrays, even of one element. No `Sid`; a `Condition` only on the KMS
+//!   actions.
 //! - Resources and condition values are sorted (byte order) and deduplicated; an action without
 //!   resources has no statement, so a declaration without secrets gives `"Statement": []`.
 //! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
@@ -31,29 +35,38 @@
 //! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
 //!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
 //!   to `secretsmanager:GetSecretValue`.
-//! - `kms:Decrypt` is allowed only through the services that read the references, with the
-//!   `kms:ViaService` condition key (KMS developer guide, "AWS KMS condition keys"), so the role
-//!   cannot call KMS with a key directly. A KMS key is regional, and Secrets Manager and SSM use
-//!   only keys of the secret's or parameter's own region, so a key's condition names the services
-//!   of the references in the key's region: `secretsmanager.REGION.amazonaws.com` for a secret,
-//!   `ssm.REGION.amazonaws.com` for a parameter, and both for an
-//!   `/aws/reference/secretsmanager/` parameter. For that one SSM passes the read on to Secrets
-//!   Manager, and Secrets Manager is the service that calls KMS, so KMS should see
-//!   `secretsmanager`. No AWS page says which service KMS sees at the end of such a chain, so
-//!   `ssm` is allowed too. It is still a service reading for the role, never a direct call.
-//! - A key in a region none of the references is in gets both services of its own region: no
-//!   reference can use it, but the key was declared, and the condition still rules out direct
-//!   use. The suffix is `amazonaws.com` in every partition (`aws-cn` too), as the KMS guide
-//!   says for `kms:ViaService`.
+//! - The KMS actions are allowed only through the services that read (or write) the
+//!   references, with the `kms:ViaService` condition key (KMS developer guide, "AWS KMS
+//!   condition keys"), so the role cannot call KMS with a key directly. A KMS key is regional,
+//!   and Secrets Manager and SSM use only keys of the secret's or parameter's own region, so a
+//!   key's statements name the services of the references in the key's region, and a key in a
+//!   region none of the references is in gets no statement: nothing the role reads can be
+//!   encrypted with it. The suffix is `amazonaws.com` in every partition (`aws-cn` too).
+//! - The execution and task roles, which read the values, may decrypt only the declared secrets
+//!   and parameters: each service binds its ciphertext to an encryption context that names what
+//!   it protects, Secrets Manager `SecretARN` (the secret's complete ARN; `StringLike`, with
+//!   `-??????` for a partial one, as in the resource) and Parameter Store `PARAMETER_ARN` (the
+//!   parameter ARN; `StringEquals`), and the decrypt must carry one of those values
+//!   (docs/ecs-facts.md §Encryption context). The two context keys differ, and the
+//!   conditions of one statement must all hold, so each service gets its own statement, with
+//!   its own `kms:ViaService`. An `/aws/reference/secretsmanager/` parameter is read through
+//!   SSM, which passes the read on to Secrets Manager: Secrets Manager decrypts it, as the
+//!   secret it names, so that secret is in the Secrets Manager statement.
+//! - The deploy steps ([`Role::PreflightReadValues`], [`Role::Migrate`]) keep `kms:ViaService`
+//!   alone.
 
 use core::fmt;
 
-use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
+use crate::text::escaped;
 use crate::value_from::{self, ValueFrom};
 
 mod grants;
-use grants::{migrate_grants, preflight_grants};
+mod kms;
+mod statement;
+use grants::{migrate_grants, preflight_grants, task_grants};
+pub use statement::{Condition, Statement};
 
 /// The IAM policy language version every document uses.
 pub const POLICY_VERSION: &str = "2012-10-17";
@@ -208,95 +221,6 @@ impl fmt::Display for Action {
     }
 }
 
-/// One `Allow` statement: one action on its sorted, deduplicated resources, maybe under a
-/// condition.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Statement {
-    action: Action,
-    resources: Vec<String>,
-    condition: Option<Condition>,
-}
-
-impl Statement {
-    /// The action.
-    pub fn action(&self) -> Action {
-        self.action
-    }
-
-    /// The resources (ARNs and ARN patterns; for `BatchGetSecretValue`, `*`), sorted and
-    /// deduplicated.
-    pub fn resources(&self) -> &[String] {
-        &self.resources
-    }
-
-    /// The statement's `Condition`: `kms:ViaService` on `kms:Decrypt`, none elsewhere.
-    pub fn condition(&self) -> Option<&Condition> {
-        self.condition.as_ref()
-    }
-}
-
-impl Serialize for Statement {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = if self.condition.is_some() { 4 } else { 3 };
-        let mut s = serializer.serialize_struct("Statement", fields)?;
-        s.serialize_field("Effect", "Allow")?;
-        s.serialize_field("Action", &[self.action.as_str()])?;
-        s.serialize_field("Resource", &self.resources)?;
-        if let Some(condition) = &self.condition {
-            s.serialize_field("Condition", condition)?;
-        }
-        s.end()
-    }
-}
-
-/// A statement's `Condition` block: one operator, one key, its values (sorted, deduplicated).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Condition {
-    /// `{"StringEquals": {"kms:ViaService": [SERVICES]}}`: the key may be used only by these
-    /// services (`secretsmanager.us-east-1.amazonaws.com`) on the principal's behalf.
-    ViaService(Vec<String>),
-}
-
-impl Condition {
-    /// The condition operator (`StringEquals`).
-    pub fn operator(&self) -> &'static str {
-        match self {
-            Condition::ViaService(_) => "StringEquals",
-        }
-    }
-
-    /// The condition key (`kms:ViaService`).
-    pub fn key(&self) -> &'static str {
-        match self {
-            Condition::ViaService(_) => "kms:ViaService",
-        }
-    }
-
-    /// The values the key may take, sorted and deduplicated.
-    pub fn values(&self) -> &[String] {
-        match self {
-            Condition::ViaService(values) => values,
-        }
-    }
-}
-
-impl Serialize for Condition {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Values<'a>(&'a Condition);
-        impl Serialize for Values<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut m = serializer.serialize_map(Some(1))?;
-                m.serialize_entry(self.0.key(), self.0.values())?;
-                m.end()
-            }
-        }
-        let mut m = serializer.serialize_map(Some(1))?;
-        m.serialize_entry(self.operator(), &Values(self))?;
-        m.end()
-    }
-}
-
 /// A least-privilege identity policy document. `Serialize` gives the IAM JSON (see the
 /// [module docs](self) for its shape); `Display` gives it pretty-printed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -340,101 +264,88 @@ impl PolicyDocument {
         // Sorted, deduplicated `Vec`s rather than `BTreeMap`s/`BTreeSet`s: the lists are short,
         // and the tree instantiations were a quarter of this crate's generated code
         // (BENCHMARKS.md, build cost), paid by every build script that uses the derive.
-        // A grant is (action, key region for `kms:Decrypt` or "", resource).
-        let mut grants: Vec<(Action, &str, String)> = Vec::new();
-        let mut grant = |action, resource: String| grants.push((action, "", resource));
-        // The services that decrypt for the references, by region.
+        // A grant is (action, key region and decrypting service of a KMS action or "", resource).
+        let mut grants: Vec<(Action, &str, &str, String)> = Vec::new();
+        let mut grant = |action, resource: String| grants.push((action, "", "", resource));
+        // The deploy steps' services that decrypt for the references, by region.
         let mut readers: Vec<(&str, &str)> = Vec::new();
+        // What the task's roles decrypt: (region, service, encryption-context value).
+        let mut reads: Vec<(&str, &'static str, String)> = Vec::new();
         for &r in refs {
-            if role == Role::Pin {
-                if let ValueFrom::SecretsManager(s) = r {
-                    if follows_current(s) {
-                        grant(Action::DescribeSecret, s.iam_resource());
+            match role {
+                Role::Pin => {
+                    if let ValueFrom::SecretsManager(s) = r {
+                        if follows_current(s) {
+                            grant(Action::DescribeSecret, s.iam_resource());
+                        }
                     }
                 }
-                continue;
-            }
-            if matches!(role, Role::Preflight | Role::PreflightReadValues) {
-                preflight_grants(role, r, &mut grant, &mut readers);
-                continue;
-            }
-            if role == Role::Migrate {
-                migrate_grants(r, &mut grant, &mut readers);
-                continue;
-            }
-            match r {
-                ValueFrom::SecretsManager(s) => {
-                    grant(Action::GetSecretValue, s.iam_resource());
-                    // BatchGetSecretValue takes no version selector, so the loader batches only
-                    // unpinned secrets.
-                    if role == Role::Task && follows_current(s) {
-                        grant(Action::BatchGetSecretValue, "*".to_owned());
-                    }
-                    // A watch compares versions before it reads values again; a version id
-                    // never changes, so it is never described.
-                    if role == Role::Task && s.version_id().is_none() {
-                        grant(Action::DescribeSecret, s.iam_resource());
-                    }
-                    readers.push((s.region(), SECRETS_MANAGER));
+                Role::Preflight | Role::PreflightReadValues => {
+                    preflight_grants(role, r, &mut grant, &mut readers);
                 }
-                ValueFrom::Ssm(p) => {
-                    let region = p.region().unwrap_or_default();
-                    if let Some(arn) = p.arn() {
-                        grant(Action::GetParameters, arn);
-                    }
-                    readers.push((region, SSM));
-                    if let Some(secret) = referenced_secret(p) {
-                        grant(Action::GetSecretValue, secret);
-                        readers.push((region, SECRETS_MANAGER));
-                    }
-                }
+                Role::Migrate => migrate_grants(r, &mut grant, &mut readers),
+                Role::Execution | Role::Task => task_grants(role, r, &mut grant, &mut reads),
             }
         }
         if matches!(role, Role::Preflight | Role::PreflightReadValues) {
             for &key in kms_keys {
-                grants.push((Action::DescribeKey, "", key.to_owned()));
+                grants.push((Action::DescribeKey, "", "", key.to_owned()));
             }
         }
         // The deploy steps decrypt (and migrate encrypts) only through a service that reads or
         // writes a reference in the key's region: a key no such reference uses gets nothing.
-        // The task's roles keep the fallback of both services (see `via_services`).
-        let deploy = matches!(role, Role::PreflightReadValues | Role::Migrate);
-        let used = |key: &str| !deploy || readers.iter().any(|&(r, _)| r == key_region(key));
-        if !matches!(role, Role::Pin | Role::Preflight) {
-            for &key in kms_keys.iter().filter(|k| used(k)) {
-                grants.push((Action::KmsDecrypt, key_region(key), key.to_owned()));
+        if matches!(role, Role::PreflightReadValues | Role::Migrate) {
+            let mut actions = vec![Action::KmsDecrypt];
+            if role == Role::Migrate {
+                actions.extend([Action::KmsEncrypt, Action::KmsGenerateDataKey]);
+            }
+            for &key in kms_keys {
+                if readers.iter().any(|&(r, _)| r == key_region(key)) {
+                    for &action in &actions {
+                        grants.push((action, key_region(key), "", key.to_owned()));
+                    }
+                }
             }
         }
-        if role == Role::Migrate {
-            for &key in kms_keys.iter().filter(|k| used(k)) {
-                grants.push((Action::KmsEncrypt, key_region(key), key.to_owned()));
-                grants.push((Action::KmsGenerateDataKey, key_region(key), key.to_owned()));
+        // The task's roles decrypt through each service that reads a reference in the key's
+        // region, for exactly those references (see `kms::context`).
+        if matches!(role, Role::Execution | Role::Task) {
+            for &key in kms_keys {
+                let region = key_region(key);
+                for service in [SECRETS_MANAGER, SSM] {
+                    if reads.iter().any(|&(r, s, _)| (r, s) == (region, service)) {
+                        grants.push((Action::KmsDecrypt, region, service, key.to_owned()));
+                    }
+                }
             }
         }
         grants.sort_unstable();
         grants.dedup();
         let mut statements: Vec<Statement> = Vec::new();
-        let mut last_region = "";
-        for (action, region, resource) in grants {
+        let mut last = ("", "");
+        for (action, region, service, resource) in grants {
             match statements.last_mut() {
-                Some(last) if last.action == action && last_region == region => {
-                    last.resources.push(resource);
+                Some(s) if s.action == action && last == (region, service) => {
+                    s.resources.push(resource);
                 }
                 _ => statements.push(Statement {
                     action,
                     resources: vec![resource],
-                    condition: action
-                        .is_kms()
-                        .then(|| Condition::ViaService(via_services(region, &readers))),
+                    condition: action.is_kms().then(|| match service {
+                        "" => Condition::ViaService(kms::via_services(region, &readers)),
+                        _ => Condition::ViaService(vec![kms::via(service, region)]),
+                    }),
+                    context: (!service.is_empty()).then(|| kms::context(region, service, &reads)),
                 }),
             }
-            last_region = region;
+            last = (region, service);
         }
         PolicyDocument { statements }
     }
 
-    /// The statements in the order of [`Action`]: one per action, except `kms:Decrypt`, which
-    /// has one per region of its keys, in region order.
+    /// The statements in the order of [`Action`]: one per action, except the KMS actions, which
+    /// have one per region of their keys (and service, for the execution and task roles), in
+    /// region order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
@@ -505,36 +416,19 @@ impl fmt::Display for PolicyError {
         match self {
             PolicyError::NoRegionOrAccount { value_from } => write!(
                 f,
-                "`{value_from}` names no region and account (ECS reads a bare parameter name in \
+                "`{}` names no region and account (ECS reads a bare parameter name in \
                  the task's own), so no policy can name it without granting it in every region \
-                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`"
+                 and account; give the parameter ARN `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`",
+                escaped(value_from)
             ),
-            PolicyError::InvalidKmsKey { key, reason } => write!(f, "kms_key `{key}`: {reason}"),
+            PolicyError::InvalidKmsKey { key, reason } => {
+                write!(f, "kms_key `{}`: {}", escaped(key), escaped(reason))
+            }
         }
     }
 }
 
 impl std::error::Error for PolicyError {}
-
-/// The `kms:ViaService` values for a key in `region`: the services that read references in that
-/// region, or both when none does (see the [module docs](self)). `amazonaws.com` in every
-/// partition (KMS developer guide, `kms:ViaService`).
-fn via_services(region: &str, readers: &[(&str, &str)]) -> Vec<String> {
-    let mut services: Vec<&str> = readers
-        .iter()
-        .filter(|&&(r, _)| r == region)
-        .map(|&(_, service)| service)
-        .collect();
-    if services.is_empty() {
-        services = vec![SECRETS_MANAGER, SSM];
-    }
-    services.sort_unstable();
-    services.dedup();
-    services
-        .into_iter()
-        .map(|service| format!("{service}.{region}.amazonaws.com"))
-        .collect()
-}
 
 /// The region of a checked KMS key ARN (`arn:PARTITION:kms:REGION:…`).
 pub(crate) fn key_region(key: &str) -> &str {
@@ -559,16 +453,10 @@ pub(crate) fn account(r: &ValueFrom) -> Option<&str> {
     }
 }
 
-/// A `kms_key` as [`Deployment`](crate::Deployment) checks it, and without the placeholder
-/// stand-in, which only the derive's compile-time checks use.
-fn check_key(key: &str) -> Result<(), String> {
-    if key.contains(value_from::__derive::WILDCARD) {
-        return Err(format!(
-            "contains the control character {:?}",
-            value_from::__derive::WILDCARD
-        ));
-    }
-    value_from::__derive::check_kms_key(key)
+/// A resolved `kms_key`, checked with the grammar's one rule for keys (the derive's, at compile
+/// time), as the template of itself: its braces are literal.
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
+    value_from::check_kms_key(&value_from::__derive::escape(key))
 }
 
 /// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the

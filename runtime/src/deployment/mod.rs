@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::EcsSecrets;
 use crate::error::{ErrorKind, FieldError, ResolveError};
 use crate::model::Field;
+use crate::text::escaped;
 use crate::value_from::{self, ValueFrom};
 
 use fragment::{SecretRef, Vars};
@@ -79,7 +80,7 @@ impl Deployment {
                 kind: ErrorKind::Placeholder { reason },
             };
             match value_from::resolve(template, &lookup) {
-                Ok(key) => match value_from::__derive::check_kms_key(&key) {
+                Ok(key) => match iam::check_key(&key) {
                     Ok(()) => kms_keys.push(key),
                     Err(reason) => errors.push(problem(reason)),
                 },
@@ -133,7 +134,8 @@ impl Deployment {
     /// The least-privilege policy document for `role`: for [`Role::Execution`] (ECS injects the
     /// secrets) `secretsmanager:GetSecretValue` on each secret, `ssm:GetParameters` on each
     /// parameter, `kms:Decrypt` on each `kms_key` only through those services
-    /// (`kms:ViaService`); [`Role::Task`] (the application fetches them itself, feature `aws`)
+    /// (`kms:ViaService`) and only for those secrets and parameters (their encryption context);
+    /// [`Role::Task`] (the application fetches them itself, feature `aws`)
     /// adds `secretsmanager:BatchGetSecretValue` and, for a watch's refreshes,
     /// `secretsmanager:DescribeSecret`. Shape and rules: [`PolicyDocument`]. Never
     /// fails: every reference of a `Deployment` is an ARN and every key was checked.
@@ -276,11 +278,12 @@ impl fmt::Display for Warning {
                 accounts,
             } => write!(
                 f,
-                "field `{struct_name}.{field}` (env `{env}`, from {value_from}): the references \
+                "field `{struct_name}.{field}` (env `{env}`, from {}): the references \
                  are in accounts {} and no `kms_key` is in {region}; unless the task runs in \
                  {account}, this is a cross-account read, which needs a customer-managed KMS key \
                  (the AWS managed key cannot be shared) declared with `kms_key`, and the owner \
                  account must allow the read and the key's use",
+                escaped(value_from),
                 accounts.join(", "),
             ),
         }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 pub use super::drift::{Drift, DriftReport};
 use super::fragment::SecretRef;
 use crate::model::{Field, Source};
+use crate::text::{escaped, quoted};
 
 /// ECS's limit on the size of a task definition: 64 KiB.
 pub const MAX_TASK_DEFINITION_BYTES: usize = 65_536;
@@ -82,36 +83,37 @@ pub enum TaskDefinitionError {
         reason: String,
     },
     /// With the secrets of every container of a [`Task`](crate::Task), the result would exceed
-    /// ECS's 64 KiB limit.
+    /// ECS's 64 KiB limit. By how much is not said: the size counts the plain `environment`
+    /// values, and no error tells anything that depends on them.
     TaskTooLarge {
         /// Every container that was merged into.
         containers: Vec<String>,
-        /// The size of the result (compact JSON of the registration input).
-        bytes: usize,
         /// [`MAX_TASK_DEFINITION_BYTES`].
         limit: usize,
     },
-    /// The result would exceed ECS's 64 KiB limit.
+    /// The result would exceed ECS's 64 KiB limit (by how much is not said, as for
+    /// [`TaskDefinitionError::TaskTooLarge`]).
     TooLarge {
         /// The container that was merged into.
         container: String,
-        /// The size of the result (compact JSON of the registration input).
-        bytes: usize,
         /// [`MAX_TASK_DEFINITION_BYTES`].
         limit: usize,
     },
 }
 
+/// Names are printed escaped (control and invisible characters as `\n`, `\u{1b}`…): they come from
+/// the task definition or the command line.
 impl fmt::Display for TaskDefinitionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskDefinitionError::Invalid { reason } => {
-                write!(f, "not a valid task definition: {reason}")
+                write!(f, "not a valid task definition: {}", escaped(reason))
             }
             TaskDefinitionError::UnknownContainer {
                 container,
                 available,
             } => {
+                let container = escaped(container);
                 write!(f, "the task definition has no container `{container}`")?;
                 if available.is_empty() {
                     f.write_str(" (it has no containers)")
@@ -127,62 +129,51 @@ impl fmt::Display for TaskDefinitionError {
                 };
                 write!(
                     f,
-                    "container `{container}`: {} {verb} already in `environment`, and ECS \
+                    "container `{}`: {} {verb} already in `environment`, and ECS \
                      rejects a name that is in both `environment` and `secrets` (\"The secret \
                      name must be unique and not shared with any … environment variables\"); \
                      remove {pronoun} from `environment`",
+                    escaped(container),
                     quoted(names)
                 )
             }
             TaskDefinitionError::DuplicateName { container, names } => write!(
                 f,
-                "container `{container}`: {} declared more than once (two declarations with the \
+                "container `{}`: {} declared more than once (two declarations with the \
                  same variable), and ECS rejects duplicate secret names",
+                escaped(container),
                 quoted(names)
             ),
             TaskDefinitionError::NoLogDriver { container } => write!(
                 f,
-                "container `{container}`: log secrets need a `logConfiguration` with a \
-                 `logDriver` (the `secretOptions` are options of the log driver), and it has none"
+                "container `{}`: log secrets need a `logConfiguration` with a \
+                 `logDriver` (the `secretOptions` are options of the log driver), and it has none",
+                escaped(container)
             ),
             TaskDefinitionError::ExpressMode { reason } => {
                 write!(
                     f,
-                    "Express Mode service input (`primaryContainer`): {reason}"
+                    "Express Mode service input (`primaryContainer`): {}",
+                    escaped(reason)
                 )
             }
-            TaskDefinitionError::TaskTooLarge {
-                containers,
-                bytes,
-                limit,
-            } => write!(
+            TaskDefinitionError::TaskTooLarge { containers, limit } => write!(
                 f,
-                "with the secrets of containers {} the task definition would be {bytes} bytes, \
-                 over ECS's limit of {limit} bytes",
+                "with the secrets of containers {} the task definition would exceed ECS's \
+                 limit of {limit} bytes",
                 quoted(containers)
             ),
-            TaskDefinitionError::TooLarge {
-                container,
-                bytes,
-                limit,
-            } => write!(
+            TaskDefinitionError::TooLarge { container, limit } => write!(
                 f,
-                "with the secrets of container `{container}` the task definition would be \
-                 {bytes} bytes, over ECS's limit of {limit} bytes"
+                "with the secrets of container `{}` the task definition would exceed ECS's \
+                 limit of {limit} bytes",
+                escaped(container)
             ),
         }
     }
 }
 
 impl std::error::Error for TaskDefinitionError {}
-
-pub(crate) fn quoted(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 pub(crate) fn invalid(reason: impl Into<String>) -> TaskDefinitionError {
     TaskDefinitionError::Invalid {
@@ -325,11 +316,9 @@ pub(crate) fn merge(
 ) -> Result<(), TaskDefinitionError> {
     let mut merged = task_definition.clone();
     set_secrets(container_mut(&mut merged, container)?, container, secrets)?;
-    let bytes = size_in_bytes(&merged);
-    if bytes > MAX_TASK_DEFINITION_BYTES {
+    if size_in_bytes(&merged) > MAX_TASK_DEFINITION_BYTES {
         return Err(TaskDefinitionError::TooLarge {
             container: container.to_owned(),
-            bytes,
             limit: MAX_TASK_DEFINITION_BYTES,
         });
     }

@@ -131,15 +131,11 @@ pub(super) fn migrated(
         }
     }
     td::set_secrets(def, container, &deployment.secrets())?;
-    if shape == Shape::TaskDefinition {
-        let bytes = td::size_in_bytes(&next);
-        if bytes > MAX_TASK_DEFINITION_BYTES {
-            return Err(TaskDefinitionError::TooLarge {
-                container: container.to_owned(),
-                bytes,
-                limit: MAX_TASK_DEFINITION_BYTES,
-            });
-        }
+    if shape == Shape::TaskDefinition && td::size_in_bytes(&next) > MAX_TASK_DEFINITION_BYTES {
+        return Err(TaskDefinitionError::TooLarge {
+            container: container.to_owned(),
+            limit: MAX_TASK_DEFINITION_BYTES,
+        });
     }
     Ok(next)
 }

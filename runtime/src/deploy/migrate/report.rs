@@ -6,6 +6,8 @@ use core::fmt;
 
 use serde_json::{Value, json};
 
+use crate::text::escaped;
+
 use crate::Shape;
 use crate::deployment::task_definition::TaskDefinitionError;
 
@@ -167,7 +169,12 @@ impl fmt::Display for Refusal {
                 f.write_str("it is in `environment` more than once; keep one entry")
             }
             Refusal::Unreadable { code, reason } => {
-                write!(f, "cannot read what it holds now ({code}: {reason})")
+                write!(
+                    f,
+                    "cannot read what it holds now ({}: {})",
+                    escaped(code),
+                    escaped(reason)
+                )
             }
         }
     }
@@ -227,7 +234,7 @@ impl Step {
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}) → ", self.variable, self.field)?;
+        write!(f, "{} ({}) → ", escaped(&self.variable), self.field)?;
         match (&self.key, &self.destination) {
             (Some(key), Some(d)) => write!(f, "key `{key}` of secret {d}")?,
             (None, Some(d)) => write!(f, "{} {d}", self.kind())?,
@@ -252,7 +259,9 @@ impl fmt::Display for Step {
         match &self.status {
             StepStatus::Planned | StepStatus::Unchanged => Ok(()),
             StepStatus::Stored => f.write_str(" — stored"),
-            StepStatus::Failed { code, reason } => write!(f, " — FAILED ({code}: {reason})"),
+            StepStatus::Failed { code, reason } => {
+                write!(f, " — FAILED ({}: {})", escaped(code), escaped(reason))
+            }
             StepStatus::NotAttempted => f.write_str(" — not attempted"),
         }
     }

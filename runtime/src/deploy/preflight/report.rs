@@ -6,6 +6,8 @@ use core::fmt;
 
 use serde_json::{Value, json};
 
+use crate::text::escaped;
+
 use crate::extract::ExtractError;
 
 use super::{Check, Finding, PreflightReport, SECRET_VALUE_LIMIT, Subject};
@@ -117,7 +119,8 @@ impl fmt::Display for Finding {
             Finding::KeyNotEnabled { key, state } => {
                 write!(
                     f,
-                    "the key `{key}` is {state}, not Enabled: it cannot decrypt"
+                    "the key `{key}` is {}, not Enabled: it cannot decrypt",
+                    escaped(state)
                 )
             }
             Finding::RoleDenied {
@@ -134,7 +137,7 @@ impl fmt::Display for Finding {
                 if let Some(via) = via {
                     write!(f, " via {via}")?;
                 }
-                write!(f, " (policy simulator: {decision})")
+                write!(f, " (policy simulator: {})", escaped(decision))
             }
             Finding::TaskDefinition { error } => write!(
                 f,
@@ -145,7 +148,12 @@ impl fmt::Display for Finding {
                 operation,
                 code,
                 reason,
-            } => write!(f, "not proven: {operation} failed ({code}): {reason}"),
+            } => write!(
+                f,
+                "not proven: {operation} failed ({}): {}",
+                escaped(code),
+                escaped(reason)
+            ),
         }
     }
 }
@@ -257,7 +265,7 @@ impl fmt::Display for PreflightReport {
             };
             write!(f, "{status} ")?;
             if let Some(container) = &c.container {
-                write!(f, "container `{container}`: ")?;
+                write!(f, "container `{}`: ", escaped(container))?;
             }
             let from = &c.value_from;
             match &c.subject {

@@ -25,14 +25,16 @@ use crate::aws::engine::{Engine, Run};
 
 const SIMULATE: &str = "SimulatePrincipalPolicy";
 
-/// One thing the role must be allowed: an action on a resource, maybe under `kms:ViaService`,
-/// for the reference (or key) `at` (references first, then keys).
+/// One thing the role must be allowed: an action on a resource, maybe under `kms:ViaService`
+/// and an encryption context (its condition key and value), for the reference (or key) `at`
+/// (references first, then keys).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Need {
     at: usize,
     action: &'static str,
     resource: String,
     via: Option<String>,
+    context: Option<(&'static str, String)>,
 }
 
 /// What each simulation is about: one action under one context, on several resources.
@@ -40,7 +42,27 @@ struct Need {
 struct Call {
     action: &'static str,
     via: Option<String>,
+    context: Option<(&'static str, String)>,
     resources: Vec<String>,
+}
+
+impl Call {
+    fn serves(&self, n: &Need) -> bool {
+        self.action == n.action && self.via == n.via && self.context == n.context
+    }
+}
+
+/// The value of an encryption-context condition as the service will send it: a secret's
+/// complete ARN where `DescribeSecret` found it (the policy's `-??????` stands for its suffix).
+fn context_value(value: &str, arns: &[(usize, String)]) -> String {
+    value
+        .strip_suffix("-??????")
+        .and_then(|partial| {
+            arns.iter()
+                .map(|(_, arn)| arn)
+                .find(|arn| crate::value_from::strip_random_suffix(arn) == Some(partial))
+        })
+        .map_or_else(|| value.to_owned(), Clone::clone)
 }
 
 /// What the role check is about: the references, the declared keys, the execution role's
@@ -76,6 +98,7 @@ fn needs(of: &Needs<'_>) -> Vec<Need> {
                     action: statement.action().as_str(),
                     resource,
                     via: None,
+                    context: None,
                 });
             }
         }
@@ -89,13 +112,28 @@ fn needs(of: &Needs<'_>) -> Vec<Need> {
             let Some(Condition::ViaService(services)) = statement.condition() else {
                 continue;
             };
+            // Each secret or parameter the statement may decrypt, as the service names it in
+            // the encryption context; none without such a condition.
+            let contexts: Vec<Option<(&'static str, String)>> = match statement.encryption_context()
+            {
+                Some(c @ (Condition::SecretArn(values) | Condition::ParameterArn(values))) => {
+                    values
+                        .iter()
+                        .map(|v| Some((c.key(), context_value(v, arns))))
+                        .collect()
+                }
+                _ => vec![None],
+            };
             for service in services {
-                out.push(Need {
-                    at: refs.len() + k,
-                    action: Action::KmsDecrypt.as_str(),
-                    resource: (*key).to_owned(),
-                    via: Some(service.clone()),
-                });
+                for context in &contexts {
+                    out.push(Need {
+                        at: refs.len() + k,
+                        action: Action::KmsDecrypt.as_str(),
+                        resource: (*key).to_owned(),
+                        via: Some(service.clone()),
+                        context: context.clone(),
+                    });
+                }
             }
         }
     }
@@ -106,15 +144,13 @@ fn needs(of: &Needs<'_>) -> Vec<Need> {
 fn calls(needs: &[Need]) -> Vec<Call> {
     let mut calls: Vec<Call> = Vec::new();
     for n in needs {
-        match calls
-            .iter_mut()
-            .find(|c| c.action == n.action && c.via == n.via)
-        {
+        match calls.iter_mut().find(|c| c.serves(n)) {
             Some(c) if !c.resources.contains(&n.resource) => c.resources.push(n.resource.clone()),
             Some(_) => {}
             None => calls.push(Call {
                 action: n.action,
                 via: n.via.clone(),
+                context: n.context.clone(),
                 resources: vec![n.resource.clone()],
             }),
         }
@@ -154,6 +190,15 @@ pub(super) async fn check(
                         .build(),
                 );
             }
+            if let Some((key, value)) = &c.context {
+                request = request.context_entries(
+                    ContextEntry::builder()
+                        .context_key_name(*key)
+                        .context_key_type(ContextKeyTypeEnum::String)
+                        .context_key_values(value)
+                        .build(),
+                );
+            }
             let job: Job<Result<Vec<(String, String)>, Failure>> = Box::pin(async move {
                 let mut pages = request.into_paginator().send();
                 let mut decisions = Vec::new();
@@ -183,10 +228,9 @@ fn findings(
     let allowed = PolicyEvaluationDecisionType::Allowed.as_str();
     let mut out: Vec<(usize, Finding)> = Vec::new();
     for n in needs {
-        let i = calls
-            .iter()
-            .position(|c| c.action == n.action && c.via == n.via)
-            .expect("every need is in a call");
+        let Some(i) = calls.iter().position(|c| c.serves(n)) else {
+            continue;
+        };
         let finding = match &answers[i] {
             Err(f) => request_finding(SIMULATE, f),
             Ok(decisions) => {
@@ -262,18 +306,23 @@ mod tests {
         });
         let calls = calls(&needs);
         let via = |s: &str| Some(format!("{s}.us-east-1.amazonaws.com"));
-        let call = |action, via, resources: &[&str]| Call {
+        let call = |action, via, context: Option<(&'static str, &str)>, resources: &[&str]| Call {
             action,
             via,
+            context: context.map(|(k, v)| (k, v.to_owned())),
             resources: resources.iter().map(|r| (*r).to_owned()).collect(),
         };
+        // The decrypts under the encryption context each service sends: the secret's complete
+        // ARN (the policy's `app/db-??????`, completed by `DescribeSecret`), the parameter's.
+        let secret_arn = Some(("kms:EncryptionContext:SecretARN", DB));
+        let parameter_arn = Some(("kms:EncryptionContext:PARAMETER_ARN", FLAG));
         assert_eq!(
             calls,
             [
-                call("secretsmanager:GetSecretValue", None, &[DB]),
-                call("ssm:GetParameters", None, &[FLAG]),
-                call("kms:Decrypt", via("secretsmanager"), &[KEY]),
-                call("kms:Decrypt", via("ssm"), &[KEY]),
+                call("secretsmanager:GetSecretValue", None, None, &[DB]),
+                call("ssm:GetParameters", None, None, &[FLAG]),
+                call("kms:Decrypt", via("secretsmanager"), secret_arn, &[KEY]),
+                call("kms:Decrypt", via("ssm"), parameter_arn, &[KEY]),
             ]
         );
         // The parameter allowed, the secret and one KMS context not.
@@ -373,8 +422,33 @@ mod tests {
             )]
         );
         assert_eq!(about(4), [("ssm:GetParameters", log.to_string().as_str())]);
-        // The key's decrypt, through both services, is the key's (index after the references).
-        assert_eq!(about(5).len(), 2);
+        // The key's decrypt (index after the references), through each service under the
+        // context of each secret or parameter it serves: the registry's and the log option's
+        // included.
+        let contexts: Vec<(Option<&str>, &str)> = needs
+            .iter()
+            .filter(|n| n.at == 5)
+            .map(|n| {
+                let via = n.via.as_deref().and_then(|v| v.split('.').next());
+                (via, n.context.as_ref().map_or("", |(_, v)| v.as_str()))
+            })
+            .collect();
+        let flag = log.to_string();
+        assert_eq!(
+            contexts,
+            [
+                (
+                    Some("secretsmanager"),
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????"
+                ),
+                (
+                    Some("secretsmanager"),
+                    "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-??????"
+                ),
+                (Some("ssm"), FLAG),
+                (Some("ssm"), flag.as_str()),
+            ]
+        );
     }
 
     #[test]

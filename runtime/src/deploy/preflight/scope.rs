@@ -141,7 +141,8 @@ fn merge_findings(
 
 /// A declaration's secrets go into the task definition's only container.
 fn merge_declaration(d: &Deployment, td: &mut Value) -> Result<(), TaskDefinitionError> {
-    use crate::deployment::task_definition::{containers, inner, quoted};
+    use crate::deployment::task_definition::{containers, inner};
+    use crate::text::quoted;
     let names: Vec<String> = match Shape::of(td)? {
         Shape::ExpressMode => vec!["primaryContainer".to_owned()],
         Shape::TaskDefinition => containers(inner(td)?)?

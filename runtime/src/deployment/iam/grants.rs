@@ -1,5 +1,5 @@
-//! What the deploy-step roles send for each reference: preflight's metadata reads and a
-//! migration's reads and writes.
+//! What each role sends for a reference: the reads of the execution and task roles,
+//! preflight's metadata reads, and a migration's reads and writes.
 
 use super::{Action, Role, SECRETS_MANAGER, SSM, follows_current, referenced_secret};
 use crate::value_from::ValueFrom;
@@ -57,6 +57,49 @@ pub(super) fn migrate_grants<'a>(
                 grant(Action::GetParameters, arn.clone());
                 grant(Action::PutParameter, arn);
                 readers.push((region, SSM));
+            }
+        }
+    }
+}
+
+/// What the execution role (ECS injecting the values) or the task role (the application
+/// fetching them) reads for one reference, and what each read decrypts (`reads`: region,
+/// service, encryption-context value). Secrets Manager names a secret in the context by its
+/// complete ARN, which the IAM resource matches (`-??????` for a partial ARN's suffix); Parameter
+/// Store names a parameter by its ARN. An `/aws/reference/secretsmanager/` parameter is read
+/// through SSM, which passes the read on: Secrets Manager decrypts it, as the secret it names.
+pub(super) fn task_grants<'a>(
+    role: Role,
+    r: &'a ValueFrom,
+    grant: &mut impl FnMut(Action, String),
+    reads: &mut Vec<(&'a str, &'static str, String)>,
+) {
+    match r {
+        ValueFrom::SecretsManager(s) => {
+            grant(Action::GetSecretValue, s.iam_resource());
+            // BatchGetSecretValue takes no version selector, so the loader batches only
+            // unpinned secrets.
+            if role == Role::Task && follows_current(s) {
+                grant(Action::BatchGetSecretValue, "*".to_owned());
+            }
+            // A watch compares versions before it reads values again; a version id never
+            // changes, so it is never described.
+            if role == Role::Task && s.version_id().is_none() {
+                grant(Action::DescribeSecret, s.iam_resource());
+            }
+            reads.push((s.region(), SECRETS_MANAGER, s.iam_resource()));
+        }
+        ValueFrom::Ssm(p) => {
+            let (Some(arn), Some(region)) = (p.arn(), p.region()) else {
+                return;
+            };
+            grant(Action::GetParameters, arn.clone());
+            match referenced_secret(p) {
+                Some(secret) => {
+                    grant(Action::GetSecretValue, secret.clone());
+                    reads.push((region, SECRETS_MANAGER, secret));
+                }
+                None => reads.push((region, SSM, arn)),
             }
         }
     }

@@ -9,8 +9,9 @@ use super::{Container, Task};
 use crate::deployment::drift::{Drift, DriftReport};
 use crate::deployment::fragment::SecretRef;
 use crate::deployment::task_definition::{
-    self as td, MAX_TASK_DEFINITION_BYTES, TaskDefinitionError, invalid, quoted,
+    self as td, MAX_TASK_DEFINITION_BYTES, TaskDefinitionError, invalid,
 };
+use crate::text::quoted;
 
 /// Which JSON a merge or check was given, told by its keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -152,11 +153,9 @@ pub(super) fn merge(task: &Task, input: &mut Value) -> Result<Shape, TaskDefinit
             for c in &task.containers {
                 set(td::container_mut(&mut merged, &c.name)?, c)?;
             }
-            let bytes = td::size_in_bytes(&merged);
-            if bytes > MAX_TASK_DEFINITION_BYTES {
+            if td::size_in_bytes(&merged) > MAX_TASK_DEFINITION_BYTES {
                 return Err(TaskDefinitionError::TaskTooLarge {
                     containers: task.containers.iter().map(|c| c.name.clone()).collect(),
-                    bytes,
                     limit: MAX_TASK_DEFINITION_BYTES,
                 });
             }

@@ -7,6 +7,7 @@
 
 mod merge;
 
+use crate::text::escaped;
 use core::fmt;
 
 use serde_json::Value;
@@ -333,7 +334,10 @@ impl fmt::Display for TaskError {
                 reason,
             } => write!(
                 f,
-                "container `{container}`: log secret `{option}`: {reason}"
+                "container `{}`: log secret `{}`: {}",
+                escaped(container),
+                escaped(option),
+                escaped(reason)
             ),
             TaskError::RepositoryCredentials {
                 container,
@@ -341,7 +345,10 @@ impl fmt::Display for TaskError {
                 reason,
             } => write!(
                 f,
-                "container `{container}`: repository credentials `{value_from}`: {reason}"
+                "container `{}`: repository credentials `{}`: {}",
+                escaped(container),
+                escaped(value_from),
+                escaped(reason)
             ),
         }
     }
