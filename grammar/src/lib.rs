@@ -10,10 +10,13 @@ mod types;
 #[cfg(test)]
 mod test_support;
 
-pub use rules::{check_kms_key, strip_random_suffix};
-pub use template::{TemplateError, placeholders, resolve};
+pub use rules::strip_random_suffix;
+pub use template::{
+    TemplateError, check_kms_key, escape as escape_literal, has_placeholder, placeholders, resolve,
+};
 pub use types::{
-    SecretsManagerRef, SsmRef, ValueFrom, ValueFromError, secret_arn, ssm_arn, with_selector,
+    SecretsManagerRef, SsmRef, ValueFrom, ValueFromError, secret_arn, secret_arn_parts, ssm_arn,
+    with_selector,
 };
 
 /// The checks `#[derive(EcsSecrets)]` runs on its attributes at compile time. Not a stable API:
@@ -26,12 +29,4 @@ pub mod __derive {
         check_secret_name, check_ssm_name, check_version_id, check_version_stage,
     };
     pub use crate::template::{Piece, escape, parse_template, to_wildcards};
-}
-
-/// `const` building blocks for the code `#[derive(EcsSecrets)]` generates: the same rules as
-/// [`secret_arn`] and [`placeholders`], evaluated at compile time. Not a stable API.
-#[doc(hidden)]
-pub mod __const {
-    pub use crate::template::has_placeholder;
-    pub use crate::types::secret_arn_parts;
 }

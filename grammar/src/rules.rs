@@ -5,8 +5,6 @@
 //! `A-Za-z0-9/_+=.@-`; `GetSecretValue` version ids: 32–64 characters, stages: 1–256) and the
 //! Systems Manager API Reference (`PutParameter` names: 1–2048 of `a-zA-Z0-9_.-/`).
 
-use crate::template::{Piece, parse_template, to_wildcards};
-
 /// Placeholder stand-in used for compile-time checking of templates: each `{name}` becomes one
 /// `WILDCARD`, meaning "some non-empty text without `:`, `{` or `}`" (what
 /// [`resolve`](crate::resolve) allows).
@@ -217,7 +215,7 @@ pub fn check_account(a: &str) -> Result<(), String> {
 
 /// The KMS key rules on text in which each [`WILDCARD`] stands for placeholder text (see
 /// [`check_kms_key`], the one entry point, which makes that text from a template).
-fn check_kms_key_wildcards(key: &str) -> Check {
+pub(crate) fn check_kms_key_wildcards(key: &str) -> Check {
     let shape = || {
         format!(
             "`{}` is not a KMS key ARN `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`",
@@ -251,42 +249,6 @@ fn check_kms_key_wildcards(key: &str) -> Check {
             shown(key)
         )),
     }
-}
-
-/// Checks a `kms_key`: the ARN of a customer-managed KMS key,
-/// `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID`, never an alias, because IAM matches
-/// `kms:Decrypt` against the key's ARN (an alias ARN in a policy grants nothing).
-///
-/// `template` may hold `{placeholders}` (with `{{` and `}}` for literal braces): each stands
-/// for text not known yet, and every literal character must be one the key allows where it
-/// stands. A key without placeholders is checked completely; a resolved key is checked as the
-/// template of itself, its braces escaped. This is the one rule for a key: `#[derive(EcsSecrets)]`
-/// runs it on the attribute at compile time and the runtime on every resolved key (and on the
-/// keys a policy is built for), so a key that compiles is never refused later for a reason the
-/// build could see.
-///
-/// ```
-/// use ecs_secrets_grammar::check_kms_key;
-///
-/// assert_eq!(check_kms_key("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab"), Ok(()));
-/// assert_eq!(check_kms_key("arn:aws:kms:{region}:123456789012:key/{key_id}"), Ok(()));
-/// assert!(check_kms_key("arn:aws:kms:us-east-1:123456789012:alias/app").is_err());
-/// assert!(check_kms_key("arn:aws:kms:us-east-1:123456789012:key/\u{1a}").is_err());
-/// ```
-pub fn check_kms_key(template: &str) -> Result<(), String> {
-    let pieces = parse_template(template)?;
-    let literal = pieces.iter().filter_map(|p| match p {
-        Piece::Lit(text) => Some(text),
-        Piece::Var(_) => None,
-    });
-    // Checked before the parts: a control character is valid nowhere in a key, and
-    // `WILDCARD`, itself one, would otherwise pass for placeholder text.
-    if let Some(c) = literal.flat_map(|t| t.chars()).find(|c| c.is_control()) {
-        return Err(format!(
-            "a KMS key ARN has no control characters, and this one has {c:?}"
-        ));
-    }
-    check_kms_key_wildcards(&to_wildcards(template)?)
 }
 
 #[cfg(test)]
@@ -397,7 +359,7 @@ mod tests {
             "partition" => check_partition(s),
             "region" => check_region(s),
             "account" => check_account(s),
-            "kms" => check_kms_key(s),
+            "kms" => crate::template::check_kms_key(s),
             _ => panic!("unknown check {func}"),
         });
     }

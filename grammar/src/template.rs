@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::rules::{WILDCARD, is_ident};
+use crate::rules::{WILDCARD, check_kms_key_wildcards, is_ident};
 
 /// A piece of a template: literal text (escapes already undone) or a `{name}` placeholder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub fn placeholders<'a>(templates: impl IntoIterator<Item = &'a str>) -> Vec<Str
 /// Whether a well-formed template has a placeholder: a `{` that does not open a `{{`. A `const
 /// fn` for the derive's generated code, which tells at compile time whether a declaration's
 /// output depends on the environment; it agrees with [`placeholders`] on every template that
-/// [`parse_template`] accepts.
+/// the template parser accepts.
 pub const fn has_placeholder(template: &str) -> bool {
     let b = template.as_bytes();
     let mut i = 0;
@@ -194,6 +194,42 @@ pub fn resolve(
         Piece::Var(n) => value(n),
     });
     Ok(text.collect())
+}
+
+/// Checks a `kms_key`: the ARN of a customer-managed KMS key,
+/// `arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID`, never an alias, because IAM matches
+/// `kms:Decrypt` against the key's ARN (an alias ARN in a policy grants nothing).
+///
+/// `template` may hold `{placeholders}` (with `{{` and `}}` for literal braces): each stands
+/// for text not known yet, and every literal character must be one the key allows where it
+/// stands. A key without placeholders is checked completely; a resolved key is checked as the
+/// template of itself, its braces escaped. This is the one rule for a key: `#[derive(EcsSecrets)]`
+/// runs it on the attribute at compile time and the runtime on every resolved key (and on the
+/// keys a policy is built for), so a key that compiles is never refused later for a reason the
+/// build could see.
+///
+/// ```
+/// use ecs_secrets_grammar::check_kms_key;
+///
+/// assert_eq!(check_kms_key("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab"), Ok(()));
+/// assert_eq!(check_kms_key("arn:aws:kms:{region}:123456789012:key/{key_id}"), Ok(()));
+/// assert!(check_kms_key("arn:aws:kms:us-east-1:123456789012:alias/app").is_err());
+/// assert!(check_kms_key("arn:aws:kms:us-east-1:123456789012:key/\u{1a}").is_err());
+/// ```
+pub fn check_kms_key(template: &str) -> Result<(), String> {
+    let pieces = parse_template(template)?;
+    let literal = pieces.iter().filter_map(|p| match p {
+        Piece::Lit(text) => Some(text),
+        Piece::Var(_) => None,
+    });
+    // Checked before the parts: a control character is valid nowhere in a key, and
+    // `WILDCARD`, itself one, would otherwise pass for placeholder text.
+    if let Some(c) = literal.flat_map(|t| t.chars()).find(|c| c.is_control()) {
+        return Err(format!(
+            "a KMS key ARN has no control characters, and this one has {c:?}"
+        ));
+    }
+    check_kms_key_wildcards(&to_wildcards(template)?)
 }
 
 #[cfg(test)]

@@ -28,13 +28,34 @@ extern crate self as ecs_secrets;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use deployment::formats::{self, Format};
+pub use deployment::drift::{Drift, DriftReport};
+pub use deployment::formats::Format;
 pub use deployment::iam::{Action, Condition, PolicyDocument, PolicyError, Role, Statement};
 pub use deployment::task::{Shape, Task, TaskDriftReport, TaskError};
-pub use deployment::task_definition::{Drift, DriftReport, TaskDefinitionError};
-pub use deployment::{
-    Deployment, Warning, fragment::SecretRef, fragment::Vars, iam, placeholders, task_definition,
-};
+pub use deployment::task_definition::TaskDefinitionError;
+pub use deployment::{Deployment, Warning, fragment::SecretRef, fragment::Vars, placeholders};
+
+// Every public type is at the root, once; these modules hold the functions and constants of
+// their subject.
+
+/// The outputs in the spellings of deploy tools, beyond [`Format`].
+pub mod formats {
+    pub use crate::deployment::formats::{
+        cloudformation_containers, cloudformation_policy, copilot_secrets,
+    };
+}
+
+/// IAM's policy language.
+pub mod iam {
+    pub use crate::deployment::iam::POLICY_VERSION;
+}
+
+/// Task-definition JSON as ECS takes it.
+pub mod task_definition {
+    pub use crate::deployment::task_definition::{
+        MAX_TASK_DEFINITION_BYTES, READ_ONLY_FIELDS, registration_input, size_in_bytes,
+    };
+}
 pub use ecs_secrets_grammar::{
     SecretsManagerRef, SsmRef, TemplateError, ValueFrom, ValueFromError,
 };

@@ -16,7 +16,7 @@
 //! `{account}`; with a secret's ARN, that ARN. Then the key's `:key:stage:id`.
 
 use crate::model::{Field, KeyOf, Source, Template};
-use crate::value_from::__const::{has_placeholder, secret_arn_parts};
+use crate::value_from::{has_placeholder, secret_arn_parts};
 
 /// Where fields join a struct's `FIELDS`: as its own, or through a `flatten` site.
 #[derive(Clone, Copy, Debug)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::EXIT_ERROR;
 use crate::ResolveError;
-use crate::task_definition::TaskDefinitionError;
+use crate::deployment::task_definition::TaskDefinitionError;
 use crate::text::escaped;
 
 /// A path as messages print it: [`escaped`], as the command line gave it.

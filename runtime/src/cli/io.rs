@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::CliError;
 
-pub(super) use crate::formats::pretty;
+pub(super) use crate::deployment::formats::pretty;
 
 pub(super) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"

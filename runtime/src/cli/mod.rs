@@ -60,7 +60,7 @@ use io::{is_stdin, pretty, read_json, write_file};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::task_definition::{self, TaskDefinitionError};
+use crate::deployment::task_definition::{self, TaskDefinitionError};
 use crate::text::escaped;
 use crate::{Deployment, EcsSecrets, Format, Role, Vars};
 
@@ -396,7 +396,7 @@ fn run_inner<T: EcsSecrets>(
     env: &dyn Fn(&str) -> Option<String>,
     aws: Aws<'_>,
 ) -> Result<Output, CliError> {
-    let name = crate::iam::short_type_name::<T>();
+    let name = crate::deployment::iam::short_type_name::<T>();
     let command = Args::command().about(format!(
         "Deployment outputs of `{name}`: its task-definition `secrets`, IAM policies, and a \
          merge and drift check for task-definition files"

@@ -16,8 +16,8 @@ use crate::aws::read::describe::{self, Describe, version_with_stage};
 use crate::aws::read::plan::position_or_push;
 use crate::deployment::Deployment;
 use crate::deployment::fragment::Vars;
+use crate::deployment::iam::AWSCURRENT;
 use crate::error::{FetchCode, FieldError, ResolveError};
-use crate::iam::AWSCURRENT;
 use crate::value_from::{ValueFrom, with_selector};
 
 /// See the module docs. References that already select a version (`version_stage` other than
@@ -36,7 +36,7 @@ pub(super) async fn pin<T: EcsSecrets>(
         let ValueFrom::SecretsManager(r) = value_from else {
             continue;
         };
-        if !crate::iam::follows_current(r) {
+        if !crate::deployment::iam::follows_current(r) {
             continue;
         }
         let d = Describe {

@@ -456,7 +456,7 @@ pub(crate) fn account(r: &ValueFrom) -> Option<&str> {
 /// A resolved `kms_key`, checked with the grammar's one rule for keys (the derive's, at compile
 /// time), as the template of itself: its braces are literal.
 pub(crate) fn check_key(key: &str) -> Result<(), String> {
-    value_from::check_kms_key(&value_from::__derive::escape(key))
+    value_from::check_kms_key(&value_from::escape_literal(key))
 }
 
 /// For `/aws/reference/secretsmanager/ID`, the IAM resource of the secret it reads: SSM checks the

@@ -5,7 +5,7 @@
 //! and `kms_key` checked — so its outputs cannot fail for the declaration's sake and always
 //! agree with each other.
 
-mod drift;
+pub(crate) mod drift;
 pub mod formats;
 pub(crate) mod fragment;
 pub mod iam;
@@ -22,9 +22,10 @@ use crate::model::Field;
 use crate::text::escaped;
 use crate::value_from::{self, ValueFrom};
 
+use drift::DriftReport;
 use fragment::{SecretRef, Vars};
 use iam::{PolicyDocument, Role};
-use task_definition::{DriftReport, TaskDefinitionError};
+use task_definition::TaskDefinitionError;
 
 /// One environment's resolved declaration: what ECS must be told to inject, and what the roles
 /// must be allowed to read.

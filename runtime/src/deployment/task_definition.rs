@@ -15,7 +15,7 @@ use core::fmt;
 
 use serde_json::{Map, Value};
 
-pub use super::drift::{Drift, DriftReport};
+use super::drift::{Drift, DriftReport};
 use super::fragment::SecretRef;
 use crate::model::{Field, Source};
 use crate::text::{escaped, quoted};

@@ -10,7 +10,7 @@
 //! - SSM parameters go through `GetParameters`, at most 10 names per call, grouped by region (the
 //!   ARN's, or the caller's for a bare name), each distinct identifier once.
 
-use crate::iam::AWSCURRENT;
+use crate::deployment::iam::AWSCURRENT;
 use crate::value_from::{SecretsManagerRef, SsmRef, ValueFrom, strip_random_suffix};
 
 /// `BatchGetSecretValue` takes at most this many ids.

@@ -315,7 +315,10 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
             load::load_with::<T>(&engine, mode, Some(&mut observe), Some(&mut kept)).await?
         };
         #[cfg(feature = "metrics")]
-        super::engine::metrics::loaded(crate::iam::short_type_name::<T>(), SystemTime::now());
+        super::engine::metrics::loaded(
+            crate::deployment::iam::short_type_name::<T>(),
+            SystemTime::now(),
+        );
         let shared = Arc::new(Shared {
             engine,
             options,
@@ -340,7 +343,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Watch<T> {
         });
         let span = tracing::info_span!(
             "ecs_secrets.aws.watch",
-            config = crate::iam::short_type_name::<T>()
+            config = crate::deployment::iam::short_type_name::<T>()
         );
         let task = tokio::spawn(background(Arc::clone(&shared)).instrument(span));
         Ok(Watch {
@@ -458,7 +461,7 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
                 status.last_error = Some(error.clone());
                 #[cfg(feature = "metrics")]
                 super::engine::metrics::refreshed(
-                    crate::iam::short_type_name::<T>(),
+                    crate::deployment::iam::short_type_name::<T>(),
                     false,
                     status.last_success,
                 );
@@ -488,7 +491,11 @@ impl<T: EcsSecrets + Send + Sync + 'static> Shared<T> {
             }
         }
         #[cfg(feature = "metrics")]
-        super::engine::metrics::refreshed(crate::iam::short_type_name::<T>(), true, now);
+        super::engine::metrics::refreshed(
+            crate::deployment::iam::short_type_name::<T>(),
+            true,
+            now,
+        );
         if let Some(change) = &change {
             tracing::info!(fields = ?change.fields, "refresh changed values");
             // No receiver is not an error: nobody subscribed.

@@ -62,7 +62,7 @@ use super::super::read::plan::{
 };
 use super::super::read::send;
 use super::super::read::{Fetched, ParamResult, ParamValue, SecretResult, SecretValue};
-use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
+use crate::deployment::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
 
 /// What a watch remembers of its last load: per fetch, the answer with its version.
 #[derive(Default)]

@@ -76,12 +76,12 @@ impl MigrateOptions {
     }
 
     /// Whether this is an apply.
-    pub fn is_apply(&self) -> bool {
+    pub fn get_apply(&self) -> bool {
         self.apply
     }
 
     /// Whether a different value is replaced.
-    pub fn is_overwrite(&self) -> bool {
+    pub fn get_overwrite(&self) -> bool {
         self.overwrite
     }
 }
@@ -152,7 +152,7 @@ async fn by_name_in_the_declared_account(
         .filter_map(|(i, w)| {
             Some((
                 i,
-                crate::iam::account(&candidates[i].value_from)?,
+                crate::deployment::iam::account(&candidates[i].value_from)?,
                 w.dest.region(),
             ))
         })

@@ -13,7 +13,7 @@ use crate::value_from::ValueFrom;
 use super::{Refusal, StepAction};
 use crate::deploy::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 
-use crate::iam::SSM_SECRETS_MANAGER_REFERENCE;
+use crate::deployment::iam::SSM_SECRETS_MANAGER_REFERENCE;
 
 /// Where one variable's value goes. Two are the same destination when they name the same secret
 /// or parameter, however written: a secret by partial and by complete ARN is one secret (one
@@ -95,7 +95,7 @@ impl Dest {
 pub(super) fn destination(value_from: &ValueFrom) -> Result<(Dest, Option<String>), Refusal> {
     match value_from {
         ValueFrom::SecretsManager(s) => {
-            if !crate::iam::follows_current(s) {
+            if !crate::deployment::iam::follows_current(s) {
                 return Err(Refusal::Pinned);
             }
             Ok((
@@ -258,7 +258,7 @@ fn key_for(dest: &Dest, kms_keys: &[String]) -> Result<Option<String>, Refusal> 
     };
     let mut keys = kms_keys
         .iter()
-        .filter(|k| crate::iam::key_region(k) == region);
+        .filter(|k| crate::deployment::iam::key_region(k) == region);
     match (keys.next(), keys.next()) {
         (None, _) => Ok(None),
         (Some(key), None) => Ok(Some(key.clone())),

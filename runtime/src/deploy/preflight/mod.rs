@@ -148,7 +148,7 @@ impl PreflightReport {
     }
 
     /// Whether values were read ([`PreflightOptions::read_values`]).
-    pub fn read_values(&self) -> bool {
+    pub fn get_read_values(&self) -> bool {
         self.read_values
     }
 }
@@ -200,7 +200,12 @@ async fn run(engine: &Engine, scope: Scope, options: PreflightOptions) -> Prefli
         let params = ssm::check(engine, run, &refs, &default_region).await;
         let mut keys: Vec<(String, String)> = declared_keys
             .iter()
-            .map(|k| (crate::iam::key_region(k).to_owned(), (*k).to_owned()))
+            .map(|k| {
+                (
+                    crate::deployment::iam::key_region(k).to_owned(),
+                    (*k).to_owned(),
+                )
+            })
             .collect();
         for (_, region, key) in &params.keys {
             let key = (region.clone(), key.clone());
@@ -248,7 +253,7 @@ async fn run(engine: &Engine, scope: Scope, options: PreflightOptions) -> Prefli
         states[i].clone()
     };
     for (at, key) in declared_keys.iter().enumerate() {
-        if let Some(finding) = state(crate::iam::key_region(key), key) {
+        if let Some(finding) = state(crate::deployment::iam::key_region(key), key) {
             checks[first_key + at].findings.push(finding);
         }
     }

@@ -14,7 +14,7 @@
 
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType};
 
-use crate::iam::{Action, Condition, PolicyDocument, Role};
+use crate::deployment::iam::{Action, Condition, PolicyDocument, Role};
 use crate::value_from::ValueFrom;
 
 use super::{Finding, request_finding};

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::deployment::Deployment;
-use crate::iam::{PolicyDocument, Role};
+use crate::deployment::iam::{PolicyDocument, Role};
 use crate::value_from::ValueFrom;
 use crate::{Shape, Task, TaskDefinitionError};
 

@@ -21,7 +21,7 @@ use crate::aws::read::{SecretValue, secret_value};
 const DESCRIBE: &str = "DescribeSecret";
 const GET: &str = "GetSecretValue";
 use crate::aws::read::plan::position_or_push;
-use crate::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
+use crate::deployment::iam::{AWSCURRENT, SSM_SECRETS_MANAGER_REFERENCE};
 
 /// One distinct secret: its region and the identifier the reference holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
