@@ -51,7 +51,7 @@ use crate::deploy::{PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 pub use finding::{Check, Finding, Subject};
 use scope::Scope;
 
-/// What [`Loader::preflight`] may do beyond reading metadata.
+/// What [`Loader::preflight`](crate::aws::Loader::preflight) may do beyond reading metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PreflightOptions {
     read_values: bool,
@@ -109,7 +109,8 @@ impl PreflightOptions {
     }
 }
 
-/// The outcome of [`Loader::preflight`] and [`Loader::preflight_task`]: one [`Check`] per
+/// The outcome of [`Loader::preflight`](crate::aws::Loader::preflight) and
+/// [`Loader::preflight_task`](crate::aws::Loader::preflight_task): one [`Check`] per
 /// reference, in field order, then one per `kms_key`, then one for the task definition when
 /// [`PreflightOptions::task_definition`] gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
