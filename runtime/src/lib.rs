@@ -15,6 +15,8 @@ pub mod extract;
 mod load;
 mod model;
 mod secret;
+#[cfg(feature = "deploy")]
+mod text;
 // The grammar is a crate of its own, shared with the derive; `crate::value_from::…` names it.
 use ecs_secrets_grammar as value_from;
 

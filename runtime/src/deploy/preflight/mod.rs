@@ -121,6 +121,14 @@ pub struct PreflightReport {
 }
 
 impl PreflightReport {
+    pub(in crate::deploy) fn new(name: String, read_values: bool, checks: Vec<Check>) -> Self {
+        PreflightReport {
+            name,
+            read_values,
+            checks,
+        }
+    }
+
     /// What was checked: the declaration's struct name, or `task (containers a, b)`.
     pub fn name(&self) -> &str {
         &self.name
@@ -266,11 +274,7 @@ async fn run(engine: &Engine, scope: Scope, options: PreflightOptions) -> Prefli
         check.findings.extend(merged);
         checks.push(check);
     }
-    PreflightReport {
-        name: scope.name,
-        read_values: options.read_values,
-        checks,
-    }
+    PreflightReport::new(scope.name, options.read_values, checks)
 }
 
 /// A failed request as a finding.
