@@ -38,8 +38,11 @@
 //! [`Role::PreflightReadValues`](crate::Role::PreflightReadValues)), a missing key of an
 //! `Option` field is left out too, and a missing key of a required field is an error.
 //!
-//! Nothing changes without it: [`EcsSecrets::deployment`] and its
-//! outputs stay offline and deterministic.
+//! Nothing changes without it: [`EcsSecrets::deployment`] and its outputs stay offline and
+//! deterministic. The command lines take `--omit-missing-optional` (and `--read-values`) on
+//! `secrets`, `policy`, `merge` and `check` (`containers`, `policy`, `merge` and `check` for a
+//! task): one line on standard error per omission, and exit status 1, with nothing printed or
+//! written, on an error.
 //!
 //! ```no_run
 //! use ecs_secrets::aws::Loader;
