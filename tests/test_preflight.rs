@@ -12,7 +12,10 @@ use ecs_secrets_testkit::{self as testkit, Moto};
 
 #[path = "support/fifty.rs"]
 mod fifty;
+#[path = "support/preflight.rs"]
+mod requests;
 use fifty::Fifty;
+use requests::{assert_no_decryption, request_counts};
 use serde_json::json;
 
 const CANARY: &str = "CANARY-preflight-value";
@@ -21,10 +24,6 @@ const VID: &str = "preflight-version-0000000000000001";
 const VID_MISSING: &str = "preflight-version-0000000000000999";
 const DESCRIBE: &str = testkit::DESCRIBE;
 const GET: &str = testkit::GET;
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const PARAMS: &str = testkit::PARAMS;
-const DESCRIBE_KEY: &str = "TrentService.DescribeKey";
-const DESCRIBE_PARAMETERS: &str = "AmazonSSM.DescribeParameters";
 
 #[derive(EcsSecrets)]
 #[ecs(
@@ -166,27 +165,6 @@ fn findings(report: &PreflightReport) -> Vec<(&'static str, Vec<Finding>)> {
         .collect()
 }
 
-/// `[DescribeSecret, GetParameters, GetSecretValue, BatchGetSecretValue, DescribeKey,
-/// DescribeParameters]`; and no other request at all.
-fn request_counts(moto: &Moto) -> [usize; 6] {
-    let targets = [
-        DESCRIBE,
-        PARAMS,
-        GET,
-        BATCH,
-        DESCRIBE_KEY,
-        DESCRIBE_PARAMETERS,
-    ];
-    let counts = targets.map(|t| moto.proxy.count(t));
-    assert_eq!(
-        counts.iter().sum::<usize>(),
-        moto.proxy.total(),
-        "{:?}",
-        moto.proxy.targets()
-    );
-    counts
-}
-
 /// No output of the report holds a value: not `Display`, `Debug`, pretty `Debug` nor the JSON.
 fn assert_no_value(report: &PreflightReport) {
     let outputs = [
@@ -198,12 +176,6 @@ fn assert_no_value(report: &PreflightReport) {
     for out in outputs {
         assert!(!out.contains(CANARY), "a value leaked into a report");
         assert!(!out.contains("xxxxxxxx"), "a value leaked into a report");
-    }
-}
-
-fn assert_no_decryption(moto: &Moto) {
-    for body in moto.proxy.bodies(PARAMS) {
-        assert_ne!(body.get("WithDecryption"), Some(&json!(true)), "{body}");
     }
 }
 

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 use crate::aws::Loader;
-use crate::deploy::{MigrateError, MigrateOptions, PreflightOptions};
+use crate::deploy::{
+    MigrateError, MigrateOptions, OmitError, OmitOptions, Omitted, PreflightOptions,
+};
 use crate::{Deployment, EcsSecrets, Task, Vars};
 
 use super::error::shown_path;
@@ -43,6 +45,33 @@ pub(super) fn pin_versions<T: EcsSecrets>(
 ) -> Result<Deployment, CliError> {
     let pinned = with_loader(aws, |loader| async move { loader.pin::<T>(vars).await })?;
     pinned.map_err(|error| CliError::Pin { error })
+}
+
+/// `--omit-missing-optional`: `omit` ([`Loader::omit_missing_optional`] or its `_task`) on a
+/// loader of `aws`'s configuration, then the value with one line for standard error per
+/// omission, or the refusal: exit 1, the error on standard error, nothing on standard output.
+pub(super) fn omit_missing_optional<T, F, Fut>(
+    aws: Aws<'_>,
+    read_values: bool,
+    omit: F,
+) -> Result<super::resolve::Reduced<T>, CliError>
+where
+    F: FnOnce(Loader, OmitOptions) -> Fut,
+    Fut: Future<Output = Result<Omitted<T>, OmitError>>,
+{
+    let options = OmitOptions::new().read_values(read_values);
+    let omitted = with_loader(aws, |loader| omit(loader, options))?;
+    Ok(match omitted {
+        Ok(omitted) => {
+            let (value, omissions) = omitted.into_parts();
+            Ok((value, omissions.iter().map(|o| format!("{o}\n")).collect()))
+        }
+        Err(error) => Err(Output {
+            stderr: format!("error: {error}\n"),
+            code: EXIT_DRIFT,
+            ..Output::default()
+        }),
+    })
 }
 
 /// `preflight`'s options.

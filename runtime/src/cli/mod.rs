@@ -20,7 +20,11 @@
 //! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
 //! Secrets Manager reference is pinned to the id of its current version (read with
 //! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
-//! a new task-definition revision. See `aws::Loader::pin`. `preflight [--json] [--read-values]`
+//! a new task-definition revision. See `aws::Loader::pin`. `secrets`, `policy`, `merge` and
+//! `check` take `--omit-missing-optional [--read-values]`: the references of `Option` fields
+//! whose secret or parameter does not exist are left out, one line on standard error each, and
+//! a required one missing exits 1 with nothing printed or written (see
+//! `deploy`'s "Optional secrets, per environment"). `preflight [--json] [--read-values]`
 //! asks AWS whether every reference will resolve at task start (`aws::Loader::preflight`).
 //! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
 //! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
@@ -39,6 +43,7 @@
 use std::ffi::OsString;
 mod error;
 mod io;
+mod resolve;
 mod task;
 #[cfg(unix)]
 mod write;
@@ -57,6 +62,7 @@ use std::path::{Path, PathBuf};
 mod aws;
 
 use io::{is_stdin, pretty, read_json, write_file};
+use resolve::{Omit, Pin, with_omitted};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -231,6 +237,8 @@ enum Command {
         format: Format,
         #[command(flatten)]
         pin: Pin,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Print the least-privilege IAM policy document (JSON) for the execution or the task role.
     ///
@@ -245,6 +253,8 @@ enum Command {
         /// `AWS::IAM::Policy` (`cloudformation`).
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Set a container's `secrets` in a task-definition JSON file; print the result, or write
     /// it back with `--in-place` or to `-o OUT`.
@@ -261,6 +271,8 @@ enum Command {
         target: MergeArgs,
         #[command(flatten)]
         pin: Pin,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Compare a container of a task-definition JSON file with the declaration; exit 1 on
     /// drift.
@@ -275,6 +287,8 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         pin: Pin,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// List the declaration's placeholder names, one a line.
     Placeholders,
@@ -302,24 +316,6 @@ enum Command {
     /// second run completes. The caller's policy: `policy --role migrate`.
     #[cfg(feature = "deploy")]
     Migrate(aws::MigrateArgs),
-}
-
-/// `--pin-versions`, where the `aws` feature is on.
-#[derive(clap::Args, Debug, Default)]
-struct Pin {
-    /// Pin each unpinned Secrets Manager reference to the id of its current version
-    /// (`ARN:key::VERSION-ID`), read from AWS with the standard credential chain, so that a
-    /// rotation produces a new task-definition revision. Reads metadata only
-    /// (`secretsmanager:DescribeSecret` on the secrets: `policy --role pin`), never a value.
-    #[cfg(feature = "deploy")]
-    #[arg(long)]
-    pin_versions: bool,
-}
-
-impl Pin {
-    fn none() -> Self {
-        Pin::default()
-    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -407,24 +403,41 @@ fn run_inner<T: EcsSecrets>(
     };
     let known = crate::placeholders::<T>();
     let vars = args.vars.vars(&known, env)?;
-    let deployment = |pin: &Pin| deployment::<T>(&vars, &known, pin, aws);
-    match args.command {
-        Command::Secrets { format, pin } => Ok(Output {
-            stdout: format.secrets(&deployment(&pin)?.secrets()),
-            ..Output::default()
-        }),
-        Command::Policy { role, format } => {
-            let policy = deployment(&Pin::none())?.policy(role);
-            match format.policy(&policy, role) {
-                Some(stdout) => Ok(Output {
-                    stdout,
-                    ..Output::default()
-                }),
-                None => Err(CliError::Usage(format!(
-                    "error: --format {format} has no policy (the tool takes none); use ecs, \
-                     cloudformation or terraform"
-                ))),
+    let deployment = |pin: &Pin| resolve::deployment::<T>(&vars, &known, pin, aws);
+    // With `--omit-missing-optional`, a refusal ends the run before anything is printed or
+    // written.
+    macro_rules! omitted {
+        ($pin:expr, $omit:expr) => {
+            match $omit.deployment(deployment($pin)?, aws)? {
+                Ok(reduced) => reduced,
+                Err(refused) => return Ok(refused),
             }
+        };
+    }
+    match args.command {
+        Command::Secrets { format, pin, omit } => {
+            let (deployment, omitted) = omitted!(&pin, omit);
+            Ok(Output {
+                stdout: format.secrets(&deployment.secrets()),
+                stderr: omitted,
+                ..Output::default()
+            })
+        }
+        Command::Policy { role, format, omit } => {
+            let (deployment, omitted) = omitted!(&Pin::none(), omit);
+            let stdout = format
+                .policy(&deployment.policy(role), role)
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "error: --format {format} has no policy (the tool takes none); use ecs, \
+                         cloudformation or terraform"
+                    ))
+                })?;
+            Ok(Output {
+                stdout,
+                stderr: omitted,
+                ..Output::default()
+            })
         }
         Command::Placeholders => Ok(Output {
             stdout: known.iter().map(|n| format!("{n}\n")).collect(),
@@ -450,9 +463,10 @@ fn run_inner<T: EcsSecrets>(
             container,
             target,
             pin,
+            omit,
         } => {
-            let deployment = deployment(&pin)?;
-            target.run(|json| {
+            let (deployment, omitted) = omitted!(&pin, omit);
+            let out = target.run(|json| {
                 deployment.merge_into(json, &container)?;
                 Ok(format!(
                     "{} secrets of `{}` into container `{}`",
@@ -460,33 +474,22 @@ fn run_inner<T: EcsSecrets>(
                     deployment.name(),
                     escaped(&container)
                 ))
-            })
+            })?;
+            Ok(with_omitted(out, omitted))
         }
         Command::Check {
             container,
             file,
             pin,
-        } => check(&deployment(&pin)?, &container, &file),
+            omit,
+        } => {
+            let (deployment, omitted) = omitted!(&pin, omit);
+            Ok(with_omitted(
+                check(&deployment, &container, &file)?,
+                omitted,
+            ))
+        }
     }
-}
-
-/// The deployment for `vars`; with `--pin-versions`, pinned to the current versions.
-#[cfg_attr(not(feature = "deploy"), allow(clippy::needless_pass_by_value))]
-fn deployment<T: EcsSecrets>(
-    vars: &Vars,
-    known: &[String],
-    pin: &Pin,
-    aws: Aws<'_>,
-) -> Result<Deployment, CliError> {
-    #[cfg(feature = "deploy")]
-    if pin.pin_versions {
-        return aws::pin_versions::<T>(vars, aws);
-    }
-    let _ = (pin, aws);
-    T::deployment_for(vars).map_err(|error| CliError::Placeholders {
-        error,
-        known: known.to_vec(),
-    })
 }
 
 /// `check`: the drift report of the container in `file`; exit 1 on drift.

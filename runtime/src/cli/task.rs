@@ -25,7 +25,10 @@
 //! definition or an Express Mode input), `preflight [--json] [--read-values] [--execution-role
 //! ARN] [--task-definition FILE]` (feature `aws`: every container's references, log options and
 //! registry credentials, see `aws::Loader::preflight_task`), and `placeholders`; `--var
-//! NAME=VALUE` and `--vars-from-env` as for one struct.
+//! NAME=VALUE` and `--vars-from-env` as for one struct. `policy`, `containers`, `merge` and
+//! `check` take `--omit-missing-optional [--read-values]` (feature `deploy`): every
+//! container's references of `Option` fields that do not exist are left out, one line on
+//! standard error each (`aws::Loader::omit_missing_optional_task`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -33,6 +36,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::read_json;
+use super::resolve::{Omit, with_omitted};
 use super::{AFTER_HELP, Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
 use crate::text::escaped;
 use crate::{Format, Role, Task, Vars};
@@ -57,6 +61,8 @@ enum Command {
         /// The form (`ecs`, `terraform`: the IAM JSON; `cloudformation[-yaml]`: a template).
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Print what the task sets in each of its containers (`secrets`, `secretOptions`,
     /// `repositoryCredentials`).
@@ -64,17 +70,23 @@ enum Command {
         /// The form (`ecs`, `terraform`, `cloudformation`, `cloudformation-yaml`).
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Set every named container's secrets in a task-definition (or Express Mode input) JSON
     /// file; print the result, or write it back with `--in-place` or to `-o OUT`.
     Merge {
         #[command(flatten)]
         target: MergeArgs,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// Compare every named container of a JSON file with the task; exit 1 on drift.
     Check {
         /// The JSON file (`-` for standard input).
         file: PathBuf,
+        #[command(flatten)]
+        omit: Omit,
     },
     /// List the placeholder names, one a line.
     Placeholders,
@@ -143,7 +155,6 @@ fn run_task_inner<F>(
 where
     F: Fn(&Vars) -> Result<Task, Box<dyn std::error::Error>>,
 {
-    let _ = aws;
     let command = Args::command().about(
         "Deployment outputs of a task of several containers: its one policy, what it sets in \
          each container, and a merge and drift check for task-definition files",
@@ -154,29 +165,41 @@ where
     };
     let vars = args.vars.vars(placeholders, env)?;
     let task = || build(&vars).map_err(|e| CliError::Task(e.to_string()));
+    // With `--omit-missing-optional`, a refusal ends the run before anything is printed or
+    // written.
+    macro_rules! omitted {
+        ($omit:expr) => {
+            match $omit.task(task()?, aws)? {
+                Ok(reduced) => reduced,
+                Err(refused) => return Ok(refused),
+            }
+        };
+    }
     match args.command {
         Command::Placeholders => Ok(Output {
             stdout: placeholders.iter().map(|n| format!("{n}\n")).collect(),
             ..Output::default()
         }),
-        Command::Policy { role, format } => {
-            let text = format.policy(&task()?.policy(role), role).ok_or_else(|| {
+        Command::Policy { role, format, omit } => {
+            let (task, omitted) = omitted!(omit);
+            let text = format.policy(&task.policy(role), role).ok_or_else(|| {
                 CliError::Usage(format!("error: --format {format} has no policy form"))
             })?;
-            Ok(stdout(text))
+            Ok(with_omitted(stdout(text), omitted))
         }
-        Command::Containers { format } => {
-            let text = format.task(&task()?).ok_or_else(|| {
+        Command::Containers { format, omit } => {
+            let (task, omitted) = omitted!(omit);
+            let text = format.task(&task).ok_or_else(|| {
                 CliError::Usage(format!(
                     "error: --format {format} describes one container: use the one-struct \
                      command line's `secrets --format {format}`"
                 ))
             })?;
-            Ok(stdout(text))
+            Ok(with_omitted(stdout(text), omitted))
         }
-        Command::Merge { target } => {
-            let task = task()?;
-            target.run(|json| {
+        Command::Merge { target, omit } => {
+            let (task, omitted) = omitted!(omit);
+            let out = target.run(|json| {
                 let shape = task.merge_into(json)?;
                 let names: Vec<String> = (task.container_names())
                     .map(|n| escaped(n).to_string())
@@ -185,26 +208,28 @@ where
                     "the secrets of containers {} into {shape}",
                     names.join(", ")
                 ))
-            })
+            })?;
+            Ok(with_omitted(out, omitted))
         }
         #[cfg(feature = "deploy")]
         Command::Preflight(args) => {
             let task = task()?;
             super::aws::preflight(super::aws::Preflighted::Task(&task), args, aws)
         }
-        Command::Check { file } => {
+        Command::Check { file, omit } => {
+            let (task, omitted) = omitted!(omit);
             let report =
-                task()?
-                    .check(&read_json(&file)?)
+                task.check(&read_json(&file)?)
                     .map_err(|error| CliError::TaskDefinition {
                         path: file.clone(),
                         error,
                     })?;
-            Ok(Output {
+            let out = Output {
                 stdout: format!("{report}\n"),
                 code: if report.has_drift() { EXIT_DRIFT } else { 0 },
                 ..Output::default()
-            })
+            };
+            Ok(with_omitted(out, omitted))
         }
     }
 }

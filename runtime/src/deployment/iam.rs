@@ -109,7 +109,9 @@ pub enum Role {
     /// check reports the denial (and the execution role gets no `kms:Decrypt` on it either).
     /// With an execution role to simulate (`--execution-role`), the deploy step also needs
     /// `iam:SimulatePrincipalPolicy` on that role's ARN, which a declaration does not know:
-    /// add that statement yourself.
+    /// add that statement yourself. Leaving out missing optional references
+    /// ([`aws::Loader::omit_missing_optional`](crate::aws::Loader::omit_missing_optional),
+    /// `--omit-missing-optional`) runs preflight: this policy, of the declaration as declared.
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus

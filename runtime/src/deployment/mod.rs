@@ -9,6 +9,8 @@ pub(crate) mod drift;
 pub mod formats;
 pub(crate) mod fragment;
 pub mod iam;
+#[cfg(feature = "deploy")]
+mod retain;
 pub(crate) mod task;
 pub mod task_definition;
 

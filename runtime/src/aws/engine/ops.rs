@@ -30,7 +30,10 @@ macro_rules! error_codes {
     };
 }
 // The deploy-time verbs build their own clients and read their own operations' codes.
-#[cfg_attr(not(feature = "deploy"), allow(unused_imports))]
+#[cfg_attr(
+    not(all(feature = "deploy", feature = "metrics")),
+    allow(unused_imports)
+)]
 pub(crate) use error_codes;
 
 error_codes!(

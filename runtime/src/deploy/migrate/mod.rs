@@ -49,7 +49,8 @@ pub use report::{MigrateError, MigrationReport, Refusal, Step, StepAction, StepS
 #[cfg(feature = "cli")]
 pub(crate) use steps::wipe;
 
-/// How [`Loader::migrate`] runs: a plan (the default: reads only) or an apply.
+/// How [`Loader::migrate`](crate::aws::Loader::migrate) runs: a plan (the default: reads only)
+/// or an apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MigrateOptions {
     apply: bool,

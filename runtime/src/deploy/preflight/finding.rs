@@ -55,7 +55,11 @@ pub enum Subject {
 }
 
 impl Check {
-    pub(super) fn new(container: Option<String>, subject: Subject, value_from: String) -> Check {
+    pub(in crate::deploy) fn new(
+        container: Option<String>,
+        subject: Subject,
+        value_from: String,
+    ) -> Check {
         Check {
             container,
             subject,

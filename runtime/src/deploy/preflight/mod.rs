@@ -51,7 +51,7 @@ use crate::deploy::{PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
 pub use finding::{Check, Finding, Subject};
 use scope::Scope;
 
-/// What [`Loader::preflight`] may do beyond reading metadata.
+/// What [`Loader::preflight`](crate::aws::Loader::preflight) may do beyond reading metadata.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PreflightOptions {
     read_values: bool,
@@ -109,7 +109,8 @@ impl PreflightOptions {
     }
 }
 
-/// The outcome of [`Loader::preflight`] and [`Loader::preflight_task`]: one [`Check`] per
+/// The outcome of [`Loader::preflight`](crate::aws::Loader::preflight) and
+/// [`Loader::preflight_task`](crate::aws::Loader::preflight_task): one [`Check`] per
 /// reference, in field order, then one per `kms_key`, then one for the task definition when
 /// [`PreflightOptions::task_definition`] gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +121,14 @@ pub struct PreflightReport {
 }
 
 impl PreflightReport {
+    pub(in crate::deploy) fn new(name: String, read_values: bool, checks: Vec<Check>) -> Self {
+        PreflightReport {
+            name,
+            read_values,
+            checks,
+        }
+    }
+
     /// What was checked: the declaration's struct name, or `task (containers a, b)`.
     pub fn name(&self) -> &str {
         &self.name
@@ -270,11 +279,7 @@ async fn run(engine: &Engine, scope: Scope, options: PreflightOptions) -> Prefli
         check.findings.extend(merged);
         checks.push(check);
     }
-    PreflightReport {
-        name: scope.name,
-        read_values: options.read_values,
-        checks,
-    }
+    PreflightReport::new(scope.name, options.read_values, checks)
 }
 
 /// A failed request as a finding.

@@ -171,7 +171,42 @@ impl Subject {
     }
 }
 
+/// What a [`Check`] is about, as a line of the report names it: see [`Check::about`].
+pub(crate) struct About<'a>(&'a Check);
+
+impl fmt::Display for About<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.0;
+        if let Some(container) = &c.container {
+            write!(f, "container `{}`: ", escaped(container))?;
+        }
+        let from = &c.value_from;
+        let kind = c
+            .parameter_type
+            .as_deref()
+            .map(|t| format!(" [{t}]"))
+            .unwrap_or_default();
+        match &c.subject {
+            Subject::Field {
+                struct_name,
+                field,
+                env,
+            } => write!(f, "{env} (field `{struct_name}.{field}`) from {from}{kind}"),
+            Subject::LogOption { option } => write!(f, "log option `{option}` from {from}{kind}"),
+            Subject::RepositoryCredentials => write!(f, "registry credentials from {from}"),
+            Subject::KmsKey { struct_name } => write!(f, "kms_key of `{struct_name}`: {from}"),
+            Subject::TaskDefinition => f.write_str("the task definition, with every secret merged"),
+        }
+    }
+}
+
 impl Check {
+    /// What the check is about, on one line: its container, then the variable, field and
+    /// reference (or the log option, the registry credentials, the key, the task definition).
+    pub(crate) fn about(&self) -> About<'_> {
+        About(self)
+    }
+
     fn status(&self) -> &'static str {
         if self.has_problem() {
             "problem"
@@ -253,38 +288,12 @@ impl fmt::Display for PreflightReport {
             if problems == 1 { "" } else { "s" },
         )?;
         for c in &self.checks {
-            let kind = c
-                .parameter_type
-                .as_deref()
-                .map(|t| format!(" [{t}]"))
-                .unwrap_or_default();
             let status = match c.status() {
                 "ok" => "ok     ",
                 "problem" => "PROBLEM",
                 _ => "note   ",
             };
-            write!(f, "{status} ")?;
-            if let Some(container) = &c.container {
-                write!(f, "container `{}`: ", escaped(container))?;
-            }
-            let from = &c.value_from;
-            match &c.subject {
-                Subject::Field {
-                    struct_name,
-                    field,
-                    env,
-                } => writeln!(f, "{env} (field `{struct_name}.{field}`) from {from}{kind}")?,
-                Subject::LogOption { option } => {
-                    writeln!(f, "log option `{option}` from {from}{kind}")?;
-                }
-                Subject::RepositoryCredentials => writeln!(f, "registry credentials from {from}")?,
-                Subject::KmsKey { struct_name } => {
-                    writeln!(f, "kms_key of `{struct_name}`: {from}")?
-                }
-                Subject::TaskDefinition => {
-                    writeln!(f, "the task definition, with every secret merged")?;
-                }
-            }
+            writeln!(f, "{status} {}", c.about())?;
             for finding in &c.findings {
                 writeln!(f, "    - {finding}")?;
                 if let Some(ecs) = finding.ecs_says() {
