@@ -47,10 +47,19 @@ fn generated_policy_reads_one_secret_one_parameter_and_the_key() {
                  "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/database-??????"]},
                 {"Effect": "Allow", "Action": ["ssm:GetParameters"],
                  "Resource": ["arn:aws:ssm:us-east-1:123456789012:parameter/orders/stripe-key"]},
+                // Decrypt through each service only for the declared secret and parameter.
                 {"Effect": "Allow", "Action": ["kms:Decrypt"],
                  "Resource": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
-                 "Condition": {"StringEquals": {"kms:ViaService": [
-                     "secretsmanager.us-east-1.amazonaws.com", "ssm.us-east-1.amazonaws.com"]}}},
+                 "Condition": {
+                     "StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"]},
+                     "StringLike": {"kms:EncryptionContext:SecretARN": [
+                         "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders/database-??????"]}}},
+                {"Effect": "Allow", "Action": ["kms:Decrypt"],
+                 "Resource": ["arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+                 "Condition": {"StringEquals": {
+                     "kms:ViaService": ["ssm.us-east-1.amazonaws.com"],
+                     "kms:EncryptionContext:PARAMETER_ARN": [
+                         "arn:aws:ssm:us-east-1:123456789012:parameter/orders/stripe-key"]}}},
             ]
         })
     );
