@@ -4,6 +4,7 @@
 mod ast;
 mod attr;
 mod expand;
+mod suggest;
 mod valid;
 
 /// Derives `ecs_secrets::EcsSecrets`; see the `ecs-secrets` crate for the attributes.
