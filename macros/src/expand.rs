@@ -1,6 +1,6 @@
 //! Code generation only: the model checked by `valid.rs` becomes an `EcsSecrets` impl.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Type};
@@ -60,8 +60,11 @@ fn generate(model: &Model) -> TokenStream {
     let fields = fields_slice(model);
     let kms_keys = kms_keys(model);
     let placeholders = placeholder_flag(model);
+    let markers = placeholder_markers(model);
     let load = load_body(model);
     quote! {
+        #markers
+
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all, clippy::pedantic)]
         const _: () = {
@@ -169,18 +172,73 @@ fn kms_keys(model: &Model) -> TokenStream {
     }
 }
 
-/// `__Placeholders`: `Yes` when this struct or a struct it flattens declares placeholders.
+/// `__Placeholders`: `No` when neither this struct nor a struct it flattens declares
+/// placeholders; otherwise a type that lists their names, for the compile error of
+/// `deployment()` on such a struct (see `placeholder_markers`).
 fn placeholder_flag(model: &Model) -> TokenStream {
-    let own = if model.has_placeholders {
-        quote!(::ecs_secrets::__private::Yes)
-    } else {
+    let ident = model.input.ident;
+    let own = if model.placeholders.is_empty() {
         quote!(::ecs_secrets::__private::No)
+    } else {
+        quote!(<#ident as ::ecs_secrets::__private::PlaceholderList>::List)
     };
     let flattened: Vec<&Field> = model.flattened().collect();
     flattened.iter().rev().fold(own, |acc, f| {
         let ty = f.ty;
         quote!(<(<#ty as ::ecs_secrets::EcsSecrets>::__Placeholders, #acc) as ::ecs_secrets::__private::Or>::Out)
     })
+}
+
+/// One uninhabited type per placeholder, named like it, and the list of them: rustc prints the
+/// list in the error of `deployment()` on a struct with placeholders (`(region, account,
+/// stage)`), so the error names the struct's own placeholders. They live in a block of their own,
+/// where only the struct's name is used, so that a placeholder named like a field's type cannot
+/// shadow it.
+fn placeholder_markers(model: &Model) -> TokenStream {
+    if model.placeholders.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = model.input.ident;
+    let markers: Vec<Ident> = (model.placeholders.iter())
+        .map(|name| marker(name, ident))
+        .collect();
+    let list = marker_list(&markers);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, unused_qualifications, clippy::all, clippy::pedantic)]
+        const _: () = {
+            #(
+                pub enum #markers {}
+                impl ::ecs_secrets::__private::Named for #markers {}
+            )*
+            impl ::ecs_secrets::__private::PlaceholderList for #ident {
+                type List = #list;
+            }
+        };
+    }
+}
+
+/// The marker type of placeholder `name`: the name itself (raw for a keyword), or with a `_`
+/// appended where it cannot be a type's name (`self`, `_`…) or is the struct's own name.
+fn marker(name: &str, ident: &Ident) -> Ident {
+    let reserved = matches!(name, "self" | "Self" | "super" | "crate" | "_") || ident == name;
+    if reserved {
+        return format_ident!("{name}_");
+    }
+    syn::parse_str::<Ident>(name).unwrap_or_else(|_| Ident::new_raw(name, Span::call_site()))
+}
+
+/// One marker as itself, several as a tuple; more than twelve as nested tuples (the runtime
+/// marks tuples of up to twelve).
+fn marker_list(markers: &[Ident]) -> TokenStream {
+    match markers {
+        [one] => quote!(#one),
+        few if few.len() <= 12 => quote!((#(#few,)*)),
+        many => {
+            let chunks = many.chunks(12).map(marker_list);
+            quote!((#(#chunks,)*))
+        }
+    }
 }
 
 /// The body of `__load`: load every field (recording every problem), then build the struct if

@@ -35,8 +35,9 @@ pub struct Model<'a> {
     pub input: &'a Input<'a>,
     /// Every field, in declaration order.
     pub fields: Vec<Checked<'a>>,
-    /// Any field's `valueFrom` or a `kms_key` has a `{placeholder}`.
-    pub has_placeholders: bool,
+    /// The placeholder names of this struct's own fields' `valueFrom`s and `kms_key`s, in order
+    /// of first appearance (the runtime's `placeholders::<T>()` lists them in the same order).
+    pub placeholders: Vec<String>,
 }
 
 impl Model<'_> {
@@ -121,11 +122,11 @@ pub fn check<'a>(input: &'a Input<'a>, errors: &mut Vec<syn::Error>) -> Model<'a
         .map(|field| check_field(input, &ctx, field, errors))
         .collect();
     duplicate_env_names(&fields, errors);
-    let has_placeholders = has_placeholders(input, &fields);
+    let placeholders = own_placeholders(input, &fields);
     Model {
         input,
         fields,
-        has_placeholders,
+        placeholders,
     }
 }
 
@@ -150,13 +151,13 @@ fn duplicate_env_names(fields: &[Checked], errors: &mut Vec<syn::Error>) {
 }
 
 /// A `kms_key` template counts too: the IAM policies depend on its values.
-fn has_placeholders(input: &Input, fields: &[Checked]) -> bool {
+fn own_placeholders(input: &Input, fields: &[Checked]) -> Vec<String> {
     let sources = fields.iter().filter_map(|c| match &c.kind {
         Kind::SecretsManager(t) | Kind::Ssm(t) => Some(t.as_str()),
         Kind::Env | Kind::Flatten => None,
     });
     let kms_keys: Vec<String> = input.attrs.kms_keys.iter().map(LitStr::value).collect();
-    !placeholders(sources.chain(kms_keys.iter().map(String::as_str))).is_empty()
+    placeholders(sources.chain(kms_keys.iter().map(String::as_str)))
 }
 
 fn check_field<'a>(

@@ -94,12 +94,14 @@ pub trait EcsSecrets: Sized {
 }
 
 /// Implemented only by the flag of declarations without `{placeholders}`: methods that emit
-/// output for one fixed environment require it.
+/// output for one fixed environment require it. A declaration with placeholders has instead a
+/// type that lists them (`(region, account, stage)`), which the error names.
 #[diagnostic::on_unimplemented(
-    message = "this configuration has `{{placeholders}}` in its sources, so its output depends on the environment",
-    label = "declares placeholders",
-    note = "pass the placeholder values: `deployment_for(&Vars::new().with(\"stage\", \"prod\"))`"
+    message = "this configuration has the placeholders `{Self}`, so its output depends on the environment",
+    label = "needs a value for each placeholder",
+    note = "call `deployment_for(&vars)` with one value per placeholder, `Vars::new().with(\"NAME\", \"VALUE\")`; `ecs_secrets::placeholders::<T>()` lists them"
 )]
 pub trait NoPlaceholders {}
 
+#[diagnostic::do_not_recommend]
 impl NoPlaceholders for __private::No {}

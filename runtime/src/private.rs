@@ -67,24 +67,55 @@ pub const fn share_env(a: &[Field], b: &[Field]) -> bool {
     false
 }
 
-/// Type-level flag: the struct (or a struct it flattens) declares placeholders.
-pub enum Yes {}
 /// Type-level flag: no placeholders anywhere in the struct.
 pub enum No {}
 
-/// Type-level `or` of two flags, for flattened structs.
+/// Marks the types that list a struct's placeholders: one uninhabited type per placeholder,
+/// named like it, which the derive generates, and tuples of them. The `deployment()` error prints
+/// the list, so it names the struct's own placeholders.
+pub trait Named {}
+
+macro_rules! named_tuples {
+    ($($t:ident)+) => {
+        impl<$($t),+> Named for ($($t,)+) {}
+    };
+}
+named_tuples!(A);
+named_tuples!(A B);
+named_tuples!(A B C);
+named_tuples!(A B C D);
+named_tuples!(A B C D E);
+named_tuples!(A B C D E F);
+named_tuples!(A B C D E F G);
+named_tuples!(A B C D E F G H);
+named_tuples!(A B C D E F G H I);
+named_tuples!(A B C D E F G H I J);
+named_tuples!(A B C D E F G H I J K);
+named_tuples!(A B C D E F G H I J K L);
+
+/// The list of a struct's own placeholders (implemented by the derive, beside the markers).
+pub trait PlaceholderList {
+    /// The marker of each placeholder, or a tuple of them.
+    type List: Named;
+}
+
+/// Type-level `or` of two flags, for flattened structs: `No` when both are, else the lists of
+/// both sides.
 pub trait Or {
-    /// `Yes` when either side is `Yes`.
+    /// `No`, or the placeholders of either side.
     type Out;
 }
 impl Or for (No, No) {
     type Out = No;
 }
-impl<B> Or for (Yes, B) {
-    type Out = Yes;
+impl<A: Named> Or for (A, No) {
+    type Out = A;
 }
-impl Or for (No, Yes) {
-    type Out = Yes;
+impl<B: Named> Or for (No, B) {
+    type Out = B;
+}
+impl<A: Named, B: Named> Or for (A, B) {
+    type Out = (A, B);
 }
 
 /// Builds a [`Field`] (its struct is `#[non_exhaustive]`, so generated code cannot).
