@@ -67,7 +67,8 @@ impl Deployment {
     /// Resolves `T` with `vars`, reporting every missing or invalid value at once.
     pub(crate) fn resolve<T: EcsSecrets>(vars: &Vars) -> Result<Deployment, ResolveError> {
         let name = iam::short_type_name::<T>();
-        let (references, mut errors) = fragment::resolve(T::FIELDS, vars);
+        let mut problems = fragment::Problems::default();
+        let references = fragment::resolve(T::FIELDS, vars, &mut problems);
         let lookup = |name: &str| vars.get(name).map(str::to_owned);
         let mut kms_keys = Vec::with_capacity(T::KMS_KEYS.len());
         for &template in T::KMS_KEYS {
@@ -81,14 +82,17 @@ impl Deployment {
             match value_from::resolve(template, &lookup) {
                 Ok(key) => match value_from::__derive::check_kms_key(&key) {
                     Ok(()) => kms_keys.push(key),
-                    Err(reason) => errors.push(problem(reason)),
+                    Err(reason) => problems.push(problem(reason)),
                 },
-                Err(problems) => {
-                    errors.extend(problems.into_iter().map(|p| problem(p.to_string())));
+                Err(errors) => {
+                    let user = format!("`kms_key` of `{name}`");
+                    for error in errors {
+                        problems.add(&user, error, problem);
+                    }
                 }
             }
         }
-        if !errors.is_empty() {
+        if let Some(errors) = problems.into_errors() {
             return Err(ResolveError::new(errors));
         }
         Ok(Deployment {
