@@ -56,13 +56,28 @@ pub const EXIT_DRIFT: i32 = 1;
 /// Exit status on an error (bad arguments, unreadable file, refused merge…).
 pub const EXIT_ERROR: i32 = 2;
 
-const AFTER_HELP: &str = "\
-Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/db\"`) needs their \
-values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{stage}` from STAGE; \
-`--var` wins. `placeholders` lists the names.
+/// The end of every `--help`: placeholders, then the exit statuses of the subcommands this build
+/// has (`$one`: what exits 1).
+macro_rules! after_help {
+    ($one:literal) => {
+        concat!(
+            "Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/db\"`) \
+             needs their values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which \
+             reads `{stage}` from STAGE; `--var` wins. `placeholders` lists the names.\n\n\
+             Exit status: 0 on success, 1 when ",
+            $one,
+            ", 2 on an error."
+        )
+    };
+}
+pub(crate) use after_help;
 
-Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a refusal \
-or a failed write, 2 on an error.";
+#[cfg(not(feature = "aws"))]
+const AFTER_HELP: &str = after_help!("`check` finds drift");
+#[cfg(feature = "aws")]
+const AFTER_HELP: &str = after_help!(
+    "`check` finds drift, `preflight` a problem or `migrate` a refusal or a failed write"
+);
 
 /// The placeholder flags every command line here takes.
 #[derive(clap::Args, Debug)]
@@ -212,24 +227,26 @@ fn exit_with(result: Result<Output, CliError>) -> ! {
 enum Command {
     /// Print the container definition's `secrets` list (JSON).
     Secrets {
-        /// The form: the ECS JSON, or a deploy tool's (`render-action`: the `secrets` input of
-        /// aws-actions/amazon-ecs-render-task-definition).
+        /// The form: the ECS JSON, or a deploy tool's.
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
         #[command(flatten)]
         pin: Pin,
     },
-    /// Print the least-privilege IAM policy document (JSON) for the execution or the task role.
+    /// Print the least-privilege IAM policy document (JSON) of a role: execution (the default),
+    /// task, pin, preflight, preflight-read-values or migrate.
     ///
     /// The execution role is the one ECS uses to inject the secrets at container start. The task
-    /// role is the application's own, for fetching the secrets directly (feature `aws`): the
-    /// same reads plus `secretsmanager:BatchGetSecretValue` and `secretsmanager:DescribeSecret`.
+    /// role is the service's own, when it reads the secrets itself: the same reads plus
+    /// `secretsmanager:BatchGetSecretValue` and `secretsmanager:DescribeSecret`. The other four
+    /// are the deploy steps that pin versions, run preflight (with or without reading values) and
+    /// migrate plaintext values.
     Policy {
         /// Which role the policy is for.
         #[arg(long, value_enum, default_value_t = Role::Execution)]
         role: Role,
-        /// The form: the IAM JSON (`ecs`, `terraform`), or a CloudFormation template with one
-        /// `AWS::IAM::Policy` (`cloudformation`).
+        /// The form: the IAM JSON (ecs, terraform), or a CloudFormation template with one
+        /// `AWS::IAM::Policy` (cloudformation, cloudformation-yaml).
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
     },

@@ -33,8 +33,13 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::read_json;
-use super::{AFTER_HELP, Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
+use super::{Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
 use crate::{Format, Role, Task, Vars};
+
+#[cfg(not(feature = "aws"))]
+const AFTER_HELP: &str = super::after_help!("`check` finds drift");
+#[cfg(feature = "aws")]
+const AFTER_HELP: &str = super::after_help!("`check` finds drift or `preflight` a problem");
 
 #[derive(Parser, Debug)]
 #[command(disable_version_flag = true, after_help = AFTER_HELP)]

@@ -74,17 +74,31 @@ const SSM: &str = "ssm";
 pub enum Role {
     /// The task execution role: the ECS agent reads the secrets and injects them as
     /// environment variables at container start.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The task execution role: ECS reads the secrets with it at container start")
+    )]
     Execution,
     /// The task role: the application fetches the secrets itself (feature `aws`). The same
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
     /// secrets, and `secretsmanager:DescribeSecret` on each secret not pinned by version id,
     /// which a watch's refresh uses to skip unrotated secrets (metadata only; granted whether or
     /// not the application watches, since a declaration cannot say).
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The task role: the service reads the secrets itself, with the AWS loader")
+    )]
     Task,
     /// The deploy step that pins secrets to their current versions
     /// ([`aws::Loader::pin`](crate::aws::Loader::pin), the CLI's `--pin-versions`):
     /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
     /// `kms:Decrypt`.
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            help = "The deploy step that pins current versions (--pin-versions): DescribeSecret only"
+        )
+    )]
     Pin,
     /// The deploy step that runs preflight
     /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
@@ -97,12 +111,20 @@ pub enum Role {
     /// With an execution role to simulate (`--execution-role`), the deploy step also needs
     /// `iam:SimulatePrincipalPolicy` on that role's ARN, which a declaration does not know:
     /// add that statement yourself.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that runs preflight, on metadata only")
+    )]
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
     /// `secretsmanager:GetSecretValue` on each Secrets Manager reference and `kms:Decrypt` on
     /// each `kms_key` through Secrets Manager only. A role of its own rather than a flag, so that
     /// `policy --role` can print it and a deploy role can be granted one or the other.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that runs preflight --read-values")
+    )]
     PreflightReadValues,
     /// The deploy step that moves plaintext `environment` values into the declared secrets and
     /// parameters ([`aws::Loader::migrate`](crate::aws::Loader::migrate), the CLI's
@@ -114,6 +136,10 @@ pub enum Role {
     /// `kms:Encrypt`, `kms:GenerateDataKey` and `kms:Decrypt`, only through the services of the
     /// references in its region. References a migration refuses (a pinned version or stage, an
     /// `/aws/reference/secretsmanager/` parameter) get nothing.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that migrates plaintext values (migrate)")
+    )]
     Migrate,
 }
 
