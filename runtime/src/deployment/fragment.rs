@@ -32,7 +32,7 @@ impl Serialize for SecretRef {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vars {
     /// Sorted by name, names unique. A `Vec` rather than a `BTreeMap`: a handful of values, and
-    /// the tree's instantiations cost every build that uses the derive (BENCHMARKS.md).
+    /// the tree's instantiations cost every build that uses the derive (docs/benchmarks.md).
     values: Vec<(String, String)>,
 }
 

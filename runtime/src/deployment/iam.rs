@@ -365,7 +365,7 @@ impl PolicyDocument {
     fn build(role: Role, refs: &[&ValueFrom], kms_keys: &[&str]) -> PolicyDocument {
         // Sorted, deduplicated `Vec`s rather than `BTreeMap`s/`BTreeSet`s: the lists are short,
         // and the tree instantiations were a quarter of this crate's generated code
-        // (BENCHMARKS.md, build cost), paid by every build script that uses the derive.
+        // (docs/benchmarks.md, build cost), paid by every build script that uses the derive.
         // A grant is (action, key region for `kms:Decrypt` or "", resource).
         let mut grants: Vec<(Action, &str, String)> = Vec::new();
         let mut grant = |action, resource: String| grants.push((action, "", resource));
