@@ -6,7 +6,7 @@ use core::fmt;
 use crate::model::Field;
 
 /// Everything that went wrong while loading a configuration struct (`from_env`, `from_lookup`,
-/// and the [`aws`](crate::aws) loader).
+/// and the AWS loader).
 ///
 /// `Display` lists one problem per line. No variant carries a value: a sourced field's error
 /// text depends only on the field and the kind of failure, JSON errors keep only their

@@ -1,33 +1,10 @@
-//! A ready deploy command line for one configuration struct (feature `cli`).
-//!
-//! ```no_run
-//! # use ecs_secrets::EcsSecrets;
-//! # #[derive(EcsSecrets)]
-//! # #[ecs(region = "us-east-1", account = "123456789012")]
-//! # struct AppConfig { #[ecs(secret = "app/db", key = "password")] db: String }
-//! fn main() {
-//!     ecs_secrets::cli::main::<AppConfig>()
-//! }
-//! ```
-//!
-//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task|pin`
-//! (both with `--format ecs|cloudformation|cloudformation-yaml|terraform|copilot|render-action`, see
-//! [`Format`]),
-//! `merge --container NAME FILE [--in-place | -o OUT]`, `check --container NAME FILE`, and
-//! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
-//! declaration with `{placeholders}`.
-//!
-//! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
-//! Secrets Manager reference is pinned to the id of its current version (read with
-//! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
-//! a new task-definition revision. See `aws::Loader::pin`. `preflight [--json] [--read-values]`
-//! asks AWS whether every reference will resolve at task start (`aws::Loader::preflight`).
-//! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
-//! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
-//!
-//! Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a
-//! refusal or a failed write, 2 on an error (message on stderr).
-//! [`run`] is the same program as a function, for tests and for wrapping.
+#![doc = include_str!("../../docs/cli.md")]
+#![cfg_attr(
+    not(feature = "aws"),
+    doc = "",
+    doc = "[`run_with_config`]: https://docs.rs/ecs-secrets/latest/ecs_secrets/cli/fn.run_with_config.html",
+    doc = "[`run_task_with_config`]: https://docs.rs/ecs-secrets/latest/ecs_secrets/cli/fn.run_task_with_config.html"
+)]
 
 use std::ffi::OsString;
 use std::fmt;
@@ -35,6 +12,7 @@ mod io;
 mod task;
 
 #[cfg(feature = "aws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub use task::run_task_with_config;
 pub use task::{run_task, task_main};
 
@@ -384,6 +362,7 @@ pub enum CliError {
     Task(String),
     /// `--pin-versions` could not read the current versions (feature `aws`).
     #[cfg(feature = "aws")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
     Pin {
         /// Every secret that could not be pinned, with AWS's error code.
         error: ResolveError,
@@ -475,6 +454,7 @@ pub fn run_with_env<T: EcsSecrets>(
 /// chain's (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside
 /// an async context.
 #[cfg(feature = "aws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub fn run_with_config<T: EcsSecrets>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,

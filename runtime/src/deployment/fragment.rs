@@ -25,10 +25,7 @@ impl Serialize for SecretRef {
     }
 }
 
-/// Values for the `{placeholders}` of a declaration, one environment's worth
-/// (`stage = prod`, `account = 123456789012`…).
-///
-/// Placeholder values name environments, accounts and regions; they are not secret.
+#[doc = include_str!("../../docs/environments.md")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vars {
     /// Sorted by name, names unique. A `Vec` rather than a `BTreeMap`: a handful of values, and

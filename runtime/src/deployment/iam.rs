@@ -1,50 +1,4 @@
-//! IAM policy documents for the roles that read a declaration's secrets.
-//!
-//! [`PolicyDocument`] serializes to exactly the IAM JSON grammar, in one fixed shape so that the
-//! output diffs cleanly between builds:
-//!
-//! ```json
-//! {
-//!   "Version": "2012-10-17",
-//!   "Statement": [
-//!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]},
-//!     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:…"],
-//!      "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.REGION.amazonaws.com"]}}}
-//!   ]
-//! }
-//! ```
-//!
-//! - One statement per action, in the order of [`Action`], except the KMS actions
-//!   (`kms:Decrypt`, and for [`Role::Migrate`] `kms:Encrypt` and `kms:GenerateDataKey`): one
-//!   statement per region of the keys, in region order. `Action` and `Resource` are always
-//!   arrays, even of one element. No `Sid`; a `Condition` only on the KMS actions.
-//! - Resources and condition values are sorted (byte order) and deduplicated; an action without
-//!   resources has no statement, so a declaration without secrets gives `"Statement": []`.
-//! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
-//!   partial ARN (no random suffix) gets `-??????`, which matches exactly the six random
-//!   characters (a trailing wildcard would also match other secrets). CDK
-//!   `Secret.arnForPolicies` does the same.
-//! - An SSM resource is the parameter ARN. A bare parameter name (which ECS resolves in the task's
-//!   own region and account) is refused with [`PolicyError::NoRegionOrAccount`]: a policy cannot
-//!   know that region and account, and a wildcard would grant the name in every region and
-//!   account. The derive always emits ARNs, so only a hand-written [`ValueFrom`] can be one.
-//! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
-//!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
-//!   to `secretsmanager:GetSecretValue`.
-//! - `kms:Decrypt` is allowed only through the services that read the references, with the
-//!   `kms:ViaService` condition key (KMS developer guide, "AWS KMS condition keys"), so the role
-//!   cannot call KMS with a key directly. A KMS key is regional, and Secrets Manager and SSM use
-//!   only keys of the secret's or parameter's own region, so a key's condition names the services
-//!   of the references in the key's region: `secretsmanager.REGION.amazonaws.com` for a secret,
-//!   `ssm.REGION.amazonaws.com` for a parameter, and both for an
-//!   `/aws/reference/secretsmanager/` parameter. For that one SSM passes the read on to Secrets
-//!   Manager, and Secrets Manager is the service that calls KMS, so KMS should see
-//!   `secretsmanager`. No AWS page says which service KMS sees at the end of such a chain, so
-//!   `ssm` is allowed too. It is still a service reading for the role, never a direct call.
-//! - A key in a region none of the references is in gets both services of its own region: no
-//!   reference can use it, but the key was declared, and the condition still rules out direct
-//!   use. The suffix is `amazonaws.com` in every partition (`aws-cn` too), as the KMS guide
-//!   says for `kms:ViaService`.
+#![doc = include_str!("../../docs/iam.md")]
 
 use core::fmt;
 
@@ -89,8 +43,8 @@ pub enum Role {
         value(help = "The task role: the service reads the secrets itself, with the AWS loader")
     )]
     Task,
-    /// The deploy step that pins secrets to their current versions
-    /// ([`aws::Loader::pin`](crate::aws::Loader::pin), the CLI's `--pin-versions`):
+    /// The deploy step that pins secrets to their current versions ([`Loader::pin`][pin], the
+    /// CLI's `--pin-versions`):
     /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
     /// `kms:Decrypt`.
     #[cfg_attr(
@@ -99,10 +53,15 @@ pub enum Role {
             help = "The deploy step that pins current versions (--pin-versions): DescribeSecret only"
         )
     )]
+    #[cfg_attr(feature = "aws", doc = "", doc = "[pin]: crate::aws::Loader::pin")]
+    #[cfg_attr(
+        not(feature = "aws"),
+        doc = "",
+        doc = "[pin]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.pin"
+    )]
     Pin,
-    /// The deploy step that runs preflight
-    /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
-    /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
+    /// The deploy step that runs preflight ([`Loader::preflight`][preflight], the CLI's
+    /// `preflight`) on metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
     /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
     /// parameter (called without decryption, so no `kms:Decrypt`) and `ssm:DescribeParameters`
     /// on `*` (tiers and key ids), `kms:DescribeKey` on each `kms_key`. No value is read. A
@@ -114,6 +73,16 @@ pub enum Role {
     #[cfg_attr(
         feature = "cli",
         value(help = "The deploy step that runs preflight, on metadata only")
+    )]
+    #[cfg_attr(
+        feature = "aws",
+        doc = "",
+        doc = "[preflight]: crate::aws::Loader::preflight"
+    )]
+    #[cfg_attr(
+        not(feature = "aws"),
+        doc = "",
+        doc = "[preflight]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.preflight"
     )]
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
@@ -127,8 +96,7 @@ pub enum Role {
     )]
     PreflightReadValues,
     /// The deploy step that moves plaintext `environment` values into the declared secrets and
-    /// parameters ([`aws::Loader::migrate`](crate::aws::Loader::migrate), the CLI's
-    /// `migrate`): on each Secrets Manager reference `secretsmanager:GetSecretValue` (to
+    /// parameters ([`Loader::migrate`][migrate], the CLI's `migrate`): on each Secrets Manager reference `secretsmanager:GetSecretValue` (to
     /// compare, and to merge a JSON key into the object), `secretsmanager:PutSecretValue`, and
     /// `secretsmanager:CreateSecret` when the reference is a partial ARN (a complete ARN names a
     /// secret that exists: a new one would get another random suffix); on each parameter
@@ -139,6 +107,16 @@ pub enum Role {
     #[cfg_attr(
         feature = "cli",
         value(help = "The deploy step that migrates plaintext values (migrate)")
+    )]
+    #[cfg_attr(
+        feature = "aws",
+        doc = "",
+        doc = "[migrate]: crate::aws::Loader::migrate"
+    )]
+    #[cfg_attr(
+        not(feature = "aws"),
+        doc = "",
+        doc = "[migrate]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.migrate"
     )]
     Migrate,
 }

@@ -1,9 +1,4 @@
-//! The same outputs in the forms deploy tools take: CloudFormation (and CDK), Terraform, AWS
-//! Copilot manifests, and the `aws-actions/amazon-ecs-render-task-definition` GitHub Action.
-//!
-//! Every form is built from the same [`SecretRef`]s, [`PolicyDocument`] and [`Task`], so they
-//! say the same thing; only the spelling changes. JSON comes out pretty-printed with a final
-//! newline, as the CLI prints it.
+#![doc = include_str!("../../../docs/formats.md")]
 
 mod cloudformation;
 mod copilot;
@@ -51,10 +46,10 @@ pub enum Format {
         value(help = "Terraform: the ECS and IAM JSON, which its resources take as they are")
     )]
     Terraform,
-    /// **Legacy**: an AWS Copilot manifest's `secrets:` map (YAML), for manifests that exist;
-    /// every parameter by its ARN (see [`copilot_secrets`] for names). No policy: Copilot makes
-    /// the execution role itself. AWS ended support for Copilot on 12 June 2026 and points to
-    /// ECS Express Mode and CDK: see [the formats chapter](self#from-copilot-to-express-mode-or-cdk).
+    /// **Legacy** (Copilot is past its end of support): an AWS Copilot manifest's `secrets:` map
+    /// (YAML), for the manifests that exist; every parameter by its ARN (see [`copilot_secrets`]
+    /// for names). No policy: Copilot makes the execution role itself. Moving on:
+    /// [from Copilot to Express Mode or CDK](self#from-copilot-to-express-mode-or-cdk).
     #[cfg_attr(
         feature = "cli",
         value(
