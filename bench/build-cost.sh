@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# §3 of BENCHMARKS.md: what ecs-secrets costs a build. Cold `cargo build` (dev profile) of three
+# §3 of docs/benchmarks.md: what ecs-secrets costs a build. Cold `cargo build` (dev profile) of three
 # tiny binaries, each in its own temp dir with its own CARGO_TARGET_DIR:
 #
 #   ecs-secrets  a config struct with the derive, loaded from the environment, and its `secrets`

@@ -6,7 +6,7 @@
 //!   that the three loaders produced the same configuration before it times them.
 //! - `fetch.rs` (§1): the direct-fetch configurations of 10, 50, 200 and 1,000 fields, each as an
 //!   `EcsSecrets` struct and as a table (`Spec`) that the per-field approaches and the fixtures
-//!   read. The 50-field one is the reference of BENCHMARKS.md §1: 30 Secrets Manager fields as JSON keys
+//!   read. The 50-field one is the reference of docs/benchmarks.md §1: 30 Secrets Manager fields as JSON keys
 //!   of 12 distinct secrets (2 pinned to a version), 20 SSM parameters (half SecureString). The
 //!   other sizes keep those proportions.
 

@@ -43,13 +43,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ]);
     let config = AppConfig::from_lookup(|name| injected.get(name).map(|v| v.to_string()))?;
     println!("\n# loaded (secrets redacted)\n{config:#?}");
+    // The values go where they are used (a connection, a client), and nowhere else: not to a
+    // log, not even their length.
+    let (_password, _api_key) = (
+        config.database_password.expose_secret(),
+        config.api_key.expose_secret(),
+    );
     println!(
-        "listening on :{}, database on :{} ({} password characters), api key set: {}, flags: {:?}",
-        config.port,
-        config.database_port,
-        config.database_password.expose_secret().len(),
-        !config.api_key.expose_secret().is_empty(),
-        config.feature_flags,
+        "listening on :{}, database on :{}, flags: {:?}",
+        config.port, config.database_port, config.feature_flags,
     );
 
     // A broken environment: every problem is reported at once, no value is ever shown.

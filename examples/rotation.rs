@@ -67,10 +67,8 @@ struct Connection {
 impl Connection {
     fn open(config: Arc<DbConfig>, generation: u32) -> Connection {
         println!(
-            "[service] connection #{generation} to {} as {} ({} password characters)",
-            config.host,
-            config.username,
-            config.password.expose_secret().len()
+            "[service] connection #{generation} to {} as {}",
+            config.host, config.username
         );
         Connection { config, generation }
     }

@@ -1,6 +1,6 @@
 //! Bad input at load: values that are not UTF-8, empty, very large, JSON of unexpected shapes,
 //! duplicate keys, defaults that do not parse. Each gives a clear, field-named error or a
-//! documented behaviour (RELIABILITY.md), and no planted value appears in any output.
+//! documented behaviour (docs/reliability.md), and no planted value appears in any output.
 
 use std::collections::HashMap;
 

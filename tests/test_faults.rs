@@ -1,11 +1,11 @@
-//! The fault matrix (RELIABILITY.md, "Faults on the AWS path") for direct loading (feature `aws`), against moto through the
+//! The fault matrix (docs/reliability.md, "Faults on the AWS path") for direct loading (feature `aws`), against moto through the
 //! testkit's fault-injecting proxy. Each fault has one defined outcome — recovered by the SDK's
 //! retries (with the exact number of attempts the proxy saw), a fallback taken, or an error on
 //! exactly the fields it touched — and every load is bounded by `tokio::time::timeout`, so a hang
 //! fails the test instead of stalling it. No field ever silently gets a default or `None`.
 //!
 //! Cases `tests/test_aws_faults.rs` and `tests/test_aws_direct.rs` already cover are not repeated
-//! here (RELIABILITY.md lists them): AccessDenied on one secret of a batch, a denied or throttled
+//! here (docs/reliability.md lists them): AccessDenied on one secret of a batch, a denied or throttled
 //! batch falling back, throttled and slow `GetParameters`, the deadline, a 500 on every attempt of
 //! `GetSecretValue`, SSM `InvalidParameters`, and secrets that are not JSON, not an object, lack
 //! the key or are binary.

@@ -1,4 +1,4 @@
-//! A small fleet starting at once within a quota (RELIABILITY.md, "Faults on the AWS path"):
+//! A small fleet starting at once within a quota (docs/reliability.md, "Faults on the AWS path"):
 //! 20 tasks, each loading 4 secrets, through testkit's proxy with token buckets far below what
 //! the fleet asks at once (`BatchGetSecretValue` one in all, `GetSecretValue` 10/s, with a burst
 //! of 1 and 5).
@@ -16,7 +16,7 @@
 //! more `GetSecretValue` for every throttled one. The SDK's standard policy for everything
 //! (`Loader::retry_config(RetryConfig::standard())`, the loader's behaviour before it answered
 //! throttling itself) fails tasks under the same quotas. Counts and outcomes are asserted, never
-//! times (BENCHMARKS.md §4 measures those).
+//! times (docs/benchmarks.md §4 measures those).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};

@@ -75,3 +75,37 @@ fn derive_is_hygienic() {
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-replica:username::"
     );
 }
+
+/// The derive names one type per placeholder after the placeholder (for the error of
+/// `deployment()` on a struct with placeholders): placeholders named like a field's type, a
+/// keyword, the struct itself or `self` change nothing.
+mod placeholder_names {
+    use ecs_secrets::EcsSecrets;
+
+    #[derive(EcsSecrets)]
+    #[ecs(region = "{u16}", account = "{Templated}")]
+    pub struct Templated {
+        #[ecs(secret = "{String}/{type}/{self}/db", key = "password")]
+        pub password: String,
+        #[ecs(default = "1")]
+        pub port: u16,
+    }
+}
+
+#[test]
+fn placeholder_names_are_hygienic() {
+    use ecs_secrets::{EcsSecrets, Vars};
+    let vars = Vars::new()
+        .with("u16", "us-east-1")
+        .with("Templated", "123456789012")
+        .with("String", "a")
+        .with("type", "b")
+        .with("self", "c");
+    let d = placeholder_names::Templated::deployment_for(&vars).unwrap();
+    assert_eq!(
+        d.secrets()[0].value_from,
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:a/b/c/db:password::"
+    );
+    let c = placeholder_names::Templated::from_lookup(|k| (k == "PASSWORD").then(|| "p".into()));
+    assert_eq!(c.unwrap().port, 1);
+}

@@ -1,4 +1,4 @@
-//! Leak canaries (RELIABILITY.md) for direct loading (feature `aws`): every planted secret value is
+//! Leak canaries (docs/reliability.md) for direct loading (feature `aws`): every planted secret value is
 //! a unique canary, and none may appear in any output — the `Display` and `Debug` of every result
 //! (loaded structs and errors), panic messages, or anything `tracing` emits at TRACE level, the
 //! AWS SDK's own output included — through the load paths and the fault matrix.

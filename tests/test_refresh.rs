@@ -482,7 +482,7 @@ async fn checks_and_reads_share_one_deadline() {
     assert_eq!(fields(watch.refresh_now().await.unwrap()), ["api_key"]);
 }
 
-/// The figures of BENCHMARKS.md §5: requests and values read per refresh of a fleet of 20
+/// The figures of docs/benchmarks.md §5: requests and values read per refresh of a fleet of 20
 /// watches of [`Fleet`], with nothing and with one secret rotated, before (every refresh a full
 /// load, as [`Loader::fetch`]) and after. Counts, not times, so they are asserted too.
 #[tokio::test]

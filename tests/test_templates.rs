@@ -66,6 +66,8 @@ fn two_environments_from_one_struct() {
 }
 
 #[test]
+/// Each placeholder without a (valid) value is one problem, reported on the first field that
+/// uses it and naming the others.
 fn missing_and_invalid_values_are_reported_together() {
     let vars = Vars::new().with("stage", "pr:42").with("account", "12345");
     let e = Config::deployment_for(&vars)
@@ -82,10 +84,9 @@ fn missing_and_invalid_values_are_reported_together() {
     assert_eq!(
         problems,
         [
-            "password: no value for placeholder `{region}`",
-            "password: value for placeholder `{stage}` is invalid: it contains ':'",
-            "api_key: no value for placeholder `{region}`",
-            "api_key: value for placeholder `{stage}` is invalid: it contains ':'",
+            "password: no value for placeholder `{region}`; also used by `Config.api_key`",
+            "password: value for placeholder `{stage}` is invalid: it contains ':'; also used by \
+             `Config.api_key`",
         ],
         "{e}"
     );

@@ -1,5 +1,5 @@
 //! Benchmarks of ecs-secrets beside what services use today. Nothing here runs under
-//! `cargo test`; BENCHMARKS.md at the repository root has the commands and the figures.
+//! `cargo test`; docs/benchmarks.md has the commands and the figures.
 //!
 //! - `benches/from_lookup.rs` (§2): loading a 100-field struct from the environment, against
 //!   envconfig and envy.

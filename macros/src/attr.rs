@@ -166,6 +166,8 @@ fn unknown(
         format!("; `{name}` belongs on a field")
     } else if level == "field" && STRUCT_KEYS.split(", ").any(|k| k == name) {
         format!("; `{name}` belongs on the struct")
+    } else if let Some(key) = crate::suggest::closest(&name, expected.split(", ")) {
+        format!("; did you mean `{key}`?")
     } else {
         String::new()
     };

@@ -7,7 +7,7 @@ use crate::model::Field;
 use crate::text::escaped;
 
 /// Everything that went wrong while loading a configuration struct (`from_env`, `from_lookup`,
-/// and the [`aws`](crate::aws) loader).
+/// and the AWS loader).
 ///
 /// `Display` lists one problem per line. No variant carries a value: a sourced field's error
 /// text depends only on the field and the kind of failure, JSON errors keep only their

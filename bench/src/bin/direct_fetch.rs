@@ -1,4 +1,4 @@
-//! §1 of BENCHMARKS.md: time to configuration when a service fetches its secrets itself, four
+//! §1 of docs/benchmarks.md: time to configuration when a service fetches its secrets itself, four
 //! ways, through a proxy that adds a fixed latency to every request so that the network, not
 //! moto's own processing, dominates:
 //!

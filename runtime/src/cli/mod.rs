@@ -1,44 +1,10 @@
-//! A ready deploy command line for one configuration struct (feature `cli`).
-//!
-//! ```no_run
-//! # use ecs_secrets::EcsSecrets;
-//! # #[derive(EcsSecrets)]
-//! # #[ecs(region = "us-east-1", account = "123456789012")]
-//! # struct AppConfig { #[ecs(secret = "app/db", key = "password")] db: String }
-//! fn main() {
-//!     ecs_secrets::cli::main::<AppConfig>()
-//! }
-//! ```
-//!
-//! Subcommands: `secrets` (the container's `secrets` list), `policy --role execution|task|pin`
-//! (both with `--format ecs|cloudformation|cloudformation-yaml|terraform|copilot|render-action`, see
-//! [`Format`]),
-//! `merge --container NAME FILE [--in-place | -o OUT]`, `check --container NAME FILE`, and
-//! `placeholders`. Each takes `--var NAME=VALUE` (repeatable) and `--vars-from-env` for a
-//! declaration with `{placeholders}`.
-//!
-//! With the `aws` feature too, `secrets`, `merge` and `check` take `--pin-versions`: each unpinned
-//! Secrets Manager reference is pinned to the id of its current version (read with
-//! `DescribeSecret` and the standard AWS credential chain; no value is read), so a rotation makes
-//! a new task-definition revision. See `aws::Loader::pin`. `secrets`, `policy`, `merge` and
-//! `check` take `--omit-missing-optional [--read-values]`: the references of `Option` fields
-//! whose secret or parameter does not exist are left out, one line on standard error each, and
-//! a required one missing exits 1 with nothing printed or written (see
-//! `deploy`'s "Optional secrets, per environment"). `preflight [--json] [--read-values]`
-//! asks AWS whether every reference will resolve at task start (`aws::Loader::preflight`).
-//! `migrate --container NAME FILE [--apply] [--overwrite] [--json]` moves plaintext
-//! `environment` values into the declared secrets and parameters (`aws::Loader::migrate`).
-//!
-//! Files: every file (and standard input) is read up to 16 MiB. `-o`, `--in-place` and
-//! `migrate --apply` write a temporary file in the target's directory and rename it into place,
-//! with the original's permission bits (never its set-id bits), owner and group where the
-//! process may; a symbolic link at the target is followed only when it is the caller's own, in
-//! a directory nobody else can change or a sticky one, and a file another user left in a shared
-//! directory is not replaced.
-//!
-//! Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a
-//! refusal or a failed write, 2 on an error (message on stderr).
-//! [`run`] is the same program as a function, for tests and for wrapping.
+#![doc = include_str!("../../docs/cli.md")]
+#![cfg_attr(
+    not(feature = "deploy"),
+    doc = "",
+    doc = "[`run_with_config`]: https://docs.rs/ecs-secrets/latest/ecs_secrets/cli/fn.run_with_config.html",
+    doc = "[`run_task_with_config`]: https://docs.rs/ecs-secrets/latest/ecs_secrets/cli/fn.run_task_with_config.html"
+)]
 
 use std::ffi::OsString;
 mod error;
@@ -52,6 +18,7 @@ pub use error::CliError;
 use error::shown_path;
 
 #[cfg(feature = "deploy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deploy")))]
 pub use task::run_task_with_config;
 pub use task::{run_task, task_main};
 
@@ -75,13 +42,28 @@ pub const EXIT_DRIFT: i32 = 1;
 /// Exit status on an error (bad arguments, unreadable file, refused merge…).
 pub const EXIT_ERROR: i32 = 2;
 
-const AFTER_HELP: &str = "\
-Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/db\"`) needs their \
-values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which reads `{stage}` from STAGE; \
-`--var` wins. `placeholders` lists the names.
+/// The end of every `--help`: placeholders, then the exit statuses of the subcommands this build
+/// has (`$one`: what exits 1).
+macro_rules! after_help {
+    ($one:literal) => {
+        concat!(
+            "Placeholders: a declaration with `{placeholders}` (e.g. `secret = \"{stage}/app/db\"`) \
+             needs their values: `--var stage=prod` (repeatable) and/or `--vars-from-env`, which \
+             reads `{stage}` from STAGE; `--var` wins. `placeholders` lists the names.\n\n\
+             Exit status: 0 on success, 1 when ",
+            $one,
+            ", 2 on an error."
+        )
+    };
+}
+pub(crate) use after_help;
 
-Exit status: 0 on success, 1 when `check` finds drift, `preflight` a problem or `migrate` a refusal \
-or a failed write, 2 on an error.";
+#[cfg(not(feature = "deploy"))]
+const AFTER_HELP: &str = after_help!("`check` finds drift");
+#[cfg(feature = "deploy")]
+const AFTER_HELP: &str = after_help!(
+    "`check` finds drift, `preflight` a problem or `migrate` a refusal or a failed write"
+);
 
 /// The placeholder flags every command line here takes.
 #[derive(clap::Args, Debug)]
@@ -231,8 +213,7 @@ fn exit_with(result: Result<Output, CliError>) -> ! {
 enum Command {
     /// Print the container definition's `secrets` list (JSON).
     Secrets {
-        /// The form: the ECS JSON, or a deploy tool's (`render-action`: the `secrets` input of
-        /// aws-actions/amazon-ecs-render-task-definition).
+        /// The form: the ECS JSON, or a deploy tool's.
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
         #[command(flatten)]
@@ -240,17 +221,20 @@ enum Command {
         #[command(flatten)]
         omit: Omit,
     },
-    /// Print the least-privilege IAM policy document (JSON) for the execution or the task role.
+    /// Print the least-privilege IAM policy document (JSON) of a role: execution (the default),
+    /// task, pin, preflight, preflight-read-values or migrate.
     ///
     /// The execution role is the one ECS uses to inject the secrets at container start. The task
-    /// role is the application's own, for fetching the secrets directly (feature `aws`): the
-    /// same reads plus `secretsmanager:BatchGetSecretValue` and `secretsmanager:DescribeSecret`.
+    /// role is the service's own, when it reads the secrets itself: the same reads plus
+    /// `secretsmanager:BatchGetSecretValue` and `secretsmanager:DescribeSecret`. The other four
+    /// are the deploy steps that pin versions, run preflight (with or without reading values) and
+    /// migrate plaintext values.
     Policy {
         /// Which role the policy is for.
         #[arg(long, value_enum, default_value_t = Role::Execution)]
         role: Role,
-        /// The form: the IAM JSON (`ecs`, `terraform`), or a CloudFormation template with one
-        /// `AWS::IAM::Policy` (`cloudformation`).
+        /// The form: the IAM JSON (ecs, terraform), or a CloudFormation template with one
+        /// `AWS::IAM::Policy` (cloudformation, cloudformation-yaml).
         #[arg(long, value_enum, default_value_t = Format::Ecs)]
         format: Format,
         #[command(flatten)]
@@ -364,6 +348,7 @@ pub fn run_with_env<T: EcsSecrets>(
 /// chain's (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside
 /// an async context.
 #[cfg(feature = "deploy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deploy")))]
 pub fn run_with_config<T: EcsSecrets>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,

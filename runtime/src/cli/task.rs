@@ -1,34 +1,5 @@
 //! The command line for a task of several containers: the [`Task`] is the caller's, built for
-//! the placeholder values of each run.
-//!
-//! ```no_run
-//! # use ecs_secrets::{EcsSecrets, Task, Vars};
-//! # #[derive(EcsSecrets)]
-//! # #[ecs(region = "us-east-1", account = "{account}")]
-//! # struct App { #[ecs(secret = "app/db", key = "password")] db: String }
-//! # #[derive(EcsSecrets)]
-//! # #[ecs(region = "us-east-1", account = "{account}")]
-//! # struct Envoy { #[ecs(ssm = "/envoy/cert")] cert: String }
-//! fn main() {
-//!     let names = ecs_secrets::placeholders::<App>();
-//!     ecs_secrets::cli::task_main(&names, |vars: &Vars| {
-//!         Ok(Task::new()
-//!             .container("app", App::deployment_for(vars)?)
-//!             .container("envoy", Envoy::deployment_for(vars)?))
-//!     })
-//! }
-//! ```
-//!
-//! Subcommands: `policy [--role R] [--format F]` (the one policy of the whole task),
-//! `containers [--format F]` (what the task sets in each container), `merge FILE [--in-place |
-//! -o OUT] [--register-input]` and `check FILE` (every named container at once, in a task
-//! definition or an Express Mode input), `preflight [--json] [--read-values] [--execution-role
-//! ARN] [--task-definition FILE]` (feature `aws`: every container's references, log options and
-//! registry credentials, see `aws::Loader::preflight_task`), and `placeholders`; `--var
-//! NAME=VALUE` and `--vars-from-env` as for one struct. `policy`, `containers`, `merge` and
-//! `check` take `--omit-missing-optional [--read-values]` (feature `deploy`): every
-//! container's references of `Option` fields that do not exist are left out, one line on
-//! standard error each (`aws::Loader::omit_missing_optional_task`).
+//! the placeholder values of each run (the module docs of `cli` show it).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -37,9 +8,14 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use super::io::read_json;
 use super::resolve::{Omit, with_omitted};
-use super::{AFTER_HELP, Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
+use super::{Aws, CliError, EXIT_DRIFT, MergeArgs, Output, VarArgs, exit_with, parse};
 use crate::text::escaped;
 use crate::{Format, Role, Task, Vars};
+
+#[cfg(not(feature = "deploy"))]
+const AFTER_HELP: &str = super::after_help!("`check` finds drift");
+#[cfg(feature = "deploy")]
+const AFTER_HELP: &str = super::after_help!("`check` finds drift or `preflight` a problem");
 
 #[derive(Parser, Debug)]
 #[command(disable_version_flag = true, after_help = AFTER_HELP)]
@@ -124,10 +100,10 @@ where
     run_task_inner(args, env, placeholders, Aws::default(), build)
 }
 
-/// [`run_task`] with the AWS configuration `preflight` uses, instead of the standard chain's
-/// (feature `aws`). Runs its own current-thread Tokio runtime: call it from outside an async
-/// context.
+/// [`run_task`] with the caller's AWS configuration for `preflight`, as
+/// [`run_with_config`](super::run_with_config) is [`run_with_env`](super::run_with_env) with one.
 #[cfg(feature = "deploy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deploy")))]
 pub fn run_task_with_config<F>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
     env: &dyn Fn(&str) -> Option<String>,

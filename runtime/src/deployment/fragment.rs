@@ -4,7 +4,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::error::{ErrorKind, FieldError};
 use crate::model::Field;
-use crate::value_from::ValueFrom;
+use crate::value_from::{TemplateError, ValueFrom};
 
 /// One entry of a container definition's `secrets`: `{"name": …, "valueFrom": …}`, exactly as
 /// the ECS API spells it.
@@ -25,14 +25,11 @@ impl Serialize for SecretRef {
     }
 }
 
-/// Values for the `{placeholders}` of a declaration, one environment's worth
-/// (`stage = prod`, `account = 123456789012`…).
-///
-/// Placeholder values name environments, accounts and regions; they are not secret.
+#[doc = include_str!("../../docs/environments.md")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Vars {
     /// Sorted by name, names unique. A `Vec` rather than a `BTreeMap`: a handful of values, and
-    /// the tree's instantiations cost every build that uses the derive (BENCHMARKS.md).
+    /// the tree's instantiations cost every build that uses the derive (docs/benchmarks.md).
     values: Vec<(String, String)>,
 }
 
@@ -93,29 +90,95 @@ impl Vars {
 }
 
 /// Resolves every sourced field's `valueFrom` with `vars`: the fields with their final
-/// references, in field order, and every problem.
+/// references, in field order; the problems go to `problems`.
 pub(crate) fn resolve(
     fields: &'static [Field],
     vars: &Vars,
-) -> (Vec<(&'static Field, ValueFrom)>, Vec<FieldError>) {
+    problems: &mut Problems,
+) -> Vec<(&'static Field, ValueFrom)> {
     let lookup = |name: &str| vars.get(name).map(str::to_owned);
     let mut out = Vec::with_capacity(fields.len());
-    let mut errors = Vec::new();
     for field in fields {
         let Some(template) = field.source.value_from() else {
             continue;
         };
         match template.resolve(&lookup) {
             Ok(v) => out.push((field, v)),
-            Err(problems) => errors.extend(problems.into_iter().map(|p| {
-                FieldError::new(
-                    field,
-                    ErrorKind::Placeholder {
-                        reason: p.to_string(),
-                    },
-                )
-            })),
+            Err(errors) => {
+                let user = format!("`{}.{}`", field.struct_name, field.name);
+                for error in errors {
+                    problems.add(&user, error, |reason| {
+                        FieldError::new(field, ErrorKind::Placeholder { reason })
+                    });
+                }
+            }
         }
     }
-    (out, errors)
+    out
+}
+
+/// The problems of resolving one declaration: a placeholder without a value, or with one that
+/// makes invalid references, is one error however many fields and `kms_key`s use it (it is
+/// reported on the first, naming the others); any other problem is its field's own.
+#[derive(Default)]
+pub(crate) struct Problems {
+    errors: Vec<FieldError>,
+    /// Per placeholder problem: the error, where it is in `errors`, and the users after the
+    /// first.
+    shared: Vec<(TemplateError, usize, Vec<String>)>,
+}
+
+impl Problems {
+    /// A problem of `user` (`` `Struct.field` `` or `` `kms_key` of `Struct` ``); `error` makes
+    /// its error from the reason.
+    pub(crate) fn add(
+        &mut self,
+        user: &str,
+        problem: TemplateError,
+        error: impl FnOnce(String) -> FieldError,
+    ) {
+        let placeholder = match &problem {
+            TemplateError::Missing(name) | TemplateError::Invalid { name, .. } => Some(name),
+            TemplateError::Malformed(_) => None,
+        };
+        if placeholder.is_some() {
+            if let Some((_, _, others)) = self.shared.iter_mut().find(|(p, ..)| *p == problem) {
+                if !others.iter().any(|o| o == user) {
+                    others.push(user.to_owned());
+                }
+                return;
+            }
+            self.shared
+                .push((problem.clone(), self.errors.len(), Vec::new()));
+        }
+        self.errors.push(error(problem.to_string()));
+    }
+
+    /// A problem that is no placeholder's (a resolved `kms_key` that is not a key ARN).
+    pub(crate) fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// Every error, in the order of their first field; `None` when there is none.
+    pub(crate) fn into_errors(mut self) -> Option<Vec<FieldError>> {
+        for (_, at, others) in &self.shared {
+            if others.is_empty() {
+                continue;
+            }
+            let ErrorKind::Placeholder { reason } = &mut self.errors[*at].kind else {
+                unreachable!("placeholder problems are made with ErrorKind::Placeholder");
+            };
+            reason.push_str(&format!("; also used by {}", list(others)));
+        }
+        (!self.errors.is_empty()).then_some(self.errors)
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }

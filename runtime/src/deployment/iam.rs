@@ -1,59 +1,4 @@
-//! IAM policy documents for the roles that read a declaration's secrets.
-//!
-//! [`PolicyDocument`] serializes to exactly the IAM JSON grammar, in one fixed shape so that the
-//! output diffs cleanly between builds:
-//!
-//! ```json
-//! {
-//!   "Version": "2012-10-17",
-//!   "Statement": [
-//!     {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["arn:…"]},
-//!     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:…:key/…"],
-//!      "Condition": {
-//!        "StringEquals": {"kms:ViaService": ["secretsmanager.REGION.amazonaws.com"]},
-//!        "StringLike": {"kms:EncryptionContext:SecretARN": ["arn:…:secret:NAME-??????"]}}}
-//!   ]
-//! }
-//! ```
-//!
-//! - One statement per action, in the order of [`Action`], except the KMS actions
-//!   (`kms:Decrypt`, and for [`Role::Migrate`] `kms:Encrypt` and `kms:GenerateDataKey`): one
-//!   statement per region of the keys, in region order, and for the execution and task roles
-//!   one per service decrypting in that region (`secretsmanager`, then `ssm`). `Action` and
-//!   `Resource` are always arrays, even of one element. No `Sid`; a `Condition` only on the KMS
-//!   actions.
-//! - Resources and condition values are sorted (byte order) and deduplicated; an action without
-//!   resources has no statement, so a declaration without secrets gives `"Statement": []`.
-//! - A Secrets Manager resource is the secret's ARN without the ECS-only `:key:stage:id` tail; a
-//!   partial ARN (no random suffix) gets `-??????`, which matches exactly the six random
-//!   characters (a trailing wildcard would also match other secrets). CDK
-//!   `Secret.arnForPolicies` does the same.
-//! - An SSM resource is the parameter ARN. A bare parameter name (which ECS resolves in the task's
-//!   own region and account) is refused with [`PolicyError::NoRegionOrAccount`]: a policy cannot
-//!   know that region and account, and a wildcard would grant the name in every region and
-//!   account. The derive always emits ARNs, so only a hand-written [`ValueFrom`] can be one.
-//! - A parameter under `/aws/reference/secretsmanager/ID` reads a Secrets Manager secret through
-//!   SSM, and SSM checks the caller's rights on that secret too, so the secret's resource is added
-//!   to `secretsmanager:GetSecretValue`.
-//! - The KMS actions are allowed only through the services that read (or write) the
-//!   references, with the `kms:ViaService` condition key (KMS developer guide, "AWS KMS
-//!   condition keys"), so the role cannot call KMS with a key directly. A KMS key is regional,
-//!   and Secrets Manager and SSM use only keys of the secret's or parameter's own region, so a
-//!   key's statements name the services of the references in the key's region, and a key in a
-//!   region none of the references is in gets no statement: nothing the role reads can be
-//!   encrypted with it. The suffix is `amazonaws.com` in every partition (`aws-cn` too).
-//! - The execution and task roles, which read the values, may decrypt only the declared secrets
-//!   and parameters: each service binds its ciphertext to an encryption context that names what
-//!   it protects, Secrets Manager `SecretARN` (the secret's complete ARN; `StringLike`, with
-//!   `-??????` for a partial one, as in the resource) and Parameter Store `PARAMETER_ARN` (the
-//!   parameter ARN; `StringEquals`), and the decrypt must carry one of those values
-//!   (docs/ecs-facts.md §Encryption context). The two context keys differ, and the
-//!   conditions of one statement must all hold, so each service gets its own statement, with
-//!   its own `kms:ViaService`. An `/aws/reference/secretsmanager/` parameter is read through
-//!   SSM, which passes the read on to Secrets Manager: Secrets Manager decrypts it, as the
-//!   secret it names, so that secret is in the Secrets Manager statement.
-//! - The deploy steps ([`Role::PreflightReadValues`], [`Role::Migrate`]) keep `kms:ViaService`
-//!   alone.
+//! IAM policy documents (the public docs: `crate::iam`).
 
 use core::fmt;
 
@@ -87,21 +32,40 @@ const SSM: &str = "ssm";
 pub enum Role {
     /// The task execution role: the ECS agent reads the secrets and injects them as
     /// environment variables at container start.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The task execution role: ECS reads the secrets with it at container start")
+    )]
     Execution,
     /// The task role: the application fetches the secrets itself (feature `aws`). The same
     /// reads, plus `secretsmanager:BatchGetSecretValue`, which the loader uses for unpinned
     /// secrets, and `secretsmanager:DescribeSecret` on each secret not pinned by version id,
     /// which a watch's refresh uses to skip unrotated secrets (metadata only; granted whether or
     /// not the application watches, since a declaration cannot say).
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The task role: the service reads the secrets itself, with the AWS loader")
+    )]
     Task,
-    /// The deploy step that pins secrets to their current versions
-    /// ([`aws::Loader::pin`](crate::aws::Loader::pin), the CLI's `--pin-versions`):
+    /// The deploy step that pins secrets to their current versions ([`Loader::pin`][pin], the
+    /// CLI's `--pin-versions`):
     /// `secretsmanager:DescribeSecret` on each unpinned secret — metadata only, no value, no
     /// `kms:Decrypt`.
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            help = "The deploy step that pins current versions (--pin-versions): DescribeSecret only"
+        )
+    )]
+    #[cfg_attr(feature = "deploy", doc = "", doc = "[pin]: crate::aws::Loader::pin")]
+    #[cfg_attr(
+        not(feature = "deploy"),
+        doc = "",
+        doc = "[pin]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.pin"
+    )]
     Pin,
-    /// The deploy step that runs preflight
-    /// ([`aws::Loader::preflight`](crate::aws::Loader::preflight), the CLI's `preflight`) on
-    /// metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
+    /// The deploy step that runs preflight ([`Loader::preflight`][preflight], the CLI's
+    /// `preflight`) on metadata only: `secretsmanager:DescribeSecret` on each secret (also the one an
     /// `/aws/reference/secretsmanager/` parameter reads), `ssm:GetParameters` on each other
     /// parameter (called without decryption, so no `kms:Decrypt`) and `ssm:DescribeParameters`
     /// on `*` (tiers and key ids), `kms:DescribeKey` on each `kms_key`. No value is read. A
@@ -110,18 +74,35 @@ pub enum Role {
     /// With an execution role to simulate (`--execution-role`), the deploy step also needs
     /// `iam:SimulatePrincipalPolicy` on that role's ARN, which a declaration does not know:
     /// add that statement yourself. Leaving out missing optional references
-    /// ([`aws::Loader::omit_missing_optional`](crate::aws::Loader::omit_missing_optional),
+    /// (`aws::Loader::omit_missing_optional`,
     /// `--omit-missing-optional`) runs preflight: this policy, of the declaration as declared.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that runs preflight, on metadata only")
+    )]
+    #[cfg_attr(
+        feature = "deploy",
+        doc = "",
+        doc = "[preflight]: crate::aws::Loader::preflight"
+    )]
+    #[cfg_attr(
+        not(feature = "deploy"),
+        doc = "",
+        doc = "[preflight]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.preflight"
+    )]
     Preflight,
     /// Preflight that also reads the secrets' values to check JSON keys and sizes
     /// (`read_values`, `--read-values`): [`Role::Preflight`] plus
     /// `secretsmanager:GetSecretValue` on each Secrets Manager reference and `kms:Decrypt` on
     /// each `kms_key` through Secrets Manager only. A role of its own rather than a flag, so that
     /// `policy --role` can print it and a deploy role can be granted one or the other.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that runs preflight --read-values")
+    )]
     PreflightReadValues,
     /// The deploy step that moves plaintext `environment` values into the declared secrets and
-    /// parameters ([`aws::Loader::migrate`](crate::aws::Loader::migrate), the CLI's
-    /// `migrate`): on each Secrets Manager reference `secretsmanager:GetSecretValue` (to
+    /// parameters ([`Loader::migrate`][migrate], the CLI's `migrate`): on each Secrets Manager reference `secretsmanager:GetSecretValue` (to
     /// compare, and to merge a JSON key into the object), `secretsmanager:PutSecretValue`, and
     /// `secretsmanager:CreateSecret` when the reference is a partial ARN (a complete ARN names a
     /// secret that exists: a new one would get another random suffix); on each parameter
@@ -129,6 +110,20 @@ pub enum Role {
     /// `kms:Encrypt`, `kms:GenerateDataKey` and `kms:Decrypt`, only through the services of the
     /// references in its region. References a migration refuses (a pinned version or stage, an
     /// `/aws/reference/secretsmanager/` parameter) get nothing.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "The deploy step that migrates plaintext values (migrate)")
+    )]
+    #[cfg_attr(
+        feature = "deploy",
+        doc = "",
+        doc = "[migrate]: crate::aws::Loader::migrate"
+    )]
+    #[cfg_attr(
+        not(feature = "deploy"),
+        doc = "",
+        doc = "[migrate]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.migrate"
+    )]
     Migrate,
 }
 
@@ -224,7 +219,7 @@ impl fmt::Display for Action {
 }
 
 /// A least-privilege identity policy document. `Serialize` gives the IAM JSON (see the
-/// [module docs](self) for its shape); `Display` gives it pretty-printed.
+/// [module docs](crate::iam) for its shape); `Display` gives it pretty-printed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PolicyDocument {
     statements: Vec<Statement>,
@@ -265,7 +260,7 @@ impl PolicyDocument {
     fn build(role: Role, refs: &[&ValueFrom], kms_keys: &[&str]) -> PolicyDocument {
         // Sorted, deduplicated `Vec`s rather than `BTreeMap`s/`BTreeSet`s: the lists are short,
         // and the tree instantiations were a quarter of this crate's generated code
-        // (BENCHMARKS.md, build cost), paid by every build script that uses the derive.
+        // (docs/benchmarks.md, build cost), paid by every build script that uses the derive.
         // A grant is (action, key region and decrypting service of a KMS action or "", resource).
         let mut grants: Vec<(Action, &str, &str, String)> = Vec::new();
         let mut grant = |action, resource: String| grants.push((action, "", "", resource));

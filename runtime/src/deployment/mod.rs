@@ -1,9 +1,5 @@
-//! The deployment outputs of a declaration for one environment: the container's `secrets`, the
-//! IAM policies, and the merge into and drift check of a task definition.
-//!
-//! A [`Deployment`] is resolved once — every `{placeholder}` filled in, every final `valueFrom`
-//! and `kms_key` checked — so its outputs cannot fail for the declaration's sake and always
-//! agree with each other.
+//! The deployment outputs of a declaration for one environment (the guide chapter is
+//! [`Deployment`]'s documentation).
 
 pub(crate) mod drift;
 pub mod formats;
@@ -29,34 +25,13 @@ use fragment::{SecretRef, Vars};
 use iam::{PolicyDocument, Role};
 use task_definition::TaskDefinitionError;
 
-/// One environment's resolved declaration: what ECS must be told to inject, and what the roles
-/// must be allowed to read.
-///
-/// Made by [`EcsSecrets::deployment`] (a declaration without placeholders) or
-/// [`EcsSecrets::deployment_for`] (any declaration, with the placeholder values of one
-/// environment); with the `aws` feature, [`aws::Loader::pin`](crate::aws::Loader::pin) makes one
-/// whose secrets are pinned to their current versions.
-///
-/// ```
-/// use ecs_secrets::{EcsSecrets, Role};
-///
-/// #[derive(EcsSecrets)]
-/// #[ecs(region = "us-east-1", account = "123456789012")]
-/// struct Config {
-///     #[ecs(secret = "app/db", key = "password")]
-///     db_password: String,
-/// }
-///
-/// let d = Config::deployment();
-/// assert_eq!(
-///     d.secrets()[0].value_from,
-///     "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db:password::"
-/// );
-/// assert_eq!(
-///     d.policy(Role::Execution).resources(ecs_secrets::Action::GetSecretValue),
-///     ["arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-??????"]
-/// );
-/// ```
+#[doc = include_str!("../../docs/deployment.md")]
+#[doc = ""]
+#[cfg_attr(feature = "deploy", doc = "[pin]: crate::aws::Loader::pin")]
+#[cfg_attr(
+    not(feature = "deploy"),
+    doc = "[pin]: https://docs.rs/ecs-secrets/latest/ecs_secrets/aws/struct.Loader.html#method.pin"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deployment {
     name: &'static str,
@@ -71,7 +46,8 @@ impl Deployment {
     /// Resolves `T` with `vars`, reporting every missing or invalid value at once.
     pub(crate) fn resolve<T: EcsSecrets>(vars: &Vars) -> Result<Deployment, ResolveError> {
         let name = iam::short_type_name::<T>();
-        let (references, mut errors) = fragment::resolve(T::FIELDS, vars);
+        let mut problems = fragment::Problems::default();
+        let references = fragment::resolve(T::FIELDS, vars, &mut problems);
         let lookup = |name: &str| vars.get(name).map(str::to_owned);
         let mut kms_keys = Vec::with_capacity(T::KMS_KEYS.len());
         for &template in T::KMS_KEYS {
@@ -85,14 +61,17 @@ impl Deployment {
             match value_from::resolve(template, &lookup) {
                 Ok(key) => match iam::check_key(&key) {
                     Ok(()) => kms_keys.push(key),
-                    Err(reason) => errors.push(problem(reason)),
+                    Err(reason) => problems.push(problem(reason)),
                 },
-                Err(problems) => {
-                    errors.extend(problems.into_iter().map(|p| problem(p.to_string())));
+                Err(errors) => {
+                    let user = format!("`kms_key` of `{name}`");
+                    for error in errors {
+                        problems.add(&user, error, problem);
+                    }
                 }
             }
         }
-        if !errors.is_empty() {
+        if let Some(errors) = problems.into_errors() {
             return Err(ResolveError::new(errors));
         }
         Ok(Deployment {

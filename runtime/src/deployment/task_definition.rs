@@ -1,15 +1,6 @@
-//! Task-definition JSON: merge a declaration's `secrets` into a container, and check a task
-//! definition for drift from the declaration.
-//!
-//! Both take a [`serde_json::Value`] in either shape ECS tools produce:
-//! - the `aws ecs register-task-definition --cli-input-json` input (`family`,
-//!   `containerDefinitions`, …), or
-//! - `aws ecs describe-task-definition` output, which wraps that in `taskDefinition` and adds the
-//!   fields ECS sets (`taskDefinitionArn`, `revision`, `status`…). [`registration_input`] turns it
-//!   into the former.
-//!
-//! Only names and references are handled: the `value` of an `environment` entry is never read
-//! into a message, since a task definition may carry a secret there in plain text.
+//! Task-definition JSON: the merge of a declaration's `secrets` into a container, and the drift
+//! check (the guide is [`Deployment`](crate::Deployment)'s documentation, "Merge and drift
+//! check"), and [`registration_input`].
 
 use core::fmt;
 

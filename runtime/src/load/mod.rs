@@ -105,7 +105,7 @@ fn load<T>(
                 // `String` field took (see `parse_str`) is empty. Wiping an emptied text would
                 // also memset 0 bytes at `String::new()`'s dangling address, which glibc's
                 // AVX-512 memset does with a masked store that needs a microcode assist (measured:
-                // half the load time of a 100-field struct; BENCHMARKS.md §2).
+                // half the load time of a 100-field struct; docs/benchmarks.md §2).
                 drop(core::mem::take(&mut *text));
                 core::mem::forget(text);
             }

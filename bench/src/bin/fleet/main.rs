@@ -1,4 +1,4 @@
-//! §4 of BENCHMARKS.md: a fleet of tasks that start at once, within the regional quotas.
+//! §4 of docs/benchmarks.md: a fleet of tasks that start at once, within the regional quotas.
 //!
 //! The parent starts testkit's proxy in front of moto with a token bucket per operation (the
 //! regional quotas divided by `--scale`, each bucket starting full with half a second's worth),

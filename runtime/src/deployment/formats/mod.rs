@@ -1,9 +1,4 @@
-//! The same outputs in the forms deploy tools take: CloudFormation (and CDK), Terraform, AWS
-//! Copilot manifests, and the `aws-actions/amazon-ecs-render-task-definition` GitHub Action.
-//!
-//! Every form is built from the same [`SecretRef`]s, [`PolicyDocument`] and [`Task`], so they
-//! say the same thing; only the spelling changes. JSON comes out pretty-printed with a final
-//! newline, as the CLI prints it.
+//! The deploy tools' spellings of the outputs (the public docs: `crate::formats`).
 
 mod cloudformation;
 mod copilot;
@@ -25,24 +20,52 @@ pub use copilot::copilot_secrets;
 pub enum Format {
     /// The ECS API's own JSON: `[{"name", "valueFrom"}]`, the IAM policy document.
     #[default]
+    #[cfg_attr(feature = "cli", value(help = "The ECS and IAM JSON"))]
     Ecs,
     /// CloudFormation and CDK: `[{"Name", "ValueFrom"}]`, and the policy as a template with
     /// one `AWS::IAM::Policy` attached to the role named by parameter `ExecutionRoleName`.
-    #[cfg_attr(feature = "cli", value(name = "cloudformation"))]
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            name = "cloudformation",
+            help = "CloudFormation and CDK: Secrets entries, and a policy as a template with one AWS::IAM::Policy"
+        )
+    )]
     CloudFormation,
     /// [`Format::CloudFormation`] as YAML (block style, every string double-quoted), for
     /// templates kept in YAML.
-    #[cfg_attr(feature = "cli", value(name = "cloudformation-yaml"))]
+    #[cfg_attr(
+        feature = "cli",
+        value(name = "cloudformation-yaml", help = "The cloudformation form in YAML")
+    )]
     CloudFormationYaml,
     /// Terraform: `container_definitions` and `aws_iam_policy`'s `policy` take the ECS and IAM
     /// JSON themselves (through `file()` or `jsondecode`), so the text is the ECS form's.
+    #[cfg_attr(
+        feature = "cli",
+        value(help = "Terraform: the ECS and IAM JSON, which its resources take as they are")
+    )]
     Terraform,
-    /// An AWS Copilot manifest's `secrets:` map (YAML); every parameter by its ARN (see
-    /// [`copilot_secrets`] for names). No policy: Copilot makes the execution role itself.
+    /// **Legacy** (Copilot is past its end of support): an AWS Copilot manifest's `secrets:` map
+    /// (YAML), for the manifests that exist; every parameter by its ARN (see [`copilot_secrets`]
+    /// for names). No policy: Copilot makes the execution role itself. Moving on:
+    /// [from Copilot to Express Mode or CDK](crate::formats#from-copilot-to-express-mode-or-cdk).
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            help = "Legacy: an AWS Copilot manifest's secrets map (Copilot is past end of support); no policy"
+        )
+    )]
     Copilot,
     /// The `secrets` input of `aws-actions/amazon-ecs-render-task-definition`: one
     /// `NAME=valueFrom` a line. No policy: the action takes none.
-    #[cfg_attr(feature = "cli", value(name = "render-action"))]
+    #[cfg_attr(
+        feature = "cli",
+        value(
+            name = "render-action",
+            help = "The secrets input of aws-actions/amazon-ecs-render-task-definition; no policy"
+        )
+    )]
     RenderAction,
 }
 

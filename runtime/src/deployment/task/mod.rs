@@ -1,9 +1,4 @@
-//! A task of several containers, each with its declarations, log secrets and registry
-//! credentials: one merge, one drift check and one execution-role policy for all of them.
-//!
-//! The execution role belongs to the task, not to a container, so its policy has to cover every
-//! container's `secrets`, `logConfiguration.secretOptions` and `repositoryCredentials`
-//! (docs/ecs-facts.md, "Container definition rules").
+//! A task of several containers (the guide chapter is [`Task`]'s documentation).
 
 mod merge;
 
@@ -20,30 +15,7 @@ use crate::value_from::ValueFrom;
 
 pub use merge::{Shape, TaskDriftReport};
 
-/// The secrets of a whole ECS task: which declarations go into which container, and the log
-/// driver secrets and private registry credentials of its containers.
-///
-/// ```
-/// use ecs_secrets::{EcsSecrets, Role, Task, ValueFrom};
-///
-/// #[derive(EcsSecrets)]
-/// #[ecs(region = "us-east-1", account = "123456789012")]
-/// struct App {
-///     #[ecs(secret = "app/db", key = "password")]
-///     db_password: String,
-/// }
-///
-/// let task = Task::new()
-///     .container("app", App::deployment())
-///     .log_secret("app", "apiKey", "arn:aws:ssm:us-east-1:123456789012:parameter/log-key".parse().unwrap())
-///     .unwrap();
-/// let mut td = serde_json::json!({"family": "app", "containerDefinitions": [
-///     {"name": "app", "image": "app:1", "logConfiguration": {"logDriver": "awsfirelens"}}]});
-/// task.merge_into(&mut td).unwrap();
-/// assert_eq!(td["containerDefinitions"][0]["logConfiguration"]["secretOptions"][0]["name"], "apiKey");
-/// assert!(!task.check(&td).unwrap().has_drift());
-/// assert_eq!(task.policy(Role::Execution).statements().len(), 2);
-/// ```
+#[doc = include_str!("../../../docs/task.md")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Task {
     /// In the order they were first named.
