@@ -1,14 +1,15 @@
 //! Direct loading (feature `aws`) when AWS says no, slows down or breaks: per-item AccessDenied,
 //! a denied or throttled `BatchGetSecretValue` (fallback to `GetSecretValue`), whole-request
 //! failures, retries, timeouts, the deadline, concurrency, and the tracing output. moto cannot
-//! produce these, so a proxy in front of it rewrites or replaces its answers.
+//! produce these, so a proxy in front of it rewrites, replaces or holds its answers. No outcome
+//! depends on the machine's speed: what must overlap, wait or time out is held at a [`Gate`].
 #![cfg(feature = "aws")]
 
 use std::time::{Duration, Instant};
 
 use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
-use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, Fault, FaultKind, Gate, Moto, PATIENCE};
 use serde_json::{Value, json};
 
 use testkit::{BATCH, GET, PARAMS};
@@ -18,6 +19,14 @@ fn options(moto: &Moto) -> Loader {
     Loader::new(&moto.config)
         .vars(Vars::new().with("p", &moto.prefix))
         .lookup(|_| None)
+}
+
+/// Waits for an event, failing the test if it does not come within 30 s.
+async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
+    let wait = Duration::from_secs(30);
+    tokio::time::timeout(wait, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within {wait:?}"))
 }
 
 fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
@@ -267,6 +276,9 @@ async fn throttled_get_parameters_is_retried() {
     assert_eq!(moto.counts(), [0, 0, 3]);
 }
 
+/// An attempt whose answer never comes is abandoned at the per-attempt timeout and retried; the
+/// value arrives from the second attempt (the timeout is generous, so that it beats it on any
+/// machine).
 #[tokio::test]
 async fn a_slow_attempt_times_out_and_is_retried() {
     #[derive(Debug, EcsSecrets)]
@@ -279,20 +291,17 @@ async fn a_slow_attempt_times_out_and_is_retried() {
         return;
     };
     moto.param("/a", "a").await;
-    moto.fault(PARAMS, 1, FaultKind::Delay(Duration::from_secs(10)));
+    let never = Gate::new();
+    moto.fault(PARAMS, 1, FaultKind::Hold(never.clone()));
 
-    let started = Instant::now();
-    let options = options(&moto).attempt_timeout(Duration::from_millis(500));
+    let options = options(&moto).attempt_timeout(PATIENCE);
     let c = options.fetch::<Config>().await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 2]);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(never.held(), 1, "the first answer never went out");
 }
 
+/// The parameters' answer never comes; the secret's does, well within a generous deadline.
 #[tokio::test]
 async fn the_deadline_bounds_the_whole_load() {
     #[derive(Debug, EcsSecrets)]
@@ -311,14 +320,14 @@ async fn the_deadline_bounds_the_whole_load() {
     };
     moto.secret("/db", "db").await;
     moto.param("/a", "a").await;
-    moto.fault(PARAMS, 5, FaultKind::Delay(Duration::from_secs(10)));
+    let never = Gate::new();
+    moto.fault(PARAMS, 1, FaultKind::Hold(never.clone()));
 
     let started = Instant::now();
-    let options = options(&moto).deadline(Duration::from_millis(800));
+    let options = options(&moto).deadline(PATIENCE);
     let e = options.fetch::<Config>().await.unwrap_err();
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(800), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // A lower bound only: the load waited for the parameters until the deadline.
+    assert!(started.elapsed() >= PATIENCE, "{:?}", started.elapsed());
     assert_eq!(
         codes(&e),
         [("A", "DeadlineExceeded"), ("B", "DeadlineExceeded")],
@@ -326,10 +335,14 @@ async fn the_deadline_bounds_the_whole_load() {
     );
     assert_eq!(
         reasons(&e)[0],
-        "the deadline (800ms) passed before GetParameters answered"
+        format!("the deadline ({PATIENCE:?}) passed before GetParameters answered")
     );
+    assert_eq!(moto.counts(), [1, 0, 1]);
 }
 
+/// The plan's three requests (a batch, a `GetSecretValue`, a `GetParameters`) are sent at once:
+/// their three answers are held at the proxy together. With a limit of one, each is sent only
+/// after the answer before it was let through.
 #[tokio::test]
 async fn requests_run_concurrently_up_to_the_limit() {
     #[derive(Debug, EcsSecrets)]
@@ -348,26 +361,35 @@ async fn requests_run_concurrently_up_to_the_limit() {
     let db = moto.secret("/db", "one").await;
     testkit::put_secret_value(&moto.direct, &db, "two").await;
     moto.param("/a", "a").await;
-    let latency = Duration::from_millis(400);
-    moto.proxy.set_latency(latency);
 
-    // Three requests (a batch, a GetSecretValue, a GetParameters) at once: about one latency.
-    let started = Instant::now();
-    let c = options(&moto).fetch::<Config>().await.unwrap();
-    let together = started.elapsed();
+    let gate = Gate::new();
+    moto.proxy
+        .add_fault(Fault::any(usize::MAX, FaultKind::Hold(gate.clone())));
+    let loader = options(&moto);
+    let load = tokio::spawn(async move { loader.fetch::<Config>().await });
+    bounded("three answers held at once", gate.until_held(3)).await;
+    gate.open();
+    let c = load.await.unwrap().unwrap();
     assert_eq!(
         (c.db.as_str(), c.previous.as_str(), c.a.as_str()),
         ("two", "one", "a")
     );
     assert_eq!(moto.counts(), [1, 1, 1]);
-    assert!(together < latency * 2, "3 requests took {together:?}");
 
-    // One at a time: at least three latencies.
-    let started = Instant::now();
-    let options = options(&moto).max_concurrency(1);
-    options.fetch::<Config>().await.unwrap();
-    let serial = started.elapsed();
-    assert!(serial >= latency * 3, "3 serial requests took {serial:?}");
+    moto.proxy.clear_faults();
+    moto.proxy.reset_counts();
+    let gate = Gate::new();
+    moto.proxy
+        .add_fault(Fault::any(usize::MAX, FaultKind::Hold(gate.clone())));
+    let loader = options(&moto).max_concurrency(1);
+    let load = tokio::spawn(async move { loader.fetch::<Config>().await });
+    for sent in 1..=3 {
+        bounded("the next answer held", gate.until_held(1)).await;
+        assert_eq!(moto.proxy.total(), sent, "nothing else was sent meanwhile");
+        gate.release(1);
+    }
+    load.await.unwrap().unwrap();
+    assert_eq!((moto.proxy.total(), gate.peak()), (3, 1));
 }
 
 #[tokio::test]

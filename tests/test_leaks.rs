@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Gate, Moto};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -387,16 +387,18 @@ async fn the_fault_matrix_never_leaks() {
         moto.proxy.clear_faults();
     }
 
-    // Slow answers that hold values: abandoned by the attempt timeout, then by the deadline.
+    // Answers that hold values and never come: abandoned by the attempt timeout, then by the
+    // deadline.
+    let never = Gate::new();
     for target in all {
-        moto.fault(target, 3, FaultKind::Delay(Duration::from_secs(3)));
+        moto.fault(target, 3, FaultKind::Hold(never.clone()));
     }
     let slow = options(&moto).attempt_timeout(Duration::from_millis(200));
     let r = bounded(slow.fetch::<Everything>()).await;
     assert!(h.record("attempt timeouts", r).is_err());
     moto.proxy.clear_faults();
     for target in all {
-        moto.fault(target, 1, FaultKind::Delay(Duration::from_secs(3)));
+        moto.fault(target, 1, FaultKind::Hold(never.clone()));
     }
     let late = options(&moto).deadline(Duration::from_millis(500));
     let r = bounded(late.fetch::<Everything>()).await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ecs_secrets::aws::{Change, Loader, Watch, WatchOptions};
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, Moto, PATIENCE};
 use serde_json::{Value, json};
 
 use testkit::{BATCH, DESCRIBE, GET, PARAMS};
@@ -453,24 +453,43 @@ async fn a_secret_scheduled_for_deletion_fails_the_refresh() {
 }
 
 /// The version checks and the reads of a refresh share the loader's deadline: checks held for
-/// most of it leave the reads the rest, not a deadline of their own.
+/// part of it leave the reads the rest, not a deadline of their own. The checks' answers are
+/// held for `HELD`, the read's until `HELD / 2` past the deadline: with a deadline of its own,
+/// the read would have been answered. No speed matters, short of the checks taking
+/// [`PATIENCE`] to arrive once let through.
 #[tokio::test]
 async fn checks_and_reads_share_one_deadline() {
+    const HELD: Duration = Duration::from_secs(1);
+    let deadline = HELD + PATIENCE;
     let Some(moto) = Moto::start("deadline").await else {
         return;
     };
     let arns = fleet_fixtures(&moto).await;
     let watch = loader(&moto)
-        .deadline(Duration::from_secs(2))
+        .deadline(deadline)
         .watch::<Fleet>(WatchOptions::new().interval(NEVER))
         .await
         .unwrap();
     testkit::put_secret_value(&moto.direct, &arns[1], "api-2").await;
-    // Each step alone fits the deadline; the two together do not.
-    let hold = || FaultKind::Delay(Duration::from_millis(1400));
-    moto.fault(DESCRIBE, 5, hold());
-    moto.fault(BATCH, 1, hold());
-    let error = watch.refresh_now().await.unwrap_err();
+    let (checks, read) = (Gate::new(), Gate::new());
+    moto.fault(DESCRIBE, 5, FaultKind::Hold(checks.clone()));
+    moto.fault(BATCH, 1, FaultKind::Hold(read.clone()));
+    let refresh = {
+        let watch = watch.clone();
+        tokio::spawn(async move { watch.refresh_now().await })
+    };
+    let wait = Duration::from_secs(30);
+    tokio::time::timeout(wait, checks.until_held(5))
+        .await
+        .expect("the version checks held");
+    // The refresh, and its deadline, started before this.
+    let started = tokio::time::Instant::now();
+    tokio::time::sleep_until(started + HELD).await;
+    checks.open();
+    tokio::time::sleep_until(started + deadline + HELD / 2).await;
+    assert_eq!(read.held(), 1, "the read was sent with the time left");
+    read.open();
+    let error = refresh.await.unwrap().unwrap_err();
     let codes: Vec<(&str, &str)> = error
         .errors()
         .iter()

@@ -3,17 +3,19 @@
 //! changed fields, keeps the last good value through failures, coalesces `refresh_now` storms
 //! into one fetch and stops when dropped; and fragments pinned to the current version ids.
 //!
-//! No timing is asserted beyond generous upper bounds: every wait is for an event, with a
-//! timeout.
+//! No timing is asserted: every wait is for an event, with a generous timeout, and what must
+//! happen while a request is in flight happens while its answer is held at the proxy.
 #![cfg(feature = "aws")]
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use ecs_secrets::aws::{Change, Initial, Loader, Subscription, WatchOptions};
 use ecs_secrets::{EcsSecrets, Secret, SecretRef, Vars};
-use ecs_secrets_testkit::{self as testkit, Captured, Fault, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, Fault, FaultKind, Gate, Moto};
 use serde_json::json;
 
 use testkit::PARAMS;
@@ -89,6 +91,12 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
         }
     })
     .await;
+}
+
+/// Polls `call` once: a call to `refresh_now` is made (it decides which refresh may answer it)
+/// when it is first polled.
+async fn make<F: Future + Unpin>(call: &mut F) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *call).poll(cx))).await
 }
 
 fn fields(c: &Change) -> (Vec<&str>, Vec<&str>) {
@@ -366,16 +374,29 @@ async fn refresh_now_storms_coalesce_into_two_loads() {
         .unwrap();
     testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
     moto.proxy.reset_counts();
-    // Latency so that every call arrives while the first one's fetch is in flight.
-    moto.proxy.set_latency(Duration::from_millis(300));
-
+    // The first refresh's answers are held until every call has been made: all of them are
+    // made while it is in flight.
+    let gate = Gate::new();
+    moto.proxy
+        .add_fault(Fault::any(usize::MAX, FaultKind::Hold(gate.clone())));
+    let made = Arc::new(AtomicUsize::new(0));
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..20 {
-        let watch = watch.clone();
-        calls.spawn(async move { watch.refresh_now().await });
+        let (watch, made) = (watch.clone(), Arc::clone(&made));
+        calls.spawn(async move {
+            let mut call = Box::pin(watch.refresh_now());
+            let first = make(&mut call).await;
+            made.fetch_add(1, Ordering::SeqCst);
+            match first {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => call.await,
+            }
+        });
     }
+    until("every call made", || made.load(Ordering::SeqCst) == 20).await;
+    gate.open();
     let outcomes = bounded("the storm", calls.join_all()).await;
-    moto.proxy.set_latency(Duration::ZERO);
+    moto.proxy.clear_faults();
     // The first call starts a refresh; the 19 that arrive while it is in flight may not take it
     // (it may have read AWS before what they react to) and share the next one. Each refresh
     // describes both secrets and checks the parameter's version; only the first finds the
@@ -422,29 +443,26 @@ async fn refresh_now_never_answers_with_data_older_than_the_call() {
         .unwrap();
     moto.proxy.reset_counts();
     // The next refresh's version checks (a DescribeSecret per secret) are answered by moto at
-    // once, but the answers are held at the proxy.
+    // once, but the answers are held at the proxy: they name the old version.
+    let gate = Gate::new();
     moto.proxy.add_fault(Fault::on(
         testkit::DESCRIBE,
         2,
-        FaultKind::Delay(Duration::from_millis(800)),
+        FaultKind::Hold(gate.clone()),
     ));
     let in_flight = {
         let watch = watch.clone();
         tokio::spawn(async move { watch.refresh_now().await })
     };
-    bounded("the first version checks to arrive", async {
-        while moto.proxy.count(testkit::DESCRIBE) < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    // Give moto time to answer the forwarded requests (it does in a few ms): those answers name
-    // the old version.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    bounded("the first version checks answered", gate.until_held(2)).await;
     testkit::put_secret_value(&moto.direct, &db, &db_json("pw-2")).await;
 
-    // The caller learned of the rotation (an authentication failure): it gets the new value.
-    let change = bounded("refresh_now", watch.refresh_now()).await.unwrap();
+    // The caller learned of the rotation (an authentication failure), and calls while that
+    // refresh is in flight: it gets the new value.
+    let mut call = Box::pin(watch.refresh_now());
+    assert!(make(&mut call).await.is_pending(), "it waits");
+    gate.open();
+    let change = bounded("refresh_now", call).await.unwrap();
     assert_eq!(
         change.map(|c| c.fields),
         Some(vec!["password"]),
@@ -492,12 +510,17 @@ async fn dropping_the_last_handle_stops_the_refresh() {
     drop(clone);
     // The task gives up the shared state when it stops, which closes the channel.
     assert_eq!(bounded("the task to stop", sub.recv()).await, None);
-    // A request written just before the abort may reach the proxy (another thread) a little
-    // later: let it arrive, then expect nothing more for many intervals.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = moto.proxy.total();
-    tokio::time::sleep(interval * 10).await;
-    assert_eq!(moto.proxy.total(), after, "{:?}", moto.proxy.targets());
+    // Requests written just before the stop may still reach the proxy (another thread), however
+    // late: at most one refresh's version checks (two `DescribeSecret`, one `GetParameters`). A
+    // task still running would send that many every interval.
+    let stopped = moto.proxy.total();
+    tokio::time::sleep(interval * 20).await;
+    let late = moto.proxy.total() - stopped;
+    assert!(
+        late <= 3,
+        "{late} after the stop: {:?}",
+        moto.proxy.targets()
+    );
 }
 
 #[tokio::test]

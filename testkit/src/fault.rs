@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::Gate;
+
 /// The content type of the AWS JSON 1.1 protocol that Secrets Manager and SSM speak.
 pub const AWS_JSON: &str = "application/x-amz-json-1.1";
 
@@ -55,8 +57,13 @@ pub enum FaultKind {
     AccessDenied,
     /// Close the connection with a TCP reset after reading the request, without forwarding it.
     Reset,
-    /// Forward the request, then hold the answer back this long.
+    /// Forward the request, then hold the answer back this long. Only for a lower bound on how
+    /// long something takes: a client that must give up first (an attempt timeout, a deadline)
+    /// needs a [`FaultKind::Hold`] that is never released, which no machine's slowness can
+    /// outrun.
     Delay(Duration),
+    /// Forward the request, then hold the answer until the [`Gate`] lets it through.
+    Hold(Gate),
     /// Forward the request, then send the head with the full `Content-Length` but only half the
     /// body, and close the connection.
     TruncateBody,
@@ -112,6 +119,7 @@ impl fmt::Debug for FaultKind {
             Self::AccessDenied => f.write_str("AccessDenied"),
             Self::Reset => f.write_str("Reset"),
             Self::Delay(d) => f.debug_tuple("Delay").field(d).finish(),
+            Self::Hold(gate) => f.debug_tuple("Hold").field(gate).finish(),
             Self::TruncateBody => f.write_str("TruncateBody"),
             Self::Rewrite(_) => f.write_str("Rewrite(..)"),
         }

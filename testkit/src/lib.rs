@@ -17,6 +17,7 @@
 
 mod fault;
 mod fixtures;
+mod gate;
 mod http;
 mod proxy;
 mod quota;
@@ -34,6 +35,7 @@ use aws_sdk_secretsmanager::config::Credentials;
 
 pub use fault::{AWS_JSON, Fault, FaultKind};
 pub use fixtures::{create_binary_secret, create_secret, put_parameter, put_secret_value};
+pub use gate::Gate;
 pub use proxy::{Proxy, Seen};
 pub use quota::Quota;
 
@@ -46,6 +48,11 @@ pub const ENDPOINT_VAR: &str = "ECS_SECRETS_TEST_ENDPOINT";
 pub const AWS_CLI_VAR: &str = "ECS_SECRETS_TEST_AWS_CLI";
 /// Set to `1` to skip, loudly, the tests that need the local AWS endpoint.
 pub const SKIP_VAR: &str = "ECS_SECRETS_SKIP_AWS_TESTS";
+/// An attempt timeout or deadline that a healthy request through the proxy meets however busy
+/// the machine is. A test that needs a client to give up pairs it with an answer held for good
+/// (a [`Gate`] never opened), so that which comes first never depends on speed; the price is
+/// that such a test waits this long.
+pub const PATIENCE: Duration = Duration::from_secs(5);
 /// The region every fixture and client of the testkit uses.
 pub const REGION: &str = "us-east-1";
 /// Moto's default account id, the one in every ARN it returns.

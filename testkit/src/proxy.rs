@@ -345,7 +345,11 @@ impl Proxy {
     /// How many faults the rules still hold: zero once every rule has fired all its `times`.
     #[must_use]
     pub fn pending_faults(&self) -> usize {
-        self.shared.state().faults.iter().map(|f| f.remaining).sum()
+        self.shared
+            .state()
+            .faults
+            .iter()
+            .fold(0, |n, f| n.saturating_add(f.remaining))
     }
 
     /// How many client connections the proxy accepted (keep-alive reuses them).
@@ -460,6 +464,7 @@ async fn serve_requests(down: &mut Wire, up: &mut Option<Wire>, shared: &Shared)
             }
             match fault {
                 Some(FaultKind::Delay(delay)) => tokio::time::sleep(*delay).await,
+                Some(FaultKind::Hold(gate)) => gate.pass().await,
                 Some(FaultKind::Rewrite(rewrite)) => {
                     if let Ok(json) = serde_json::from_slice(&rbody) {
                         rbody = serde_json::to_vec(&rewrite(json)).expect("JSON serializes");

@@ -1,5 +1,7 @@
-//! The proxy against the local endpoint: what it counts and records, its latency, and what each
-//! fault looks like to the AWS SDK.
+//! The proxy against the local endpoint: what it counts and records, its latency, its gates, and
+//! what each fault looks like to the AWS SDK. Nothing here depends on the machine's speed: a
+//! latency is checked as a lower bound only, and whatever must overlap or give up is held at a
+//! [`Gate`].
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -9,11 +11,19 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Proxy};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, PATIENCE, Proxy};
 use serde_json::{Value, json};
 
 const GET: &str = "secretsmanager.GetSecretValue";
 const BATCH: &str = "secretsmanager.BatchGetSecretValue";
+/// The bound of a wait for an event: far above what it takes on a busy machine.
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
+    tokio::time::timeout(WAIT, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within {WAIT:?}"))
+}
 
 /// A secret written straight to the endpoint, a proxy in front of it, and a client of the proxy.
 struct Setup {
@@ -166,8 +176,10 @@ fn requests_without_a_target_are_recorded_by_method_and_path() {
     assert_eq!(proxy.targets(), ["GET /moto-api/"]);
 }
 
+/// A latency delays each request by at least its length (a lower bound holds on any machine);
+/// zero turns it off: after an hour's latency, a request with none answers.
 #[tokio::test]
-async fn latency_is_added_to_each_request_and_overlaps() {
+async fn latency_is_added_to_each_request_until_turned_off() {
     let Some(Setup {
         proxy,
         client,
@@ -176,37 +188,50 @@ async fn latency_is_added_to_each_request_and_overlaps() {
     else {
         return;
     };
-    // Warm the client (connection, identity) before timing.
-    get(&client, &name).await.unwrap();
     let latency = Duration::from_millis(400);
     proxy.set_latency(latency);
-
     let start = Instant::now();
     get(&client, &name).await.unwrap();
     assert!(start.elapsed() >= latency, "{:?}", start.elapsed());
 
-    let start = Instant::now();
+    proxy.set_latency(Duration::from_secs(3600));
+    proxy.set_latency(Duration::ZERO);
+    assert_eq!(
+        bounded("a request without latency", get(&client, &name)).await,
+        Ok("v".into())
+    );
+}
+
+/// Each connection is served on its own task: four requests are held at the gate at once, then
+/// all answered; a released answer no longer counts as held.
+#[tokio::test]
+async fn requests_overlap_and_a_gate_holds_their_answers() {
+    let Some(Setup {
+        proxy,
+        client,
+        name,
+    }) = setup("v").await
+    else {
+        return;
+    };
+    let gate = Gate::new();
+    proxy.add_fault(Fault::on(GET, 4, FaultKind::Hold(gate.clone())));
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let (client, name) = (client.clone(), name.clone());
             tokio::spawn(async move { get(&client, &name).await })
         })
         .collect();
+    bounded("four answers held at once", gate.until_held(4)).await;
+    assert_eq!(proxy.count(GET), 4, "each forwarded at once");
+    gate.release(1);
+    assert_eq!(gate.held(), 3);
+    gate.open();
     for task in tasks {
         assert_eq!(task.await.unwrap(), Ok("v".into()));
     }
-    let elapsed = start.elapsed();
-    // Serialized, four requests would take 1.6 s.
-    assert!(elapsed >= latency, "{elapsed:?}");
-    assert!(
-        elapsed < latency * 3,
-        "requests did not overlap: {elapsed:?}"
-    );
-
-    proxy.set_latency(Duration::ZERO);
-    let start = Instant::now();
-    get(&client, &name).await.unwrap();
-    assert!(start.elapsed() < latency, "{:?}", start.elapsed());
+    assert_eq!((gate.held(), gate.peak()), (0, 4));
+    assert_eq!(proxy.pending_faults(), 0);
 }
 
 #[tokio::test]
@@ -326,8 +351,22 @@ async fn reset_is_a_dispatch_failure_that_is_retried() {
     assert_eq!(proxy.count(GET), 5);
 }
 
+/// A client of the proxy with an attempt timeout, and the SDK's 3 attempts.
+async fn timing_out(proxy: &Proxy, attempt: Duration) -> Client {
+    let timeout = TimeoutConfig::builder()
+        .operation_attempt_timeout(attempt)
+        .build();
+    let retry = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(10));
+    let config: SdkConfig = testkit::sdk_config_with(proxy.url(), retry, Some(timeout)).await;
+    Client::new(&config)
+}
+
+/// An answer held for good is abandoned at the attempt timeout and the request retried: the
+/// value arrives, from the second attempt. Held on every attempt, the request times out.
 #[tokio::test]
-async fn delay_beyond_the_attempt_timeout_is_retried() {
+async fn an_answer_past_the_attempt_timeout_is_retried() {
     let Some(ep) = testkit::endpoint() else {
         return;
     };
@@ -335,28 +374,20 @@ async fn delay_beyond_the_attempt_timeout_is_retried() {
     let name = testkit::unique("proxy");
     testkit::create_secret(&direct, &name, "v").await;
     let proxy = Proxy::start(&ep);
-    let timeout = TimeoutConfig::builder()
-        .operation_attempt_timeout(Duration::from_millis(300))
-        .build();
-    let retry = RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(10));
-    let config: SdkConfig = testkit::sdk_config_with(proxy.url(), retry, Some(timeout)).await;
-    let client = Client::new(&config);
+    let never = Gate::new();
 
-    proxy.add_fault(Fault::on(GET, 1, FaultKind::Delay(Duration::from_secs(3))));
-    let start = Instant::now();
+    // The second attempt must beat the timeout: a generous one.
+    let client = timing_out(&proxy, PATIENCE).await;
+    proxy.add_fault(Fault::on(GET, 1, FaultKind::Hold(never.clone())));
     assert_eq!(get(&client, &name).await, Ok("v".into()));
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
     assert_eq!(proxy.count(GET), 2);
 
-    proxy.add_fault(Fault::on(GET, 3, FaultKind::Delay(Duration::from_secs(3))));
+    // Nothing must beat it: a short one.
+    let client = timing_out(&proxy, Duration::from_millis(300)).await;
+    proxy.add_fault(Fault::on(GET, 3, FaultKind::Hold(never.clone())));
     assert_eq!(get(&client, &name).await, Err("timeout".into()));
     assert_eq!(proxy.count(GET), 5);
+    assert_eq!(never.held(), 4, "no held answer ever went out");
 }
 
 #[tokio::test]
@@ -513,9 +544,9 @@ async fn a_quota_throttles_past_its_burst_and_counts_it() {
     else {
         return;
     };
-    // Two at once, and practically no refill within the test.
+    // Two at once, and no refill.
     let quota = ecs_secrets_testkit::Quota {
-        per_second: 0.001,
+        per_second: 0.0,
         burst: 2.0,
     };
     proxy.set_quota(GET, quota);
