@@ -8,20 +8,11 @@ use ecs_secrets::{EcsSecrets, ErrorKind, FieldError, Secret, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};
 use serde_json::Value;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{SM, codes, loader, lookup};
 use testkit::{BATCH, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const SSM: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
-
-/// `{p}` is the test's prefix; the environment is empty unless `env` says otherwise.
-fn options(moto: &Moto, env: &[(&str, &str)]) -> Loader {
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(move |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-}
 
 /// The sorted lengths of one list in each request body with this target.
 fn list_sizes(moto: &Moto, target: &str, list: &str) -> Vec<usize> {
@@ -33,10 +24,6 @@ fn list_sizes(moto: &Moto, target: &str, list: &str) -> Vec<usize> {
         .collect();
     sizes.sort_unstable();
     sizes
-}
-
-fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
-    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
 }
 
 #[tokio::test]
@@ -93,7 +80,7 @@ async fn whole_secret_and_json_keys_of_every_type() {
     moto.secret("/json", json).await;
     moto.secret("/text", "  not json, kept as is\n").await;
 
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(
         c.whole, json,
         "a whole secret is the SecretString, byte for byte"
@@ -182,10 +169,7 @@ async fn versions_by_stage_and_id_with_fixtures_from_the_aws_cli() {
     assert_ne!(put["VersionId"].as_str(), Some(first.as_str()));
 
     let vars = Vars::new().with("p", &moto.prefix).with("first", &first);
-    let c = (options(&moto, &[]).vars(vars))
-        .fetch::<Config>()
-        .await
-        .unwrap();
+    let c = (loader(&moto).vars(vars)).fetch::<Config>().await.unwrap();
     assert_eq!(
         [&c.current, &c.explicit_current, &c.previous, &c.first],
         ["two", "two", "one", "one"]
@@ -256,7 +240,7 @@ async fn ssm_string_securestring_names_and_arns() {
     testkit::put_parameter(&moto.direct, &format!("{p}-flat"), "8080", false).await;
     testkit::put_parameter(&moto.direct, &format!("/{p}/by-arn"), "from arn", false).await;
 
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(c.plain, "plain value");
     assert_eq!(c.plain_again, "plain value");
     assert_eq!(
@@ -327,7 +311,11 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
         ("NAME", "svc"),
     ];
 
-    let c = options(&moto, &env).load::<Config>().await.unwrap();
+    let c = loader(&moto)
+        .lookup(lookup(&env))
+        .load::<Config>()
+        .await
+        .unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
     assert_eq!(c.db_port, 5432);
     assert_eq!(c.injected, "from env");
@@ -356,12 +344,20 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
         ("INJECTED_PARAM", "ip"),
         ("NAME", "n"),
     ];
-    let c = options(&moto, &all).load::<Config>().await.unwrap();
+    let c = loader(&moto)
+        .lookup(lookup(&all))
+        .load::<Config>()
+        .await
+        .unwrap();
     assert_eq!((c.db_port, c.token.as_str()), (1, "t"));
     assert_eq!(moto.proxy.total(), 0);
 
     // from_aws fetches every sourced field, so the missing secret is an error there.
-    let e = options(&moto, &env).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto)
+        .lookup(lookup(&env))
+        .fetch::<Config>()
+        .await
+        .unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -419,7 +415,7 @@ async fn partial_failures_come_back_together() {
     testkit::create_binary_secret(&moto.direct, &moto.name("/binary"), canary.as_bytes()).await;
     testkit::put_parameter(&moto.direct, &format!("/{p}/ok"), canary, true).await;
 
-    let e = options(&moto, &[]).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -533,7 +529,7 @@ async fn twenty_five_secrets_take_two_batches() {
     }
     moto.secret("/s25", r#"{"k":"v25","j":"w25"}"#).await;
 
-    let m = options(&moto, &[]).fetch::<Many>().await.unwrap();
+    let m = loader(&moto).fetch::<Many>().await.unwrap();
     let got = [
         &m.s01, &m.s02, &m.s03, &m.s04, &m.s05, &m.s06, &m.s07, &m.s08, &m.s09, &m.s10, &m.s11,
         &m.s12, &m.s13, &m.s14, &m.s15, &m.s16, &m.s17, &m.s18, &m.s19, &m.s20, &m.s21, &m.s22,
@@ -609,7 +605,7 @@ async fn twenty_three_parameters_take_three_calls() {
         testkit::put_parameter(&moto.direct, &name, &format!("v{i}"), i % 2 == 0).await;
     }
 
-    let m = options(&moto, &[]).fetch::<Many>().await.unwrap();
+    let m = loader(&moto).fetch::<Many>().await.unwrap();
     let got = [
         &m.p01, &m.p02, &m.p03, &m.p04, &m.p05, &m.p06, &m.p07, &m.p08, &m.p09, &m.p10, &m.p11,
         &m.p12, &m.p13, &m.p14, &m.p15, &m.p16, &m.p17, &m.p18, &m.p19, &m.p20, &m.p21, &m.p22,
@@ -657,7 +653,7 @@ async fn each_source_is_fetched_in_the_region_of_its_arn() {
     testkit::put_parameter(&eu, &format!("/{}/token", moto.prefix), "eu-tok", false).await;
     moto.secret("/home", "us").await;
 
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(
         (c.password.as_str(), c.token.as_str(), c.home.as_str()),
         ("eu-pw", "eu-tok", "us")

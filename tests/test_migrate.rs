@@ -10,8 +10,12 @@ use ecs_secrets::aws::{
     Loader, MigrateError, MigrateOptions, MigrationReport, Refusal, StepAction, StepStatus,
 };
 use ecs_secrets::{EcsSecrets, Secret, Vars, cli};
-use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Moto};
+use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use serde_json::{Value, json};
+
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_clean, capture_trace};
 
 const CANARY: &str = "CANARY-migrate-s3cr3tP@ssw0rd!";
 const CREATE: &str = "secretsmanager.CreateSecret";
@@ -134,13 +138,6 @@ fn parameter(name: &str) -> (String, Value) {
         &format!("Key=Name,Values={name}"),
     ]);
     (value, described["Parameters"][0].clone())
-}
-
-/// Panics, without quoting the text, when a canary is in it.
-fn assert_clean(what: &str, text: &str, canaries: &[&str]) {
-    for c in canaries {
-        assert!(!text.contains(c), "a value leaked into {what}");
-    }
 }
 
 /// Every rendering of a report.
@@ -584,20 +581,10 @@ async fn express_mode_input_is_migrated() {
 /// rendering of the reports or errors, nor in the trace, which does record the requests.
 #[tokio::test]
 async fn canaries_are_in_no_report_error_or_trace() {
-    use tracing_subscriber::fmt::format::FmtSpan;
-    use tracing_subscriber::util::SubscriberInitExt;
-
     let Some(moto) = Moto::start("mig-canary").await else {
         return;
     };
-    let log = Captured::default();
-    let writer = log.clone();
-    let _guard = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_writer(move || writer.clone())
-        .finish()
-        .set_default();
+    let (log, _guard) = capture_trace();
     let canaries = [CANARY, "CANARY-second", "CANARY-stored"];
     moto.secret("/one", "CANARY-stored").await;
     let loader = Loader::new(&moto.config);

@@ -13,15 +13,12 @@ use ecs_secrets_testkit::{self as testkit, Moto};
 mod fifty;
 use fifty::Fifty;
 use serde_json::json;
+use testkit::{BATCH, DESCRIBE, GET, PARAMS};
 
 const CANARY: &str = "CANARY-preflight-value";
 /// The version id `{p}/db` is created with (`ClientRequestToken` becomes its first version id).
 const VID: &str = "preflight-version-0000000000000001";
 const VID_MISSING: &str = "preflight-version-0000000000000999";
-const DESCRIBE: &str = testkit::DESCRIBE;
-const GET: &str = testkit::GET;
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-const PARAMS: &str = testkit::PARAMS;
 const DESCRIBE_KEY: &str = "TrentService.DescribeKey";
 const DESCRIBE_PARAMETERS: &str = "AmazonSSM.DescribeParameters";
 
