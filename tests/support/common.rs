@@ -95,7 +95,7 @@ mod aws {
     use std::time::Duration;
 
     use ecs_secrets::Vars;
-    use ecs_secrets::aws::Loader;
+    use ecs_secrets::aws::{Loader, PreflightReport};
     use ecs_secrets_testkit::{Captured, Moto, WAIT};
     use tracing_subscriber::filter::LevelFilter;
     use tracing_subscriber::fmt::format::FmtSpan;
@@ -122,6 +122,11 @@ mod aws {
             .finish()
             .set_default();
         (log, guard)
+    }
+
+    /// Every rendering of a preflight report: `Display`, `Debug`, pretty `Debug` and the JSON.
+    pub fn report_outputs(report: &PreflightReport) -> String {
+        format!("{report}\n{report:?}\n{report:#?}\n{}", report.to_json())
     }
 
     /// The deadline of [`loader`]'s loads: below the tests' own bound ([`WAIT`]), so that a
