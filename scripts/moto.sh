@@ -102,13 +102,34 @@ except (urllib.error.URLError, OSError) as e:
 EOF
 }
 
+# moto_server's own main, with one change: it handles one request at a time. Its backends are
+# not thread-safe (Secrets Manager's store, for one, walks all its secrets on every lookup while
+# another request's thread adds one: "dictionary changed size during iteration", an HTTP 500 the
+# SDK retries), and the tests, several at once, count every request. Connections stay
+# concurrent (werkzeug's threads); the handler, the answer's body included, runs under a lock.
+_MOTO_SERIAL='
+import sys, threading
+from moto.moto_server import werkzeug_app
+from moto.server import main
+
+handle = werkzeug_app.DomainDispatcherApplication.__call__
+lock = threading.Lock()
+
+def serial(self, environ, start_response):
+    with lock:
+        return list(handle(self, environ, start_response))
+
+werkzeug_app.DomainDispatcherApplication.__call__ = serial
+main(sys.argv[1:])
+'
+
 # Starts moto_server in the background and records its pid in MOTO_PID, its port in MOTO_PORT.
 # `-p 0` makes it bind a free port and print it on stderr; if that line never shows up (a changed
 # log format), it is restarted on a port picked by Python.
 _moto_spawn() {
     local venv=$1 port=$2
     MOTO_LOG="$(mktemp "${TMPDIR:-/tmp}/ecs-secrets-moto.XXXXXX")"
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_LOG" 2>&1 &
+    "$venv/bin/python" -c "$_MOTO_SERIAL" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_LOG" 2>&1 &
     MOTO_PID=$!
 }
 

@@ -1,6 +1,6 @@
 //! Direct loading (feature `aws`) against the local AWS endpoint (moto, started by
 //! `scripts/test`), through a counting proxy: values, versions, SSM, `load()`, partial failures,
-//! and the exact number of requests.
+//! and the exact number of requests (how they are split: test_aws_batching).
 #![cfg(feature = "aws")]
 
 use ecs_secrets::aws::Loader;
@@ -8,36 +8,11 @@ use ecs_secrets::{EcsSecrets, ErrorKind, FieldError, Secret, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};
 use serde_json::Value;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{SM, codes, loader, lookup};
 use testkit::{BATCH, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 const SSM: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
-
-/// `{p}` is the test's prefix; the environment is empty unless `env` says otherwise.
-fn options(moto: &Moto, env: &[(&str, &str)]) -> Loader {
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(move |name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-}
-
-/// The sorted lengths of one list in each request body with this target.
-fn list_sizes(moto: &Moto, target: &str, list: &str) -> Vec<usize> {
-    let mut sizes: Vec<usize> = moto
-        .proxy
-        .bodies(target)
-        .iter()
-        .map(|b| b[list].as_array().map_or(0, Vec::len))
-        .collect();
-    sizes.sort_unstable();
-    sizes
-}
-
-fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
-    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
-}
 
 #[tokio::test]
 async fn whole_secret_and_json_keys_of_every_type() {
@@ -93,7 +68,7 @@ async fn whole_secret_and_json_keys_of_every_type() {
     moto.secret("/json", json).await;
     moto.secret("/text", "  not json, kept as is\n").await;
 
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(
         c.whole, json,
         "a whole secret is the SecretString, byte for byte"
@@ -128,7 +103,7 @@ async fn whole_secret_and_json_keys_of_every_type() {
     assert_eq!(c.text.expose_secret(), "  not json, kept as is\n");
 
     assert_eq!(moto.counts(), [1, 0, 0], "two secrets, one batch");
-    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [2]);
+    assert_eq!(moto.proxy.list_sizes(BATCH, "SecretIdList"), [2]);
 }
 
 #[tokio::test]
@@ -182,10 +157,7 @@ async fn versions_by_stage_and_id_with_fixtures_from_the_aws_cli() {
     assert_ne!(put["VersionId"].as_str(), Some(first.as_str()));
 
     let vars = Vars::new().with("p", &moto.prefix).with("first", &first);
-    let c = (options(&moto, &[]).vars(vars))
-        .fetch::<Config>()
-        .await
-        .unwrap();
+    let c = (loader(&moto).vars(vars)).fetch::<Config>().await.unwrap();
     assert_eq!(
         [&c.current, &c.explicit_current, &c.previous, &c.first],
         ["two", "two", "one", "one"]
@@ -207,7 +179,7 @@ async fn versions_by_stage_and_id_with_fixtures_from_the_aws_cli() {
     // Current (with or without an explicit AWSCURRENT) is one batched fetch; the previous
     // stage and the version id are one GetSecretValue each.
     assert_eq!(moto.counts(), [1, 2, 0]);
-    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [1]);
+    assert_eq!(moto.proxy.list_sizes(BATCH, "SecretIdList"), [1]);
     let mut gets: Vec<String> = moto
         .proxy
         .bodies(GET)
@@ -256,7 +228,7 @@ async fn ssm_string_securestring_names_and_arns() {
     testkit::put_parameter(&moto.direct, &format!("{p}-flat"), "8080", false).await;
     testkit::put_parameter(&moto.direct, &format!("/{p}/by-arn"), "from arn", false).await;
 
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(c.plain, "plain value");
     assert_eq!(c.plain_again, "plain value");
     assert_eq!(
@@ -327,7 +299,11 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
         ("NAME", "svc"),
     ];
 
-    let c = options(&moto, &env).load::<Config>().await.unwrap();
+    let c = loader(&moto)
+        .lookup(lookup(&env))
+        .load::<Config>()
+        .await
+        .unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
     assert_eq!(c.db_port, 5432);
     assert_eq!(c.injected, "from env");
@@ -356,12 +332,20 @@ async fn load_takes_set_variables_and_fetches_only_the_rest() {
         ("INJECTED_PARAM", "ip"),
         ("NAME", "n"),
     ];
-    let c = options(&moto, &all).load::<Config>().await.unwrap();
+    let c = loader(&moto)
+        .lookup(lookup(&all))
+        .load::<Config>()
+        .await
+        .unwrap();
     assert_eq!((c.db_port, c.token.as_str()), (1, "t"));
     assert_eq!(moto.proxy.total(), 0);
 
     // from_aws fetches every sourced field, so the missing secret is an error there.
-    let e = options(&moto, &env).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto)
+        .lookup(lookup(&env))
+        .fetch::<Config>()
+        .await
+        .unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -419,7 +403,7 @@ async fn partial_failures_come_back_together() {
     testkit::create_binary_secret(&moto.direct, &moto.name("/binary"), canary.as_bytes()).await;
     testkit::put_parameter(&moto.direct, &format!("/{p}/ok"), canary, true).await;
 
-    let e = options(&moto, &[]).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -463,206 +447,8 @@ async fn partial_failures_come_back_together() {
     // Everything sent in as few requests as possible: one batch of the 6 distinct secrets,
     // one call for the 3 parameters.
     assert_eq!(moto.counts(), [1, 0, 1]);
-    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [6]);
-    assert_eq!(list_sizes(&moto, PARAMS, "Names"), [3]);
-}
-
-#[tokio::test]
-async fn twenty_five_secrets_take_two_batches() {
-    #[derive(Debug, EcsSecrets)]
-    #[ecs(region = "us-east-1", account = "123456789012")]
-    struct Many {
-        #[ecs(secret = "{p}/s01")]
-        s01: String,
-        #[ecs(secret = "{p}/s02")]
-        s02: String,
-        #[ecs(secret = "{p}/s03")]
-        s03: String,
-        #[ecs(secret = "{p}/s04")]
-        s04: String,
-        #[ecs(secret = "{p}/s05")]
-        s05: String,
-        #[ecs(secret = "{p}/s06")]
-        s06: String,
-        #[ecs(secret = "{p}/s07")]
-        s07: String,
-        #[ecs(secret = "{p}/s08")]
-        s08: String,
-        #[ecs(secret = "{p}/s09")]
-        s09: String,
-        #[ecs(secret = "{p}/s10")]
-        s10: String,
-        #[ecs(secret = "{p}/s11")]
-        s11: String,
-        #[ecs(secret = "{p}/s12")]
-        s12: String,
-        #[ecs(secret = "{p}/s13")]
-        s13: String,
-        #[ecs(secret = "{p}/s14")]
-        s14: String,
-        #[ecs(secret = "{p}/s15")]
-        s15: String,
-        #[ecs(secret = "{p}/s16")]
-        s16: String,
-        #[ecs(secret = "{p}/s17")]
-        s17: String,
-        #[ecs(secret = "{p}/s18")]
-        s18: String,
-        #[ecs(secret = "{p}/s19")]
-        s19: String,
-        #[ecs(secret = "{p}/s20")]
-        s20: String,
-        #[ecs(secret = "{p}/s21")]
-        s21: String,
-        #[ecs(secret = "{p}/s22")]
-        s22: String,
-        #[ecs(secret = "{p}/s23")]
-        s23: String,
-        #[ecs(secret = "{p}/s24")]
-        s24: String,
-        #[ecs(secret = "{p}/s25", key = "k")]
-        s25: String,
-        #[ecs(secret = "{p}/s25", key = "j")]
-        s25_again: String,
-    }
-    let Some(moto) = Moto::start("many").await else {
-        return;
-    };
-    for i in 1..25 {
-        moto.secret(&format!("/s{i:02}"), &format!("v{i}")).await;
-    }
-    moto.secret("/s25", r#"{"k":"v25","j":"w25"}"#).await;
-
-    let m = options(&moto, &[]).fetch::<Many>().await.unwrap();
-    let got = [
-        &m.s01, &m.s02, &m.s03, &m.s04, &m.s05, &m.s06, &m.s07, &m.s08, &m.s09, &m.s10, &m.s11,
-        &m.s12, &m.s13, &m.s14, &m.s15, &m.s16, &m.s17, &m.s18, &m.s19, &m.s20, &m.s21, &m.s22,
-        &m.s23, &m.s24, &m.s25,
-    ];
-    let want: Vec<String> = (1..=25).map(|i| format!("v{i}")).collect();
-    assert_eq!(
-        got.map(String::as_str),
-        want.iter().map(String::as_str).collect::<Vec<_>>()[..]
-    );
-    assert_eq!(m.s25_again, "w25");
-    assert_eq!(moto.counts(), [2, 0, 0], "25 distinct secrets: 20 + 5");
-    assert_eq!(list_sizes(&moto, BATCH, "SecretIdList"), [5, 20]);
-}
-
-#[tokio::test]
-async fn twenty_three_parameters_take_three_calls() {
-    #[derive(Debug, EcsSecrets)]
-    #[ecs(region = "us-east-1", account = "123456789012")]
-    struct Many {
-        #[ecs(ssm = "/{p}/p01")]
-        p01: String,
-        #[ecs(ssm = "/{p}/p02")]
-        p02: String,
-        #[ecs(ssm = "/{p}/p03")]
-        p03: String,
-        #[ecs(ssm = "/{p}/p04")]
-        p04: String,
-        #[ecs(ssm = "/{p}/p05")]
-        p05: String,
-        #[ecs(ssm = "/{p}/p06")]
-        p06: String,
-        #[ecs(ssm = "/{p}/p07")]
-        p07: String,
-        #[ecs(ssm = "/{p}/p08")]
-        p08: String,
-        #[ecs(ssm = "/{p}/p09")]
-        p09: String,
-        #[ecs(ssm = "/{p}/p10")]
-        p10: String,
-        #[ecs(ssm = "/{p}/p11")]
-        p11: String,
-        #[ecs(ssm = "/{p}/p12")]
-        p12: String,
-        #[ecs(ssm = "/{p}/p13")]
-        p13: String,
-        #[ecs(ssm = "/{p}/p14")]
-        p14: String,
-        #[ecs(ssm = "/{p}/p15")]
-        p15: String,
-        #[ecs(ssm = "/{p}/p16")]
-        p16: String,
-        #[ecs(ssm = "/{p}/p17")]
-        p17: String,
-        #[ecs(ssm = "/{p}/p18")]
-        p18: String,
-        #[ecs(ssm = "/{p}/p19")]
-        p19: String,
-        #[ecs(ssm = "/{p}/p20")]
-        p20: String,
-        #[ecs(ssm = "/{p}/p21")]
-        p21: String,
-        #[ecs(ssm = "/{p}/p22")]
-        p22: String,
-        #[ecs(ssm = "/{p}/p23")]
-        p23: String,
-    }
-    let Some(moto) = Moto::start("params").await else {
-        return;
-    };
-    for i in 1..=23 {
-        let name = format!("/{}/p{i:02}", moto.prefix);
-        testkit::put_parameter(&moto.direct, &name, &format!("v{i}"), i % 2 == 0).await;
-    }
-
-    let m = options(&moto, &[]).fetch::<Many>().await.unwrap();
-    let got = [
-        &m.p01, &m.p02, &m.p03, &m.p04, &m.p05, &m.p06, &m.p07, &m.p08, &m.p09, &m.p10, &m.p11,
-        &m.p12, &m.p13, &m.p14, &m.p15, &m.p16, &m.p17, &m.p18, &m.p19, &m.p20, &m.p21, &m.p22,
-        &m.p23,
-    ];
-    let want: Vec<String> = (1..=23).map(|i| format!("v{i}")).collect();
-    assert_eq!(
-        got.map(String::as_str),
-        want.iter().map(String::as_str).collect::<Vec<_>>()[..]
-    );
-    assert_eq!(moto.counts(), [0, 0, 3], "23 parameters: 10 + 10 + 3");
-    assert_eq!(list_sizes(&moto, PARAMS, "Names"), [3, 10, 10]);
-    assert!(
-        moto.proxy
-            .bodies(PARAMS)
-            .iter()
-            .all(|b| b["WithDecryption"] == Value::Bool(true))
-    );
-}
-
-#[tokio::test]
-async fn each_source_is_fetched_in_the_region_of_its_arn() {
-    #[derive(Debug, EcsSecrets)]
-    #[ecs(region = "eu-west-1", account = "123456789012")]
-    struct Config {
-        #[ecs(secret = "{p}/db", key = "password")]
-        password: String,
-        #[ecs(ssm = "/{p}/token")]
-        token: String,
-        #[ecs(secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{p}/home")]
-        home: String,
-    }
-    let Some(moto) = Moto::start("region").await else {
-        return;
-    };
-    // Fixtures in eu-west-1; the caller's config says us-east-1.
-    let ep = testkit::endpoint().unwrap();
-    let eu = testkit::aws_config::defaults(testkit::aws_config::BehaviorVersion::latest())
-        .region(testkit::aws_config::Region::new("eu-west-1"))
-        .credentials_provider(moto.direct.credentials_provider().unwrap())
-        .endpoint_url(ep)
-        .load()
-        .await;
-    testkit::create_secret(&eu, &moto.name("/db"), r#"{"password":"eu-pw"}"#).await;
-    testkit::put_parameter(&eu, &format!("/{}/token", moto.prefix), "eu-tok", false).await;
-    moto.secret("/home", "us").await;
-
-    let c = options(&moto, &[]).fetch::<Config>().await.unwrap();
-    assert_eq!(
-        (c.password.as_str(), c.token.as_str(), c.home.as_str()),
-        ("eu-pw", "eu-tok", "us")
-    );
-    assert_eq!(moto.counts(), [2, 0, 1], "one batch per region");
+    assert_eq!(moto.proxy.list_sizes(BATCH, "SecretIdList"), [6]);
+    assert_eq!(moto.proxy.list_sizes(PARAMS, "Names"), [3]);
 }
 
 #[tokio::test]

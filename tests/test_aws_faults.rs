@@ -7,41 +7,14 @@
 
 use std::time::{Duration, Instant};
 
-use ecs_secrets::aws::Loader;
-use ecs_secrets::{EcsSecrets, ErrorKind, Vars};
-use ecs_secrets_testkit::{self as testkit, Captured, Fault, FaultKind, Gate, Moto, PATIENCE};
+use ecs_secrets::{EcsSecrets, Vars};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, Moto, PATIENCE, bounded};
 use serde_json::{Value, json};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{SM, capture_trace, codes, loader, reason};
 use testkit::{BATCH, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
-
-fn options(moto: &Moto) -> Loader {
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(|_| None)
-}
-
-/// Waits for an event, failing the test if it does not come within 30 s.
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    let wait = Duration::from_secs(30);
-    tokio::time::timeout(wait, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {wait:?}"))
-}
-
-fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
-    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
-}
-
-fn reasons(e: &ecs_secrets::Error) -> Vec<&str> {
-    e.errors()
-        .iter()
-        .map(|e| match &e.kind {
-            ErrorKind::Aws { reason, .. } | ErrorKind::Fetch { reason, .. } => reason.as_str(),
-            _ => "",
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn access_denied_on_one_secret_is_that_fields_error() {
@@ -82,7 +55,7 @@ async fn access_denied_on_one_secret_is_that_fields_error() {
         }),
     );
 
-    let e = options(&moto).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -91,7 +64,7 @@ async fn access_denied_on_one_secret_is_that_fields_error() {
         ]
     );
     assert!(
-        reasons(&e)[0].starts_with(
+        reason(&e, "PASSWORD").starts_with(
             "BatchGetSecretValue returned an error for this secret: User is not authorized"
         ),
         "{e}"
@@ -136,7 +109,7 @@ async fn denied_batch_falls_back_to_get_secret_value() {
     // The role lacks secretsmanager:BatchGetSecretValue.
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
 
-    let c = options(&moto).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(
         (
             c.ax.as_str(),
@@ -185,22 +158,22 @@ async fn a_throttled_batch_falls_back_at_once() {
     // Throttled once: not retried, its secrets fetched one by one at once.
     moto.fault(BATCH, 1, FaultKind::Throttle);
 
-    let loader = options(&moto);
-    let c = loader.fetch::<Config>().await.unwrap();
+    let throttled = loader(&moto);
+    let c = throttled.fetch::<Config>().await.unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
     assert_eq!(moto.counts(), [1, 2, 0]);
     assert_eq!(moto.proxy.pending_faults(), 0);
     // The loader (and its clones) remember it, and fetch one by one for a while.
-    loader.clone().fetch::<Config>().await.unwrap();
+    throttled.clone().fetch::<Config>().await.unwrap();
     assert_eq!(moto.counts(), [1, 4, 0]);
     // A new loader batches again.
-    options(&moto).fetch::<Config>().await.unwrap();
+    loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(moto.counts(), [2, 4, 0]);
 
     // With the caller's retry policy (testkit's: 3 attempts), the SDK retries the batch first.
     moto.proxy.reset_counts();
     moto.fault(BATCH, 3, FaultKind::Throttle);
-    let sdk = options(&moto).retry_config(
+    let sdk = loader(&moto).retry_config(
         testkit::aws_config::retry::RetryConfig::standard()
             .with_max_attempts(3)
             .with_initial_backoff(Duration::from_millis(10)),
@@ -239,7 +212,7 @@ async fn a_failed_request_is_one_error_per_field_it_covered() {
         FaultKind::json_error(500, "InternalServiceError", "try again later"),
     );
 
-    let e = options(&moto).fetch::<Config>().await.unwrap_err();
+    let e = loader(&moto).fetch::<Config>().await.unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -249,9 +222,12 @@ async fn a_failed_request_is_one_error_per_field_it_covered() {
         ],
         "{e}"
     );
-    let r = reasons(&e);
-    assert!(r[0].starts_with("GetParameters failed: User: "), "{}", r[0]);
-    assert_eq!(r[2], "GetSecretValue failed: try again later");
+    let r = reason(&e, "A");
+    assert!(r.starts_with("GetParameters failed: User: "), "{r}");
+    assert_eq!(
+        reason(&e, "PREVIOUS"),
+        "GetSecretValue failed: try again later"
+    );
     // AccessDenied is not retried; a 500 is, up to the 3 attempts.
     assert_eq!(moto.counts(), [1, 3, 1]);
 }
@@ -271,7 +247,7 @@ async fn throttled_get_parameters_is_retried() {
     moto.param("/a", "a").await;
     moto.fault(PARAMS, 2, FaultKind::Throttle);
 
-    let c = options(&moto).fetch::<Config>().await.unwrap();
+    let c = loader(&moto).fetch::<Config>().await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 3]);
 }
@@ -294,7 +270,7 @@ async fn a_slow_attempt_times_out_and_is_retried() {
     let never = Gate::new();
     moto.fault(PARAMS, 1, FaultKind::Hold(never.clone()));
 
-    let options = options(&moto).attempt_timeout(PATIENCE);
+    let options = loader(&moto).attempt_timeout(PATIENCE);
     let c = options.fetch::<Config>().await.unwrap();
     assert_eq!(c.a, "a");
     assert_eq!(moto.counts(), [0, 0, 2]);
@@ -324,7 +300,7 @@ async fn the_deadline_bounds_the_whole_load() {
     moto.fault(PARAMS, 1, FaultKind::Hold(never.clone()));
 
     let started = Instant::now();
-    let options = options(&moto).deadline(PATIENCE);
+    let options = loader(&moto).deadline(PATIENCE);
     let e = options.fetch::<Config>().await.unwrap_err();
     // A lower bound only: the load waited for the parameters until the deadline.
     assert!(started.elapsed() >= PATIENCE, "{:?}", started.elapsed());
@@ -334,7 +310,7 @@ async fn the_deadline_bounds_the_whole_load() {
         "the secret arrived in time; the parameters did not"
     );
     assert_eq!(
-        reasons(&e)[0],
+        reason(&e, "A"),
         format!("the deadline ({PATIENCE:?}) passed before GetParameters answered")
     );
     assert_eq!(moto.counts(), [1, 0, 1]);
@@ -365,8 +341,8 @@ async fn requests_run_concurrently_up_to_the_limit() {
     let gate = Gate::new();
     moto.proxy
         .add_fault(Fault::any(usize::MAX, FaultKind::Hold(gate.clone())));
-    let loader = options(&moto);
-    let load = tokio::spawn(async move { loader.fetch::<Config>().await });
+    let at_once = loader(&moto);
+    let load = tokio::spawn(async move { at_once.fetch::<Config>().await });
     bounded("three answers held at once", gate.until_held(3)).await;
     gate.open();
     let c = load.await.unwrap().unwrap();
@@ -381,8 +357,8 @@ async fn requests_run_concurrently_up_to_the_limit() {
     let gate = Gate::new();
     moto.proxy
         .add_fault(Fault::any(usize::MAX, FaultKind::Hold(gate.clone())));
-    let loader = options(&moto).max_concurrency(1);
-    let load = tokio::spawn(async move { loader.fetch::<Config>().await });
+    let one_by_one = loader(&moto).max_concurrency(1);
+    let load = tokio::spawn(async move { one_by_one.fetch::<Config>().await });
     for sent in 1..=3 {
         bounded("the next answer held", gate.until_held(1)).await;
         assert_eq!(moto.proxy.total(), sent, "nothing else was sent meanwhile");
@@ -394,9 +370,6 @@ async fn requests_run_concurrently_up_to_the_limit() {
 
 #[tokio::test]
 async fn spans_name_requests_and_never_values() {
-    use tracing_subscriber::fmt::format::FmtSpan;
-    use tracing_subscriber::util::SubscriberInitExt;
-
     #[derive(Debug, EcsSecrets)]
     #[ecs(region = "us-east-1", account = "123456789012")]
     #[allow(dead_code)]
@@ -425,18 +398,10 @@ async fn spans_name_requests_and_never_values() {
     // Throttled on every attempt: falls back to GetSecretValue.
     moto.fault(BATCH, 3, FaultKind::Throttle);
 
-    let captured = Captured::default();
-    let writer = captured.clone();
     // Everything, the SDK's own trace output included.
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let e = {
-        let _guard = subscriber.set_default();
-        options(&moto).fetch::<Config>().await.unwrap_err()
-    };
+    let (captured, guard) = capture_trace();
+    let e = loader(&moto).fetch::<Config>().await.unwrap_err();
+    drop(guard);
     assert_eq!(
         codes(&e),
         [("MISSING", "JsonKeyMissing"), ("NOT_JSON", "NotJson")]
@@ -520,8 +485,8 @@ async fn one_secret_by_partial_and_complete_arn_is_one_answer() {
             answer
         }),
     );
-    let loader = options(&moto).vars(Vars::new().with("p", &moto.prefix).with("suffix", suffix));
-    let c = loader.fetch::<Twice>().await.unwrap();
+    let vars = Vars::new().with("p", &moto.prefix).with("suffix", suffix);
+    let c = loader(&moto).vars(vars).fetch::<Twice>().await.unwrap();
     assert_eq!((c.by_name.as_str(), c.by_arn.as_str()), ("pw", "u"));
     assert_eq!(moto.counts(), [1, 0, 0]);
     let sent = &moto.proxy.bodies(BATCH)[0]["SecretIdList"];
@@ -561,7 +526,7 @@ async fn batch_pages_are_followed() {
             answer
         }),
     );
-    let c = options(&moto).fetch::<Three>().await.unwrap();
+    let c = loader(&moto).fetch::<Three>().await.unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str(), c.c.as_str()), ("a", "b", "c"));
     assert_eq!(moto.counts(), [2, 0, 0]);
     let bodies = moto.proxy.bodies(BATCH);
@@ -597,7 +562,7 @@ async fn an_item_missing_from_a_batch_answer_is_fetched_alone() {
             answer
         }),
     );
-    let c = options(&moto).fetch::<Two>().await.unwrap();
+    let c = loader(&moto).fetch::<Two>().await.unwrap();
     assert_eq!((c.a.as_str(), c.b.as_str()), ("a", "b"));
     assert_eq!(
         moto.counts(),

@@ -7,31 +7,13 @@ use std::collections::HashMap;
 use ecs_secrets::extract::{ExtractError, NotJsonKind, json_key};
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_clean, lookup, outputs};
+
 const CANARY: &str = "CANARY-bad-input-7d41";
-
-fn lookup(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    move |k| map.get(k).cloned()
-}
-
-/// Every rendering of a load result a program might log.
-fn outputs<T: std::fmt::Debug>(r: &Result<T, ecs_secrets::Error>) -> String {
-    match r {
-        Ok(v) => format!("{v:?}\n{v:#?}"),
-        Err(e) => format!("{e}\n{e:?}\n{e:#?}"),
-    }
-}
-
-fn assert_clean(text: &str) {
-    assert!(!text.contains("CANARY"), "a canary leaked into:\n{text}");
-    assert!(
-        !text.contains("7d41"),
-        "part of a canary leaked into:\n{text}"
-    );
-}
+/// Any canary of the file, and a part of this one.
+const CANARIES: &[&str] = &["CANARY", "7d41"];
 
 /// `(field, kind)` of every error.
 fn kinds(e: &ecs_secrets::Error) -> Vec<(&'static str, ErrorKind)> {
@@ -70,8 +52,8 @@ fn run_child(name: &str, vars: &[(&str, &std::ffi::OsStr)]) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("CHILD-OK"), "{stdout}\n{stderr}");
-    assert_clean(&stdout);
-    assert_clean(&stderr);
+    assert_clean("the child's stdout", &stdout, CANARIES);
+    assert_clean("the child's stderr", &stderr, CANARIES);
     stdout
 }
 
@@ -346,7 +328,7 @@ fn one_mebibyte_invalid_values_are_rejected_with_bounded_messages() {
     );
     // Every error but the plain variable's (in clear anyway) is free of the value.
     let secrets: Vec<_> = e.errors().iter().filter(|f| f.field != "echo").collect();
-    assert_clean(&format!("{secrets:?}"));
+    assert_clean("an output", &format!("{secrets:?}"), CANARIES);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,7 +411,7 @@ fn json_of_unexpected_shapes() {
             ("not_json", json_error("syntax")),
         ]
     );
-    assert_clean(&outputs(&r));
+    assert_clean("an output", &outputs(&r), CANARIES);
 }
 
 /// Nesting far deeper than serde_json's limit of 128 is an error, not a stack overflow.
@@ -458,8 +440,8 @@ fn duplicate_keys_in_a_json_field_keep_the_last() {
         raw: serde_json::Value,
     }
     let c = Config::from_lookup(lookup(&[
-        ("LIMITS", "{\"a\":1,\"b\":2,\"a\":3}".into()),
-        ("RAW", "{\"k\":{\"x\":1},\"k\":\"last\"}".into()),
+        ("LIMITS", "{\"a\":1,\"b\":2,\"a\":3}"),
+        ("RAW", "{\"k\":{\"x\":1},\"k\":\"last\"}"),
     ]))
     .unwrap();
     assert_eq!(c.limits, HashMap::from([("a".into(), 3), ("b".into(), 2)]));
@@ -531,7 +513,7 @@ fn json_secret_shapes() {
             (Ok(v), Ok(w)) => assert_eq!(v.as_str(), w, "{secret}"),
             (Err(e), Err(w)) => {
                 assert_eq!(e, &w, "{secret}");
-                assert_clean(&format!("{e} {e:?}"));
+                assert_clean("an output", &format!("{e} {e:?}"), CANARIES);
             }
             _ => panic!("{secret}: got {shown}"),
         }
@@ -597,10 +579,10 @@ fn defaults_that_do_not_parse() {
     );
     // Set variables never touch the defaults.
     let c = Config::from_lookup(lookup(&[
-        ("WORKERS", "4".into()),
-        ("SMALL", "5".into()),
-        ("DB_PORT", "5432".into()),
-        ("LIST", "[1]".into()),
+        ("WORKERS", "4"),
+        ("SMALL", "5"),
+        ("DB_PORT", "5432"),
+        ("LIST", "[1]"),
     ]))
     .unwrap();
     assert_eq!(

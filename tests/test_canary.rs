@@ -5,31 +5,22 @@ use std::collections::HashMap;
 
 use ecs_secrets::{EcsSecrets, Secret};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_clean, lookup, outputs};
+
 const CANARY: &str = "CANARY-5f1e0c";
-
-fn outputs<T: std::fmt::Debug, E: std::fmt::Debug + std::fmt::Display>(r: &Result<T, E>) -> String {
-    match r {
-        Ok(v) => format!("{v:?}\n{v:#?}"),
-        Err(e) => format!("{e}\n{e:?}\n{e:#?}"),
-    }
-}
-
-fn assert_clean(text: &str) {
-    assert!(!text.contains(CANARY), "a canary leaked into:\n{text}");
-    assert!(
-        !text.contains("5f1e0c"),
-        "part of a canary leaked into:\n{text}"
-    );
-}
+/// The canary, and a part of it.
+const CANARIES: &[&str] = &[CANARY, "5f1e0c"];
 
 #[test]
 fn secrets_are_redacted_in_debug_and_display() {
     let s: Secret<String> = Secret::new(CANARY.to_owned());
-    assert_clean(&format!("{s} {s:?} {s:#?}"));
+    assert_clean("a Secret's output", &format!("{s} {s:?} {s:#?}"), CANARIES);
     let n: Secret<u64> = "123".parse().unwrap();
     assert_eq!(format!("{n}/{n:?}"), "[REDACTED]/[REDACTED]");
     let bytes: Secret<Vec<u8>> = Secret::new(CANARY.as_bytes().to_vec());
-    assert_clean(&format!("{bytes:?}"));
+    assert_clean("an output", &format!("{bytes:?}"), CANARIES);
 }
 
 #[test]
@@ -45,14 +36,13 @@ fn loaded_struct_debug_is_clean() {
         #[ecs(secret = "prod/db", key = "blob", json)]
         blob: Secret<String>,
     }
-    let map = HashMap::from([
+    let r = Config::from_lookup(lookup(&[
         ("PASSWORD", CANARY.to_owned()),
         ("TOKEN", CANARY.to_owned()),
         ("BLOB", format!("\"{CANARY}\"")),
-    ]);
-    let r = Config::from_lookup(|k| map.get(k).cloned());
+    ]));
     assert!(r.is_ok());
-    assert_clean(&outputs(&r));
+    assert_clean("an output", &outputs(&r), CANARIES);
 }
 
 #[test]
@@ -90,18 +80,17 @@ fn failed_parses_never_echo_the_value() {
         quoted: Vec<u8>,
     }
     let tricky = format!("{CANARY}\"\n\\");
-    let map = HashMap::from([
+    let r = Config::from_lookup(lookup(&[
         ("PORT", CANARY.to_owned()),
         ("ECHO", tricky.clone()),
         ("SECRET_ECHO", CANARY.to_owned()),
         ("CONFIG", format!("{{\"{CANARY}\": \"{CANARY}\"}}")),
         ("SECRET_JSON", format!("{{\"{CANARY}\": 1}}")),
         ("QUOTED", format!("[\"{CANARY}\"]")),
-    ]);
-    let r = Config::from_lookup(|k| map.get(k).cloned());
+    ]));
     let e = r.as_ref().unwrap_err();
     assert_eq!(e.errors().len(), 6, "{e}");
-    assert_clean(&outputs(&r));
+    assert_clean("an output", &outputs(&r), CANARIES);
     // A secret's parser message is never shown: only the type it is not a value of.
     let echo = e.errors().iter().find(|e| e.field == "echo").unwrap();
     assert_eq!(echo.kind.to_string(), "invalid value: not a valid `Echo`");

@@ -1,4 +1,4 @@
-//! The fault matrix (docs/reliability.md, "Faults on the AWS path") for direct loading (feature `aws`), against moto through the
+//! The fault matrix (RELIABILITY.md, "Faults on the AWS path") for direct loading (feature `aws`), against moto through the
 //! testkit's fault-injecting proxy. Each fault has one defined outcome — recovered by the SDK's
 //! retries (with the exact number of attempts the proxy saw), a fallback taken, or an error on
 //! exactly the fields it touched — and every load is bounded by `tokio::time::timeout`, so a hang
@@ -7,54 +7,22 @@
 //! for good, and a timeout that a healthy attempt must beat is generous.
 //!
 //! Cases `tests/test_aws_faults.rs` and `tests/test_aws_direct.rs` already cover are not repeated
-//! here (docs/reliability.md lists them): AccessDenied on one secret of a batch, a denied or throttled
+//! here (RELIABILITY.md lists them): AccessDenied on one secret of a batch, a denied or throttled
 //! batch falling back, throttled and slow `GetParameters`, the deadline, a 500 on every attempt of
 //! `GetSecretValue`, SSM `InvalidParameters`, and secrets that are not JSON, not an object, lack
 //! the key or are binary.
 #![cfg(feature = "aws")]
 
-use std::future::Future;
 use std::time::Duration;
 
-use ecs_secrets::aws::Loader;
-use ecs_secrets::{EcsSecrets, ErrorKind, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, FaultKind, Gate, Moto, PATIENCE};
+use ecs_secrets::{EcsSecrets, Secret};
+use ecs_secrets_testkit::{self as testkit, FaultKind, Gate, Moto, PATIENCE, bounded};
 use serde_json::{Value, json};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{SM, codes, loader, reason};
 use testkit::{BATCH, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
-
-/// No load may take longer than this; the loader's own deadline is set below it.
-const HANG: Duration = Duration::from_secs(20);
-const DEADLINE: Duration = Duration::from_secs(15);
-
-/// `{p}` is the prefix; no environment; a deadline below the test's own bound.
-fn options(moto: &Moto) -> Loader {
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(|_| None)
-        .deadline(DEADLINE)
-}
-
-/// Awaits a load, failing the test if it does not finish within [`HANG`].
-async fn bounded<F: Future>(load: F) -> F::Output {
-    match tokio::time::timeout(HANG, load).await {
-        Ok(out) => out,
-        Err(_) => panic!("the load hung for {HANG:?}"),
-    }
-}
-
-fn codes(e: &ecs_secrets::Error) -> Vec<(&str, &str)> {
-    e.errors().iter().map(|e| (e.env, e.kind.code())).collect()
-}
-
-fn reason<'a>(e: &'a ecs_secrets::Error, env: &str) -> &'a str {
-    let fe = e.errors().iter().find(|e| e.env == env).unwrap();
-    match &fe.kind {
-        ErrorKind::Aws { reason, .. } | ErrorKind::Fetch { reason, .. } => reason,
-        other => panic!("{env}: not a source error: {other:?}"),
-    }
-}
 
 /// One secret batched, one pinned (so fetched with `GetSecretValue`), one parameter.
 #[derive(Debug, EcsSecrets)]
@@ -110,7 +78,9 @@ async fn server_errors_500_and_503_are_retried_until_they_pass() {
             "text/html".into(),
         ),
     );
-    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Three>())
+        .await
+        .unwrap();
     assert_three(&c);
     assert_eq!(
         moto.counts(),
@@ -128,7 +98,9 @@ async fn connection_resets_are_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::Reset);
     }
-    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Three>())
+        .await
+        .unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 2]);
 }
@@ -139,7 +111,9 @@ async fn throttled_get_secret_value_is_retried() {
         return;
     };
     moto.fault(GET, 2, FaultKind::Throttle);
-    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Three>())
+        .await
+        .unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [1, 3, 1]);
 }
@@ -155,8 +129,8 @@ async fn slow_secrets_manager_attempts_time_out_and_are_retried() {
     let never = Gate::new();
     moto.fault(BATCH, 1, FaultKind::Hold(never.clone()));
     moto.fault(GET, 1, FaultKind::Hold(never.clone()));
-    let options = options(&moto).attempt_timeout(PATIENCE);
-    let c = bounded(options.fetch::<Three>()).await.unwrap();
+    let options = loader(&moto).attempt_timeout(PATIENCE);
+    let c = bounded("the load", options.fetch::<Three>()).await.unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 1]);
     assert_eq!(never.held(), 2, "the first answers never went out");
@@ -170,7 +144,9 @@ async fn a_truncated_body_is_retried() {
     for target in [BATCH, GET, PARAMS] {
         moto.fault(target, 1, FaultKind::TruncateBody);
     }
-    let c = bounded(options(&moto).fetch::<Three>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Three>())
+        .await
+        .unwrap();
     assert_three(&c);
     assert_eq!(moto.counts(), [2, 2, 2]);
 }
@@ -223,7 +199,7 @@ async fn server_errors_on_every_attempt_are_errors_on_every_field() {
         3,
         FaultKind::json_error(500, "InternalServerError", "oops"),
     );
-    let e = bounded(options(&moto).fetch::<Fallible>())
+    let e = bounded("the load", loader(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(
@@ -251,7 +227,7 @@ async fn a_reset_on_every_attempt_is_a_dispatch_failure() {
     };
     moto.fault(BATCH, 3, FaultKind::Reset);
     moto.fault(PARAMS, 3, FaultKind::Reset);
-    let e = bounded(options(&moto).fetch::<Fallible>())
+    let e = bounded("the load", loader(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("DispatchFailure"));
@@ -273,8 +249,10 @@ async fn slow_on_every_attempt_is_a_timeout_error_in_bounded_time() {
     let never = Gate::new();
     moto.fault(BATCH, 3, FaultKind::Hold(never.clone()));
     moto.fault(PARAMS, 3, FaultKind::Hold(never.clone()));
-    let options = options(&moto).attempt_timeout(Duration::from_millis(300));
-    let e = bounded(options.fetch::<Fallible>()).await.unwrap_err();
+    let options = loader(&moto).attempt_timeout(Duration::from_millis(300));
+    let e = bounded("the load", options.fetch::<Fallible>())
+        .await
+        .unwrap_err();
     assert_eq!(codes(&e), all_fields("TimeoutError"));
     assert_eq!(
         reason(&e, "PASSWORD"),
@@ -291,7 +269,7 @@ async fn a_truncated_body_on_every_attempt_is_an_error() {
     };
     moto.fault(BATCH, 3, FaultKind::TruncateBody);
     moto.fault(PARAMS, 3, FaultKind::TruncateBody);
-    let e = bounded(options(&moto).fetch::<Fallible>())
+    let e = bounded("the load", loader(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("ResponseError"), "{e}");
@@ -318,7 +296,7 @@ async fn an_unreadable_answer_is_an_error() {
     };
     moto.fault(BATCH, 3, garbage());
     moto.fault(PARAMS, 3, garbage());
-    let e = bounded(options(&moto).fetch::<Fallible>())
+    let e = bounded("the load", loader(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     // The SDK reports a 200 it cannot deserialize as an unhandled service error without a code
@@ -350,7 +328,7 @@ async fn throttled_on_every_attempt_after_the_fallback_is_an_error() {
     moto.fault(BATCH, 1, FaultKind::Throttle);
     moto.fault(GET, 10_000, FaultKind::Throttle);
     moto.fault(PARAMS, 10_000, FaultKind::Throttle);
-    let patient = options(&moto).deadline(Duration::from_secs(600));
+    let patient = loader(&moto).deadline(Duration::from_secs(600));
     let e = tokio::time::timeout(Duration::from_secs(900), patient.fetch::<Fallible>())
         .await
         .expect("the budget ends the load long before this")
@@ -390,8 +368,10 @@ async fn a_callers_retry_policy_retries_throttling_itself() {
     let retry = testkit::aws_config::retry::RetryConfig::standard()
         .with_max_attempts(3)
         .with_initial_backoff(Duration::from_millis(10));
-    let sdk = options(&moto).retry_config(retry);
-    let e = bounded(sdk.fetch::<Fallible>()).await.unwrap_err();
+    let sdk = loader(&moto).retry_config(retry);
+    let e = bounded("the load", sdk.fetch::<Fallible>())
+        .await
+        .unwrap_err();
     assert_eq!(codes(&e), all_fields("ThrottlingException"));
     assert_eq!(
         reason(&e, "PASSWORD"),
@@ -411,7 +391,9 @@ async fn too_many_requests_on_the_batch_falls_back() {
         1,
         FaultKind::json_error(429, "TooManyRequestsException", "quota"),
     );
-    let c = bounded(options(&moto).fetch::<Fallible>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Fallible>())
+        .await
+        .unwrap();
     assert_eq!(c.password.expose_secret(), "pw");
     assert_eq!((c.port, c.user.as_deref()), (1, Some("u")));
     assert_eq!(
@@ -431,7 +413,7 @@ async fn access_denied_on_the_batch_and_on_every_secret() {
     moto.fault(BATCH, 1, FaultKind::AccessDenied);
     moto.fault(GET, 1, FaultKind::AccessDenied);
     moto.fault(PARAMS, 1, FaultKind::AccessDenied);
-    let e = bounded(options(&moto).fetch::<Fallible>())
+    let e = bounded("the load", loader(&moto).fetch::<Fallible>())
         .await
         .unwrap_err();
     assert_eq!(codes(&e), all_fields("AccessDeniedException"));
@@ -498,7 +480,9 @@ async fn batch_errors_are_per_secret() {
             answer
         }),
     );
-    let e = bounded(options(&moto).fetch::<Config>()).await.unwrap_err();
+    let e = bounded("the load", loader(&moto).fetch::<Config>())
+        .await
+        .unwrap_err();
     assert_eq!(
         codes(&e),
         [
@@ -556,7 +540,9 @@ async fn kms_decryption_failure_is_the_fields_error_and_not_retried() {
         1,
         FaultKind::json_error(400, "InvalidKeyId", "The KMS key is disabled"),
     );
-    let e = bounded(options(&moto).fetch::<Config>()).await.unwrap_err();
+    let e = bounded("the load", loader(&moto).fetch::<Config>())
+        .await
+        .unwrap_err();
     assert_eq!(
         codes(&e),
         [("PREVIOUS", "DecryptionFailure"), ("TOKEN", "InvalidKeyId")]
@@ -593,7 +579,9 @@ async fn a_65536_byte_secret_loads_byte_for_byte() {
     let secret = format!("{head}{}\"}}", "x".repeat(fill));
     assert_eq!(secret.len(), 65_536);
     moto.secret("/big", &secret).await;
-    let c = bounded(options(&moto).fetch::<Config>()).await.unwrap();
+    let c = bounded("the load", loader(&moto).fetch::<Config>())
+        .await
+        .unwrap();
     assert!(
         c.whole.expose_secret() == &secret,
         "whole secret, byte for byte"

@@ -1,4 +1,4 @@
-//! Leak canaries (docs/reliability.md) for direct loading (feature `aws`): every planted secret value is
+//! Leak canaries (RELIABILITY.md) for direct loading (feature `aws`): every planted secret value is
 //! a unique canary, and none may appear in any output — the `Display` and `Debug` of every result
 //! (loaded structs and errors), panic messages, or anything `tracing` emits at TRACE level, the
 //! AWS SDK's own output included — through the load paths and the fault matrix.
@@ -13,17 +13,16 @@ use std::time::Duration;
 
 use ecs_secrets::aws::Loader;
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Gate, Moto};
+use ecs_secrets_testkit::{self as testkit, Captured, FaultKind, Gate, Moto, bounded};
 use serde_json::{Value, json};
-use tracing_subscriber::fmt::format::FmtSpan;
-use tracing_subscriber::util::SubscriberInitExt;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{SM, assert_clean, capture_trace, loader, lookup, outputs};
 use testkit::{BATCH, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
 /// In every canary, three times; in nothing else.
 const MARK: &str = "q7Lk3z";
-const HANG: Duration = Duration::from_secs(20);
 
 /// A named fault, armed afresh for each scenario.
 type Scenario = (&'static str, fn() -> FaultKind);
@@ -33,19 +32,6 @@ fn canary(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     format!("{MARK}-{n}-{MARK}-{tag}-{MARK}")
-}
-
-/// Fails, without quoting the canary, when `text` holds any part of one.
-fn assert_clean(what: &str, text: &str) {
-    if let Some(at) = text.find(MARK) {
-        let line = text[..at].matches('\n').count() + 1;
-        let shown: String = text
-            .lines()
-            .nth(line - 1)
-            .unwrap_or_default()
-            .replace(MARK, "<MARK>");
-        panic!("a canary leaked into {what}, line {line}: {shown}");
-    }
 }
 
 /// Panic messages of the whole process (a panicking request task is one; so is a test's own
@@ -69,21 +55,14 @@ fn panics() -> &'static Mutex<String> {
 struct Harness {
     log: Captured,
     outputs: String,
-    /// The subscriber's default guard (kept as `Any`: `tracing` is not a dependency here).
+    /// The capture's guard.
     _guard: Box<dyn std::any::Any>,
 }
 
 impl Harness {
     fn new() -> Harness {
         let _ = panics();
-        let log = Captured::default();
-        let writer = log.clone();
-        let guard = tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_span_events(FmtSpan::FULL)
-            .with_writer(move || writer.clone())
-            .finish()
-            .set_default();
+        let (log, guard) = capture_trace();
         Harness {
             log,
             outputs: String::new(),
@@ -97,15 +76,12 @@ impl Harness {
         scenario: &str,
         r: Result<T, ecs_secrets::Error>,
     ) -> Result<T, ecs_secrets::Error> {
-        self.outputs.push_str(&format!("== {scenario}\n{r:?}\n"));
-        match &r {
-            Ok(v) => self.outputs.push_str(&format!("{v:?}\n{v:#?}\n")),
-            Err(e) => {
-                self.outputs.push_str(&format!("{e}\n{e:?}\n{e:#?}\n"));
-                for fe in e.errors() {
-                    self.outputs
-                        .push_str(&format!("{fe}\n{fe:?}\n{}\n{:?}\n", fe.kind, fe.kind));
-                }
+        self.outputs
+            .push_str(&format!("== {scenario}\n{r:?}\n{}\n", outputs(&r)));
+        if let Err(e) = &r {
+            for fe in e.errors() {
+                self.outputs
+                    .push_str(&format!("{fe}\n{fe:?}\n{}\n{:?}\n", fe.kind, fe.kind));
             }
         }
         r
@@ -114,30 +90,16 @@ impl Harness {
     /// The final check: outputs, the trace log and panics are clean, and the log really holds
     /// the SDK's TRACE output and our spans (so the capture works).
     fn check(self) {
-        assert_clean("a Display/Debug output", &self.outputs);
+        assert_clean("a Display/Debug output", &self.outputs, &[MARK]);
         let log = self.log.text();
-        assert_clean("the tracing output", &log);
-        assert_clean("a panic message", &panics().lock().unwrap());
+        assert_clean("the tracing output", &log, &[MARK]);
+        assert_clean("a panic message", &panics().lock().unwrap(), &[MARK]);
         assert!(log.contains("TRACE"), "no TRACE output captured");
         assert!(
             log.contains("aws_smithy_runtime"),
             "the SDK's own output was not captured"
         );
         assert!(log.contains("ecs_secrets.aws.request"), "no request spans");
-    }
-}
-
-fn options(moto: &Moto) -> Loader {
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(|_| None)
-        .deadline(Duration::from_secs(15))
-}
-
-async fn bounded<F: std::future::Future>(load: F) -> F::Output {
-    match tokio::time::timeout(HANG, load).await {
-        Ok(out) => out,
-        Err(_) => panic!("the load hung for {HANG:?}"),
     }
 }
 
@@ -249,9 +211,7 @@ async fn broken(moto: &Moto) -> Loader {
     )
     .await;
     moto.param("/broken/token", &canary("token-number")).await;
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", format!("{}/broken", moto.prefix)))
-        .lookup(|_| None)
+    loader(moto).vars(Vars::new().with("p", format!("{}/broken", moto.prefix)))
 }
 
 #[tokio::test]
@@ -266,32 +226,30 @@ async fn load_paths_never_leak() {
     let c = h
         .record(
             "from_aws",
-            bounded(options(&moto).fetch::<Everything>()).await,
+            bounded("the load", loader(&moto).fetch::<Everything>()).await,
         )
         .unwrap();
     assert_loaded(&c);
 
     // load(): some variables set (ECS injected them), the rest fetched.
-    let injected = [
-        ("WHOLE", canary("env-whole")),
-        ("TOKEN", canary("env-token")),
-    ];
-    let options = options(&moto).lookup(move |k| {
-        injected
-            .iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.clone())
-    });
+    let (whole, token) = (canary("env-whole"), canary("env-token"));
+    let options = loader(&moto).lookup(lookup(&[("WHOLE", &whole), ("TOKEN", &token)]));
     h.outputs.push_str(&format!("{options:?}\n"));
     let c = h
-        .record("load", bounded(options.load::<Everything>()).await)
+        .record(
+            "load",
+            bounded("the load", options.load::<Everything>()).await,
+        )
         .unwrap();
     assert!(c.whole.expose_secret().contains("env-whole"));
     assert_loaded(&c);
 
     // Every way a value can fail, each one quoted nowhere.
     let e = h
-        .record("broken", bounded(broken_options.fetch::<Broken>()).await)
+        .record(
+            "broken",
+            bounded("the load", broken_options.fetch::<Broken>()).await,
+        )
         .unwrap_err();
     let codes: Vec<&str> = e.errors().iter().map(|e| e.kind.code()).collect();
     assert_eq!(
@@ -360,14 +318,14 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 1, kind());
         }
-        let r = bounded(options(&moto).fetch::<Everything>()).await;
+        let r = bounded("the load", loader(&moto).fetch::<Everything>()).await;
         assert_loaded(&h.record(scenario, r).unwrap());
         assert_eq!(moto.proxy.pending_faults(), 0, "{scenario}");
     }
 
     // The batch refused: the fallback fetches each secret alone.
     moto.fault(BATCH, 1, FaultKind::Throttle);
-    let r = bounded(options(&moto).fetch::<Everything>()).await;
+    let r = bounded("the load", loader(&moto).fetch::<Everything>()).await;
     assert_loaded(&h.record("fallback", r).unwrap());
 
     // Faults on every attempt: errors, whose texts must not carry the half-read answers.
@@ -382,7 +340,7 @@ async fn the_fault_matrix_never_leaks() {
         for target in all {
             moto.fault(target, 3, kind());
         }
-        let r = bounded(options(&moto).fetch::<Everything>()).await;
+        let r = bounded("the load", loader(&moto).fetch::<Everything>()).await;
         assert!(h.record(scenario, r).is_err(), "{scenario}");
         moto.proxy.clear_faults();
     }
@@ -393,15 +351,15 @@ async fn the_fault_matrix_never_leaks() {
     for target in all {
         moto.fault(target, 3, FaultKind::Hold(never.clone()));
     }
-    let slow = options(&moto).attempt_timeout(Duration::from_millis(200));
-    let r = bounded(slow.fetch::<Everything>()).await;
+    let slow = loader(&moto).attempt_timeout(Duration::from_millis(200));
+    let r = bounded("the load", slow.fetch::<Everything>()).await;
     assert!(h.record("attempt timeouts", r).is_err());
     moto.proxy.clear_faults();
     for target in all {
         moto.fault(target, 1, FaultKind::Hold(never.clone()));
     }
-    let late = options(&moto).deadline(Duration::from_millis(500));
-    let r = bounded(late.fetch::<Everything>()).await;
+    let late = loader(&moto).deadline(Duration::from_millis(500));
+    let r = bounded("the load", late.fetch::<Everything>()).await;
     assert!(h.record("deadline", r).is_err());
     moto.proxy.clear_faults();
 
@@ -412,7 +370,7 @@ async fn the_fault_matrix_never_leaks() {
     );
     let garbage = move || FaultKind::Status(200, broken.clone(), testkit::AWS_JSON.into());
     moto.fault(BATCH, 1, garbage());
-    let r = bounded(options(&moto).fetch::<Everything>()).await;
+    let r = bounded("the load", loader(&moto).fetch::<Everything>()).await;
     assert!(h.record("garbage", r).is_err());
 
     // Partial `Errors`, and an entry for a secret nobody asked for (its value is dropped).
@@ -439,7 +397,7 @@ async fn the_fault_matrix_never_leaks() {
             answer
         }),
     );
-    let r = bounded(options(&moto).fetch::<Everything>()).await;
+    let r = bounded("the load", loader(&moto).fetch::<Everything>()).await;
     let e = h.record("partial errors", r).unwrap_err();
     assert_eq!(e.errors().len(), 1);
     assert_eq!(e.errors()[0].kind.code(), "DecryptionFailure");

@@ -1,16 +1,10 @@
 //! Loading from the environment: parsing, options, defaults, `json`, every error at once.
 
-use std::collections::HashMap;
-
 use ecs_secrets::{EcsSecrets, ErrorKind, Secret};
 
-fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    move |k| map.get(k).cloned()
-}
+#[path = "support/common.rs"]
+mod common;
+use common::lookup;
 
 #[test]
 fn values_options_and_defaults() {

@@ -8,14 +8,16 @@
 #![cfg(feature = "metrics")]
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use ecs_secrets::aws::{Loader, WatchOptions};
-use ecs_secrets::{EcsSecrets, Secret, Vars};
+use ecs_secrets::aws::WatchOptions;
+use ecs_secrets::{EcsSecrets, Secret};
 use ecs_secrets_testkit::{self as testkit, FaultKind, Moto};
 use metrics_util::MetricKind;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{NEVER, loader};
 use testkit::{BATCH, PARAMS};
 
 #[allow(dead_code)] // read through the load only
@@ -92,24 +94,15 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
     moto.secret("/db", r#"{"password":"pw-1"}"#).await;
     moto.secret("/api", "key-1").await;
     moto.param("/flag", "on").await;
-    let loader = Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(|_| None)
-        .deadline(Duration::from_secs(20));
-
+    let first = loader(&moto);
     // A fresh loader of the same settings: each step starts with batching on (a throttled batch
     // pauses batching for the loader and its clones).
-    let fresh = || {
-        Loader::new(&moto.config)
-            .vars(Vars::new().with("p", &moto.prefix))
-            .lookup(|_| None)
-            .deadline(Duration::from_secs(20))
-    };
+    let fresh = || loader(&moto);
 
     // A throttled batch is not retried: its secrets are fetched one by one at once.
     read(&snapshotter);
     moto.fault(BATCH, 1, FaultKind::Throttle);
-    loader.fetch::<Observed>().await.unwrap();
+    first.fetch::<Observed>().await.unwrap();
     assert_eq!(
         grown(&read(&snapshotter)),
         expect(&[
@@ -231,8 +224,8 @@ async fn requests_retries_throttles_and_refreshes_are_counted() {
     );
 
     // A watch: its version checks, one successful and one failed refresh, and its value's age.
-    let watch = loader
-        .watch::<Observed>(WatchOptions::new().interval(Duration::from_secs(3600)))
+    let watch = first
+        .watch::<Observed>(WatchOptions::new().interval(NEVER))
         .await
         .unwrap();
     read(&snapshotter);

@@ -12,6 +12,10 @@ use ecs_secrets::{EcsSecrets, Task, TaskDefinitionError, ValueFrom, Vars};
 use ecs_secrets_testkit::{self as testkit, Moto};
 use serde_json::{Value, json};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{assert_clean, report_outputs};
+
 const CANARY: &str = "CANARY-task-preflight";
 const ACCOUNT: &str = "123456789012";
 
@@ -103,14 +107,7 @@ fn findings(report: &PreflightReport) -> Vec<(Option<&str>, String, Vec<Finding>
 }
 
 fn assert_no_value(report: &PreflightReport) {
-    for out in [
-        report.to_string(),
-        format!("{report:?}"),
-        format!("{report:#?}"),
-        report.to_json().to_string(),
-    ] {
-        assert!(!out.contains(CANARY), "a value leaked into a report");
-    }
+    assert_clean("a report", &report_outputs(report), &[CANARY]);
 }
 
 fn not_verified(keys: &[&str]) -> Vec<Finding> {

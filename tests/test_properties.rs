@@ -13,11 +13,13 @@ use ecs_secrets_grammar::__derive::{self as derive, Piece};
 use proptest::prelude::*;
 use proptest::sample::select;
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/ecs_grammar.rs"]
 mod ecs_grammar;
+use common::SM;
 
 const UUID: &str = "9d4cb84b-ad69-40c0-a0ab-cead3EXAMPLE";
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 
 fn partition() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -9,17 +9,17 @@
 
 use std::time::Duration;
 
-use ecs_secrets::aws::{Change, Loader, Watch, WatchOptions};
+use ecs_secrets::aws::{Change, Watch, WatchOptions};
 use ecs_secrets::{EcsSecrets, Secret, Vars};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, Moto, PATIENCE};
+use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, Moto, PATIENCE, bounded};
 use serde_json::{Value, json};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{NEVER, SM, capture_trace, codes, db_json, loader};
 use testkit::{BATCH, DESCRIBE, GET, PARAMS};
-const SM: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
 /// The end of the one `SecureString` parameter's name in [`Fleet`].
 const SECURE: &str = "/flag";
-/// For watches that must not refresh on their own during a test.
-const NEVER: Duration = Duration::from_secs(3600);
 
 /// Five secrets (one of them JSON, two keys) and two parameters (a `SecureString` and a
 /// `String`): the declaration of the figures.
@@ -44,10 +44,6 @@ struct Fleet {
     region: String,
 }
 
-fn db_json(password: &str) -> String {
-    json!({"username": "app", "password": password}).to_string()
-}
-
 /// The fixtures of [`Fleet`]; returns the ARN of each secret, `db` first.
 async fn fleet_fixtures(moto: &Moto) -> Vec<String> {
     let mut arns = vec![moto.secret("/db", &db_json("pw-1")).await];
@@ -62,13 +58,6 @@ async fn fleet_fixtures(moto: &Moto) -> Vec<String> {
 
 fn flag_name(moto: &Moto) -> String {
     format!("/{}/flag", moto.prefix)
-}
-
-fn loader(moto: &Moto) -> Loader {
-    Loader::new(&moto.config)
-        .vars(Vars::new().with("p", &moto.prefix))
-        .lookup(|_| None)
-        .deadline(Duration::from_secs(20))
 }
 
 async fn watch<T: EcsSecrets + Send + Sync + 'static>(moto: &Moto) -> Watch<T> {
@@ -347,16 +336,7 @@ async fn without_describe_secret_a_refresh_reads_every_value() {
     };
     let arns = fleet_fixtures(&moto).await;
     let watch = watch::<Fleet>(&moto).await;
-    let log = testkit::Captured::default();
-    let writer = log.clone();
-    let _guard = {
-        use tracing_subscriber::util::SubscriberInitExt;
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
-            .with_writer(move || writer.clone())
-            .finish()
-            .set_default()
-    };
+    let (log, _guard) = capture_trace();
     // An older task role: no secretsmanager:DescribeSecret.
     moto.fault(DESCRIBE, usize::MAX, FaultKind::AccessDenied);
     moto.proxy.reset_counts();
@@ -478,10 +458,7 @@ async fn checks_and_reads_share_one_deadline() {
         let watch = watch.clone();
         tokio::spawn(async move { watch.refresh_now().await })
     };
-    let wait = Duration::from_secs(30);
-    tokio::time::timeout(wait, checks.until_held(5))
-        .await
-        .expect("the version checks held");
+    bounded("the version checks held", checks.until_held(5)).await;
     // The refresh, and its deadline, started before this.
     let started = tokio::time::Instant::now();
     tokio::time::sleep_until(started + HELD).await;
@@ -490,18 +467,13 @@ async fn checks_and_reads_share_one_deadline() {
     assert_eq!(read.held(), 1, "the read was sent with the time left");
     read.open();
     let error = refresh.await.unwrap().unwrap_err();
-    let codes: Vec<(&str, &str)> = error
-        .errors()
-        .iter()
-        .map(|e| (e.env, e.kind.code()))
-        .collect();
-    assert_eq!(codes, [("API_KEY", "DeadlineExceeded")], "{error}");
+    assert_eq!(codes(&error), [("API_KEY", "DeadlineExceeded")], "{error}");
     moto.proxy.clear_faults();
     assert_eq!(watch.current().api_key.expose_secret(), "api-1");
     assert_eq!(fields(watch.refresh_now().await.unwrap()), ["api_key"]);
 }
 
-/// The figures of docs/benchmarks.md §5: requests and values read per refresh of a fleet of 20
+/// The figures of BENCHMARKS.md §5: requests and values read per refresh of a fleet of 20
 /// watches of [`Fleet`], with nothing and with one secret rotated, before (every refresh a full
 /// load, as [`Loader::fetch`]) and after. Counts, not times, so they are asserted too.
 #[tokio::test]

@@ -22,6 +22,7 @@ mod http;
 mod proxy;
 mod quota;
 
+use std::future::Future;
 use std::io;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +54,22 @@ pub const SKIP_VAR: &str = "ECS_SECRETS_SKIP_AWS_TESTS";
 /// (a [`Gate`] never opened), so that which comes first never depends on speed; the price is
 /// that such a test waits this long.
 pub const PATIENCE: Duration = Duration::from_secs(5);
+/// The bound of every wait of a test for an event (an answer held, a load's end, a change): far
+/// above what it takes on a busy machine, so reaching it means the event will not come.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Awaits `event`, failing the test if it has not happened within [`WAIT`]: a hang fails the
+/// test instead of stalling the suite. `what` names the event in the failure.
+///
+/// # Panics
+///
+/// When `event` is not ready within [`WAIT`].
+pub async fn bounded<F: Future>(what: &str, event: F) -> F::Output {
+    match tokio::time::timeout(WAIT, event).await {
+        Ok(out) => out,
+        Err(_) => panic!("{what}: nothing within {WAIT:?}"),
+    }
+}
 /// The region every fixture and client of the testkit uses.
 pub const REGION: &str = "us-east-1";
 /// Moto's default account id, the one in every ARN it returns.

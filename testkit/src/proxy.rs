@@ -318,6 +318,19 @@ impl Proxy {
             .collect()
     }
 
+    /// The lengths of the JSON list `list` in the bodies of the requests with this target, sorted
+    /// (0 for a body without it): how a client split its ids between requests.
+    #[must_use]
+    pub fn list_sizes(&self, target: &str, list: &str) -> Vec<usize> {
+        let mut sizes: Vec<usize> = self
+            .bodies(target)
+            .iter()
+            .map(|b| b[list].as_array().map_or(0, Vec::len))
+            .collect();
+        sizes.sort_unstable();
+        sizes
+    }
+
     /// Forgets the requests seen so far (counts, targets, bodies). Faults and latency stay.
     pub fn reset_counts(&self) {
         self.shared.state().log.clear();

@@ -11,19 +11,10 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use ecs_secrets_testkit::{self as testkit, Fault, FaultKind, Gate, PATIENCE, Proxy};
+use ecs_secrets_testkit::{
+    self as testkit, BATCH, Fault, FaultKind, GET, Gate, PATIENCE, Proxy, bounded,
+};
 use serde_json::{Value, json};
-
-const GET: &str = "secretsmanager.GetSecretValue";
-const BATCH: &str = "secretsmanager.BatchGetSecretValue";
-/// The bound of a wait for an event: far above what it takes on a busy machine.
-const WAIT: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(WAIT, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing within {WAIT:?}"))
-}
 
 /// A secret written straight to the endpoint, a proxy in front of it, and a client of the proxy.
 struct Setup {
