@@ -242,6 +242,12 @@ pub trait EcsSecrets: Sized {
     }
 }
 
+/// The type-level flag of a declaration whose sources or `kms_key`s have `{placeholders}` (after
+/// every `flatten` site filled in what it gives): the compile error of
+/// [`EcsSecrets::deployment`] on such a declaration names it.
+#[doc(hidden)]
+pub enum NeedsPlaceholderValues {}
+
 /// Implemented only by the flag of declarations without `{placeholders}` (after every `flatten`
 /// site filled in what it gives): methods that emit output for one fixed environment require
 /// it.

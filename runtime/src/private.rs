@@ -72,8 +72,8 @@ pub const fn share_env(a: &[Field], b: &[Field]) -> bool {
 }
 
 /// Type-level flag: the struct's sources or `kms_key`s (its own or a flattened struct's) have
-/// placeholders.
-pub enum Yes {}
+/// placeholders. Defined at the crate root, where the compile error of `deployment()` names it.
+pub use crate::NeedsPlaceholderValues as Yes;
 /// Type-level flag: no placeholders anywhere in the struct.
 pub enum No {}
 
