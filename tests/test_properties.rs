@@ -40,11 +40,13 @@ fn account() -> impl Strategy<Value = String> {
     "[0-9]{12}"
 }
 
-/// Secret names: partial (no suffix), complete (`-` + 6), and long ones near the 512 limit.
+/// Secret names: partial (no suffix), complete (`-` + 6), managed by another service (`rds!…`),
+/// and long ones near the 512 limit.
 fn secret_name() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[A-Za-z0-9/_+=.@-]{1,40}",
         2 => "[A-Za-z0-9/_+=.@-]{1,40}-[A-Za-z0-9]{6}",
+        1 => "[a-z][a-z0-9-]{0,8}![A-Za-z0-9/_+=.@-]{1,40}(-[A-Za-z0-9]{6})?",
         1 => "[a-z]{500,512}",
         1 => "[a-z]{505}-[A-Za-z0-9]{6}",
     ]

@@ -459,3 +459,59 @@ fn arns_are_kept_and_raw_names_are_keys() {
         ("ecdsa", &None)
     );
 }
+
+/// A secret that RDS manages for a database's master user is named `rds!db-<uuid>` (Aurora's
+/// `rds!cluster-<uuid>`) and holds `username` and `password`: a schema like any other.
+#[test]
+fn a_secret_that_rds_manages_is_a_schema() {
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(secret = "rds!db-{db}")]
+    struct MasterUser {
+        username: String,
+        password: Secret<String>,
+    }
+
+    #[derive(Debug, EcsSecrets)]
+    #[ecs(region = "us-east-1", account = "111122223333")]
+    struct App {
+        #[ecs(flatten, env_prefix = "DB_")]
+        db: MasterUser,
+        #[ecs(
+            flatten,
+            env_prefix = "REPORTING_",
+            secret = "rds!cluster-9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+        )]
+        reporting: MasterUser,
+    }
+
+    let rds = format!("{SM}rds!db-0a1b2c3d-e4f5-4a6b-8c7d-9e0f1a2b3c4d");
+    let cluster = format!("{SM}rds!cluster-9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a");
+    let vars = Vars::new().with("db", "0a1b2c3d-e4f5-4a6b-8c7d-9e0f1a2b3c4d");
+    let d = App::deployment_for(&vars).unwrap();
+    assert_eq!(
+        serde_json::to_value(d.secrets()).unwrap(),
+        json!([
+            {"name": "DB_USERNAME", "valueFrom": format!("{rds}:username::")},
+            {"name": "DB_PASSWORD", "valueFrom": format!("{rds}:password::")},
+            {"name": "REPORTING_USERNAME", "valueFrom": format!("{cluster}:username::")},
+            {"name": "REPORTING_PASSWORD", "valueFrom": format!("{cluster}:password::")},
+        ])
+    );
+    assert_eq!(
+        serde_json::to_string(&d.policy(Role::Execution)).unwrap(),
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["{cluster}-??????","{rds}-??????"]}}]}}"#
+        )
+    );
+    let app = App::from_lookup(|k| Some(format!("<{k}>"))).unwrap();
+    assert_eq!(
+        (
+            app.db.username.as_str(),
+            app.reporting.password.expose_secret().as_str()
+        ),
+        ("<DB_USERNAME>", "<REPORTING_PASSWORD>")
+    );
+    // A placeholder value is checked as the rest of the name: a second '!' is refused.
+    let e = App::deployment_for(&Vars::new().with("db", "a!b")).unwrap_err();
+    assert!(e.to_string().contains("has a '!' out of place"), "{e}");
+}

@@ -4,8 +4,8 @@
 use std::str::FromStr;
 
 use crate::rules::{
-    Check, NO_SSM_SELECTOR, SECRET_CHARS, WILDCARD, check_account, check_json_key, check_partition,
-    check_region, check_ssm_name, check_text, check_version_id, check_version_stage, shown,
+    Check, NO_SSM_SELECTOR, WILDCARD, check_account, check_json_key, check_partition, check_region,
+    check_secret_text, check_ssm_name, check_version_id, check_version_stage, shown,
     strip_random_suffix,
 };
 use crate::types::{SecretsManagerRef, SsmRef, ValueFrom, ValueFromError};
@@ -156,7 +156,7 @@ fn parse_arn(s: &str) -> Result<ValueFrom, String> {
     } else {
         512
     };
-    check_text("secret name", name, (1, max), SECRET_CHARS)?;
+    check_secret_text(name, max)?;
     let [partition, region, account, name] = [partition, region, account, name].map(String::from);
     let r = SecretsManagerRef {
         partition,
@@ -201,6 +201,13 @@ mod tests {
         strict | $SMdb:password:AWSPREVIOUS:       | ok
         strict | $SMdb:::                          | ok
         strict | $SMa/b_c+=.@-d                    | ok
+        strict | $SMrds!db-0a1b2c3d-e4f5-4a6b-8c7d-9e0f1a2b3c4d-AbC123:password:: | ok
+        strict | $SMevents!connection/hook/0a1b2c3d | ok
+        strict | $SMrds!db!x                       | has a '!' out of place
+        strict | $SM!db                            | has a '!' out of place
+        strict | $SMRds!db                         | has a '!' out of place
+        strict | $SMmy/rds!db                      | has a '!' out of place
+        strict | $SMrds!my db                      | contains ' '; use only ASCII letters
         strict | arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db:k::  | ok
         strict | arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/a/b      | ok
         strict | $Pfoo                             | ok
@@ -253,6 +260,7 @@ mod tests {
         wild   | {whole}                                    | ok
         wild   | $SM{name}:::{id}                           | ok
         wild   | $SM{name}-{suffix}:{key}::                 | ok
+        wild   | $SM{service}!{name}                        | ok
         wild   | arn:aws:secretsmanager:{region}:12x:secret:a | account `12x` contains 'x'
         wild   | arn:aws:secretsmanager:{r}:{a}{b}{c}{d}{e}{f}{g}{h}{i}{j}{k}{l}{m}:secret:a | account `{…}{…}{…}{…}{…}{…}{…}{…}{…}{…}{…}{…}{…}` has 13 digits
         wild   | arn:aws:{svc}:us-east-1:123456789012:secret:a | written literally

@@ -78,6 +78,32 @@ fn secret_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
 }
 
+/// A secret name's chars and length ([`SECRET_CHARS`], `1..=max`), and its one `!` if it has
+/// one. Secrets that another AWS service creates and manages for you are named after it, with a
+/// `!` no name you choose may contain: `rds!db-…` and `rds!cluster-…` (RDS and Aurora's master
+/// user secrets), `redshift!…`, `events!connection/…`. So a `!` is accepted once, after a prefix of
+/// lowercase letters, digits and `-`.
+pub(crate) fn check_secret_text(name: &str, max: usize) -> Check {
+    let Some((service, rest)) = name.split_once('!') else {
+        return check_text("secret name", name, (1, max), SECRET_CHARS);
+    };
+    let service_char = |c: char| c == WILDCARD || lower_dash(c);
+    if service.is_empty()
+        || !service.chars().all(service_char)
+        || rest.is_empty()
+        || rest.contains('!')
+    {
+        return Err(format!(
+            "secret name `{}` has a '!' out of place: only the name of a secret that another \
+            AWS service manages holds one, once, right after that service's name in lowercase \
+            (`rds!db-…`)",
+            shown(name)
+        ));
+    }
+    const MANAGED: Chars = (|c| c == '!' || secret_char(c), SECRET_CHARS.1);
+    check_text("secret name", name, (1, max), MANAGED)
+}
+
 fn ssm_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_.-/".contains(c)
 }
@@ -86,11 +112,12 @@ fn lower_dash(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
 }
 
-/// A Secrets Manager secret NAME (not an ARN): 1–512 of `A-Za-z0-9/_+=.@-`; WILDCARD allowed.
-/// A name ending in `-` + 6 alphanumerics is rejected: a partial ARN built from it looks
-/// complete, so ECS and IAM would take its last 7 chars for the random suffix.
+/// A Secrets Manager secret NAME (not an ARN): 1–512 of `A-Za-z0-9/_+=.@-`, and a managed
+/// secret's `service!` prefix (`rds!db-…`); WILDCARD allowed. A name ending in `-` + 6
+/// alphanumerics is rejected: a partial ARN built from it looks complete, so ECS and IAM would
+/// take its last 7 chars for the random suffix.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
-    check_text("secret name", name, (1, 512), SECRET_CHARS)?;
+    check_secret_text(name, 512)?;
     if strip_random_suffix(name).is_some() {
         let name = shown(name);
         return Err(format!(
@@ -278,6 +305,12 @@ mod tests {
         secret    | prod/db_pw+=.@-x  | ok
         secret    | db-$W             | ok
         secret    | $W                | ok
+        secret    | rds!db-0a1b2c3d   | ok
+        secret    | $W!cluster-$W     | ok
+        secret    | rds!db-AbC123     | give the complete ARN
+        secret    | rds!a!b           | has a '!' out of place
+        secret    | rds!              | has a '!' out of place
+        secret    | x/y!z             | has a '!' out of place
         secret    | db-AbC123         | give the complete ARN
         secret    |                   | secret name is empty
         secret    | a b               | contains ' '

@@ -41,7 +41,7 @@ pub fn check(s: &str) -> Result<(), &'static str> {
             };
             // 1–512 chars, plus the 7-char random suffix of a complete ARN.
             let max = if has_random_suffix(name) { 519 } else { 512 };
-            if name.is_empty() || name.len() > max || !name.bytes().all(secret_byte) {
+            if name.is_empty() || name.len() > max || !is_secret_name(name) {
                 return Err("secret name");
             }
             if let Some((_key, stage, id)) = fields {
@@ -121,6 +121,24 @@ pub fn is_region(r: &str) -> bool {
 /// Secret names: ASCII letters, digits and `/_+=.@-`.
 pub fn secret_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b)
+}
+
+/// A secret name: [`secret_byte`]s, after the `service!` prefix (lowercase letters, digits and
+/// `-`) that names a secret another AWS service manages, e.g. `rds!db-…`.
+pub fn is_secret_name(name: &str) -> bool {
+    let rest = match name.split_once('!') {
+        Some((service, rest))
+            if !service.is_empty()
+                && service
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            rest
+        }
+        Some(_) => return false,
+        None => name,
+    };
+    !rest.is_empty() && rest.bytes().all(secret_byte)
 }
 
 /// Ends in `-` plus 6 ASCII letters/digits: the random suffix of a complete secret ARN.
