@@ -1,9 +1,11 @@
 //! Benchmarks of ecs-secrets beside what services use today. Nothing here runs under
-//! `cargo test`; docs/benchmarks.md has the commands and the figures.
+//! `cargo test`; BENCHMARKS.md at the repository root has the commands and the figures.
 //!
 //! - `benches/from_lookup.rs` (§2): loading a 100-field struct from the environment, against
 //!   envconfig and envy.
 //! - `build-cost.sh` (§3): cold build of a tiny crate, against envconfig and the dependency floor.
+//! - `service-cost.sh` (§3, a service that loads): cold build of a service on feature `aws`,
+//!   against the same service written on the AWS SDK alone.
 //!
 //! Every part merges its figures into one section of `target/bench/results.json`.
 
