@@ -208,9 +208,9 @@ fn a_valid_environment_resolves_and_every_output_works() {
         .with("secret", "prod/db")
         .with("other_region", "eu-west-1")
         .with("other_account", "111122223333")
-        .with("other_secret", "shared/api-AbC123")
+        .with("other_secret", "platform/api-AbC123")
         .with("parameter", "prod/token")
-        .with("other_parameter", "shared/flags");
+        .with("other_parameter", "platform/flags");
     let d = Wild::deployment_for(&vars).unwrap();
     every_output(&d).unwrap();
     assert_eq!(d.kms_keys().len(), 2);

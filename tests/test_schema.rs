@@ -420,10 +420,10 @@ fn a_site_secret_replaces_one_struct_level_secret() {
 /// in the fragment (ECS has no optional secrets).
 #[test]
 fn arns_are_kept_and_raw_names_are_keys() {
-    const TLS: &str = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:shared/tls-AbC123";
+    const TLS: &str = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:platform/tls-AbC123";
 
     #[derive(Debug, EcsSecrets)]
-    #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:shared/tls-AbC123")]
+    #[ecs(secret = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:platform/tls-AbC123")]
     struct Tls {
         r#type: String,
         chain: Option<String>,

@@ -1,6 +1,8 @@
 //! The system calls of a write, and what a failure at each of them leaves behind.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt, fchown};
 use std::path::{Path, PathBuf};
 
 use super::{Steps, WriteError, write_file};
@@ -11,6 +13,17 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A fixture file with `contents`, its group `group` if given, then its `mode`: all set on the
+/// open file (a change of owner clears set-id bits, so the mode comes last).
+fn fixture(path: &Path, contents: impl AsRef<[u8]>, group: Option<u32>, mode: u32) {
+    let mut file = File::create(path).unwrap();
+    file.write_all(contents.as_ref()).unwrap();
+    if group.is_some() {
+        fchown(&file, None, group).unwrap();
+    }
+    file.set_permissions(Permissions::from_mode(mode)).unwrap();
 }
 
 fn temporaries(dir: &Path) -> Vec<String> {
@@ -25,8 +38,7 @@ fn temporaries(dir: &Path) -> Vec<String> {
 fn every_call_goes_through_the_directory_handle_or_the_open_file() {
     let dir = scratch("calls");
     let path = dir.join("td.json");
-    std::fs::write(&path, "old").unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    fixture(&path, "old", None, 0o640);
     let mut steps = Steps::default();
     write_file(&path, "new", &mut steps).unwrap();
     assert_eq!(
@@ -107,12 +119,9 @@ fn a_failure_at_any_call_leaves_the_target_as_it_was() {
         "fsync",
         "renameat",
     ] {
-        std::fs::write(&path, before).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        if owner_differs {
-            // Another group, so that the owner is carried over with `fchown`.
-            std::os::unix::fs::chown(&path, None, Some(12345)).unwrap();
-        } else if step == "fchown" {
+        // With another group, the owner is carried over with `fchown`.
+        fixture(&path, before, owner_differs.then_some(12345), 0o640);
+        if !owner_differs && step == "fchown" {
             continue;
         }
         let mut steps = Steps {
@@ -150,9 +159,7 @@ fn owner_and_group_are_kept_where_the_process_may() {
     }
     let dir = scratch("owner");
     let path = dir.join("td.json");
-    std::fs::write(&path, "old").unwrap();
-    std::os::unix::fs::chown(&path, Some(0), Some(12345)).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    fixture(&path, "old", Some(12345), 0o6755);
     let mut steps = Steps::default();
     write_file(&path, "new", &mut steps).unwrap();
     assert!(steps.log.contains(&"fchown"), "{:?}", steps.log);

@@ -7,13 +7,11 @@
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::extract::{self, ExtractError};
-use crate::value_from::ValueFrom;
-
 use super::{Refusal, StepAction};
 use crate::deploy::{PARAMETER_STANDARD_LIMIT, PARAMETER_VALUE_LIMIT, SECRET_VALUE_LIMIT};
-
 use crate::deployment::iam::SSM_SECRETS_MANAGER_REFERENCE;
+use crate::extract::{self, ExtractError};
+use crate::value_from::ValueFrom;
 
 /// Where one variable's value goes. Two are the same destination when they name the same secret
 /// or parameter, however written: a secret by partial and by complete ARN is one secret (one
